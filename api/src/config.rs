@@ -1,0 +1,314 @@
+//! Configuration from the environment, with defaults that let `cargo run` work with no setup.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+
+/// The JWT secret `Config::for_tests` uses; tests sign their own forged tokens with it.
+pub const TEST_JWT_SECRET: &str = "refhub-test-jwt-secret-not-for-production-use-0123456789";
+/// The encryption key `Config::for_tests` uses.
+pub const TEST_ENCRYPTION_KEY: [u8; 32] = [7; 32];
+/// Shortest JWT secret accepted (HS256 wants at least 256 bits).
+const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Development runs with generated secrets; production refuses to start without real ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppEnv {
+    /// Local use: generated secrets, GraphiQL and introspection on.
+    Development,
+    /// Real use: explicit secrets required.
+    Production,
+}
+
+/// Everything the service needs to start.
+#[derive(Clone)]
+pub struct Config {
+    /// Development or production.
+    pub app_env: AppEnv,
+    /// Where the data lives: `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// Who applies migrations (the schema owner), when not the same as `database_url`.
+    pub migration_database_url: Option<String>,
+    /// Whether `serve` applies pending migrations first.
+    pub migrate_on_start: bool,
+    /// Where to listen.
+    pub bind_addr: String,
+    /// The address the world reaches this service at (for webhook and short URLs).
+    pub public_base_url: String,
+    /// Signs access tokens (HS256).
+    pub jwt_secret: String,
+    /// Encrypts secrets at rest (XChaCha20-Poly1305).
+    pub encryption_key: [u8; 32],
+    /// Whether `GET /graphql` serves GraphiQL.
+    pub graphiql: bool,
+    /// Whether the schema may be introspected.
+    pub introspection: bool,
+    /// Most database connections.
+    pub db_max_connections: u32,
+    /// Warnings found while loading, logged once logging is up.
+    warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("app_env", &self.app_env)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("public_base_url", &self.public_base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The raw environment, all optional.
+#[derive(Deserialize, Default)]
+struct Env {
+    app_env: Option<AppEnv>,
+    database_url: Option<String>,
+    migration_database_url: Option<String>,
+    migrate_on_start: Option<bool>,
+    bind_addr: Option<String>,
+    public_base_url: Option<String>,
+    jwt_secret: Option<String>,
+    encryption_key: Option<String>,
+    graphiql: Option<bool>,
+    introspection: Option<bool>,
+    db_max_connections: Option<u32>,
+    data_dir: Option<PathBuf>,
+}
+
+/// Secrets generated for development, kept across restarts so tokens stay valid.
+#[derive(Deserialize, serde::Serialize)]
+struct DevSecrets {
+    jwt_secret: String,
+    encryption_key: String,
+}
+
+impl Config {
+    /// Reads the environment (see the README for every variable and its default).
+    pub fn from_env() -> anyhow::Result<Self> {
+        let env: Env = envy::from_env().context("reading configuration from the environment")?;
+        Self::from_parts(env)
+    }
+
+    fn from_parts(env: Env) -> anyhow::Result<Self> {
+        let app_env = env.app_env.unwrap_or(AppEnv::Development);
+        let data_dir = env.data_dir.unwrap_or_else(|| PathBuf::from("data"));
+        let bind_addr = env.bind_addr.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let mut warnings = Vec::new();
+
+        let (jwt_secret, encryption_key) = match (env.jwt_secret, env.encryption_key) {
+            (Some(jwt), Some(key)) => (jwt, key),
+            (jwt, key) if app_env == AppEnv::Production => {
+                let missing: Vec<&str> = [
+                    jwt.is_none().then_some("JWT_SECRET"),
+                    key.is_none().then_some("ENCRYPTION_KEY"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                bail!(
+                    "APP_ENV=production needs {} to be set",
+                    missing.join(" and ")
+                );
+            }
+            (jwt, key) => {
+                let dev = load_or_create_dev_secrets(&data_dir)?;
+                warnings.push(format!(
+                    "DEVELOPMENT SECRETS IN USE: JWT_SECRET/ENCRYPTION_KEY not set, using keys generated in {}. Never do this in production.",
+                    data_dir.join("dev-secrets.json").display()
+                ));
+                (
+                    jwt.unwrap_or(dev.jwt_secret),
+                    key.unwrap_or(dev.encryption_key),
+                )
+            }
+        };
+        if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
+            bail!("JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes");
+        }
+        let encryption_key = parse_encryption_key(&encryption_key)?;
+
+        let database_url = match env.database_url {
+            Some(url) => url,
+            None => {
+                std::fs::create_dir_all(&data_dir)
+                    .with_context(|| format!("creating {}", data_dir.display()))?;
+                format!("sqlite://{}?mode=rwc", data_dir.join("refhub.db").display())
+            }
+        };
+        let development = app_env == AppEnv::Development;
+        Ok(Self {
+            app_env,
+            public_base_url: env
+                .public_base_url
+                .unwrap_or_else(|| format!("http://{bind_addr}"))
+                .trim_end_matches('/')
+                .to_owned(),
+            bind_addr,
+            database_url,
+            migration_database_url: env.migration_database_url,
+            migrate_on_start: env.migrate_on_start.unwrap_or(true),
+            jwt_secret,
+            encryption_key,
+            graphiql: env.graphiql.unwrap_or(development),
+            introspection: env.introspection.unwrap_or(development),
+            db_max_connections: env.db_max_connections.unwrap_or(16),
+            warnings,
+        })
+    }
+
+    /// A configuration for tests: the given database, a free port, fixed test secrets.
+    pub fn for_tests(database_url: &str) -> Self {
+        Self {
+            app_env: AppEnv::Development,
+            database_url: database_url.to_owned(),
+            migration_database_url: None,
+            migrate_on_start: true,
+            bind_addr: "127.0.0.1:0".to_owned(),
+            public_base_url: "http://refhub.test".to_owned(),
+            jwt_secret: TEST_JWT_SECRET.to_owned(),
+            encryption_key: TEST_ENCRYPTION_KEY,
+            graphiql: true,
+            introspection: true,
+            db_max_connections: 5,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Logs what was noticed while loading.
+    pub fn log_warnings(&self) {
+        for warning in &self.warnings {
+            tracing::warn!("{warning}");
+        }
+    }
+}
+
+fn parse_encryption_key(text: &str) -> anyhow::Result<[u8; 32]> {
+    let text = text.trim();
+    let bytes = if text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
+        hex::decode(text).context("ENCRYPTION_KEY is not valid hex")?
+    } else {
+        STANDARD
+            .decode(text)
+            .context("ENCRYPTION_KEY must be 32 bytes, as base64 or 64 hex digits")?
+    };
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("ENCRYPTION_KEY must decode to exactly 32 bytes"))
+}
+
+fn load_or_create_dev_secrets(data_dir: &Path) -> anyhow::Result<DevSecrets> {
+    let path = data_dir.join("dev-secrets.json");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()));
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let secrets = DevSecrets {
+        jwt_secret: crate::security::random_alphanumeric(64),
+        encryption_key: STANDARD.encode(crate::security::random_bytes::<32>()),
+    };
+    write_private(&path, &serde_json::to_string_pretty(&secrets)?)?;
+    Ok(secrets)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    std::fs::write(path, contents).with_context(|| format!("creating {}", path.display()))
+}
+
+/// A database URL without its password, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_to_start_without_secrets() {
+        let env = Env {
+            app_env: Some(AppEnv::Production),
+            jwt_secret: Some("x".repeat(40)),
+            ..Env::default()
+        };
+        let err = Config::from_parts(env).err().expect("must refuse");
+        assert!(err.to_string().contains("ENCRYPTION_KEY"), "{err}");
+    }
+
+    #[test]
+    fn development_generates_secrets_once() {
+        let dir = tempfile_dir();
+        let env = || Env {
+            data_dir: Some(dir.clone()),
+            ..Env::default()
+        };
+        let first = Config::from_parts(env()).unwrap();
+        let second = Config::from_parts(env()).unwrap();
+        assert_eq!(first.jwt_secret, second.jwt_secret);
+        assert_eq!(first.encryption_key, second.encryption_key);
+        assert!(first.database_url.starts_with("sqlite://"));
+        assert_eq!(first.bind_addr, "127.0.0.1:8080");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn short_jwt_secrets_and_bad_keys_are_refused() {
+        let env = Env {
+            jwt_secret: Some("short".into()),
+            encryption_key: Some(STANDARD.encode([1u8; 32])),
+            ..Env::default()
+        };
+        assert!(Config::from_parts(env).is_err());
+        assert!(parse_encryption_key("not base64!").is_err());
+        assert!(parse_encryption_key(&STANDARD.encode([1u8; 16])).is_err());
+        assert_eq!(parse_encryption_key(&"ab".repeat(32)).unwrap(), [0xab; 32]);
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/refhub"),
+            "postgres://app:***@db:5432/refhub"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/refhub.db"),
+            "sqlite://data/refhub.db"
+        );
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("refhub-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

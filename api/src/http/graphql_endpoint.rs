@@ -1,0 +1,112 @@
+//! `POST /graphql` executes a request; `GET /graphql` serves GraphiQL.
+//!
+//! The bearer credential is resolved here, once per request, into an [`Authentication`] that
+//! resolvers read; bodies are read with a size cap and parsed here so that a malformed body
+//! gets a GraphQL-shaped error with a code instead of a bare 400 text.
+
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{ErrorExtensions, Response, ServerError};
+use refhub_domain::DomainError;
+use refhub_graphql::{AppSchema, Authentication, Services, tag_uncoded_errors};
+use tracing::Instrument;
+
+/// Whether GraphiQL is served.
+#[derive(Clone, Copy)]
+pub struct GraphiqlEnabled(pub bool);
+
+/// Executes one GraphQL request.
+pub async fn execute(
+    request: HttpRequest,
+    body: web::Bytes,
+    schema: web::Data<AppSchema>,
+    services: web::Data<Services>,
+) -> HttpResponse {
+    let gql_request = match serde_json::from_slice::<async_graphql::Request>(&body) {
+        Ok(gql_request) => gql_request,
+        Err(err) => return bad_request(&format!("the body is not a GraphQL request: {err}")),
+    };
+    let authentication = match bearer(&request) {
+        Ok(None) => Authentication::Anonymous,
+        Ok(Some(token)) => match services.auth.authenticate(token).await {
+            Ok(principal) => Authentication::Authenticated(principal),
+            Err(err) => {
+                if let DomainError::Internal(source) = &err {
+                    tracing::error!(error = %source, "authentication failed on our side");
+                }
+                Authentication::Rejected(err)
+            }
+        },
+        Err(err) => Authentication::Rejected(err),
+    };
+    let tenant = match &authentication {
+        Authentication::Authenticated(p) => p.tenant.map(|t| t.tenant_id.to_string()),
+        _ => None,
+    };
+    let span = tracing::info_span!(
+        "graphql",
+        operation = gql_request.operation_name.as_deref().unwrap_or(""),
+        tenant_id = tenant.as_deref().unwrap_or(""),
+    );
+    let response = schema
+        .execute(gql_request.data(authentication))
+        .instrument(span)
+        .await;
+    json_response(&tag_uncoded_errors(response))
+}
+
+/// Serves the GraphiQL page (when enabled).
+pub async fn graphiql(enabled: web::Data<GraphiqlEnabled>) -> HttpResponse {
+    if !enabled.0 {
+        return HttpResponse::NotFound().finish();
+    }
+    HttpResponse::Ok().content_type(ContentType::html()).body(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("refhub GraphiQL")
+            .finish(),
+    )
+}
+
+/// The bearer credential, if any. Another scheme is refused rather than ignored.
+fn bearer(request: &HttpRequest) -> Result<Option<&str>, DomainError> {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let refused =
+        || DomainError::Unauthenticated("the Authorization header must be `Bearer <token>`");
+    let value = value.to_str().map_err(|_| refused())?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(refused)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(refused());
+    }
+    Ok(Some(token.trim()))
+}
+
+fn json_response(response: &Response) -> HttpResponse {
+    match serde_json::to_vec(response) {
+        Ok(body) => HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .body(body),
+        Err(err) => {
+            tracing::error!(error = %err, "could not serialise a GraphQL response");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+fn bad_request(message: &str) -> HttpResponse {
+    let error = ServerError::new(message, None);
+    let mut error = error;
+    error.extensions = async_graphql::Error::new(message)
+        .extend_with(|_, ext| ext.set("code", "VALIDATION"))
+        .extensions;
+    let response = Response::from_errors(vec![error]);
+    match serde_json::to_vec(&response) {
+        Ok(body) => HttpResponse::BadRequest()
+            .content_type(ContentType::json())
+            .body(body),
+        Err(_) => HttpResponse::BadRequest().finish(),
+    }
+}

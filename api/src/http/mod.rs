@@ -1,0 +1,4 @@
+//! Inbound HTTP adapters.
+
+pub mod graphql_endpoint;
+pub mod health;

@@ -1,0 +1,12 @@
+//! The refhub binary's library: configuration, the composition root, the HTTP server and the
+//! command-line tasks. Everything is wired in [`startup`], and nowhere else.
+
+pub mod cli;
+pub mod config;
+mod http;
+mod security;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::Application;

@@ -1,0 +1,19 @@
+//! Time as a port, so that use cases can be tested at any instant.
+
+use chrono::{DateTime, Utc};
+
+/// Tells the current time in UTC.
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

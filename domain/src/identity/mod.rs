@@ -1,0 +1,34 @@
+//! Tenants, users, memberships, sessions and API keys: who may do what, in which workspace.
+
+mod api_key;
+mod api_key_service;
+mod auth_service;
+mod email;
+mod member_service;
+mod membership;
+mod operator_service;
+mod password;
+mod ports;
+mod principal;
+mod role;
+mod session;
+mod tenant;
+mod user;
+
+pub use api_key::{ApiKey, ApiKeySecret, NewApiKey, ParsedApiKey};
+pub use api_key_service::ApiKeyService;
+pub use auth_service::{AuthPorts, AuthService, AuthTokens, LogOutScope, TokenSettings};
+pub use email::Email;
+pub use member_service::MemberService;
+pub use membership::{Member, Membership, TenantMembership};
+pub use operator_service::OperatorService;
+pub use password::{Password, PasswordHash};
+pub use ports::{
+    AccessTokenCodec, ApiKeyRepository, IdentityStore, MembershipRepository, PasswordHasher,
+    SecretGenerator, SessionRepository, TenantRepository, UserRepository,
+};
+pub use principal::{Actor, Principal, TenantAccess};
+pub use role::Role;
+pub use session::{AccessClaims, NewRefreshToken, RefreshTokenRecord, Session};
+pub use tenant::{Tenant, TenantName, TenantStatus};
+pub use user::User;

@@ -1,0 +1,11 @@
+//! The core of refhub: entities, value objects, use cases and the ports (traits) they need.
+//!
+//! Nothing here knows about HTTP, SQL or GraphQL; adapters in other crates implement the ports.
+
+pub mod clock;
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod pagination;
+
+pub use error::{DomainError, DomainResult, ErrorCode, ForbiddenReason};

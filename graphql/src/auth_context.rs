@@ -1,0 +1,83 @@
+//! What each request carries into the resolvers: the services, and who is calling.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use refhub_domain::identity::{
+    ApiKeyService, AuthService, MemberService, OperatorService, Principal,
+};
+use refhub_domain::{DomainError, DomainResult};
+
+/// The use cases the API exposes.
+#[derive(Clone)]
+pub struct Services {
+    /// Sign-in, tokens, sessions.
+    pub auth: Arc<AuthService>,
+    /// Tenant membership.
+    pub members: Arc<MemberService>,
+    /// API keys.
+    pub api_keys: Arc<ApiKeyService>,
+    /// Platform operation.
+    pub operators: Arc<OperatorService>,
+}
+
+/// The outcome of reading the request's bearer credential, resolved once per request by the
+/// HTTP adapter. Public operations (sign-up, log-in) ignore it; everything else needs a caller.
+pub enum Authentication {
+    /// No credential was sent.
+    Anonymous,
+    /// A valid credential.
+    Authenticated(Principal),
+    /// A credential was sent and refused (bad, expired, revoked, suspended tenant).
+    Rejected(DomainError),
+}
+
+impl Authentication {
+    fn principal(&self) -> DomainResult<&Principal> {
+        match self {
+            Authentication::Authenticated(principal) => Ok(principal),
+            Authentication::Anonymous => Err(DomainError::Unauthenticated(
+                "sign in first: send Authorization: Bearer <access token or API key>",
+            )),
+            Authentication::Rejected(err) => Err(clone_refusal(err)),
+        }
+    }
+}
+
+/// Refusals are re-raised for every field that needs a caller; internal failures were logged
+/// when they happened and are repeated without their cause.
+fn clone_refusal(err: &DomainError) -> DomainError {
+    match err {
+        DomainError::Unauthenticated(message) => DomainError::Unauthenticated(message),
+        DomainError::Forbidden(reason) => DomainError::Forbidden(*reason),
+        DomainError::RateLimited { retry_after_secs } => DomainError::RateLimited {
+            retry_after_secs: *retry_after_secs,
+        },
+        _ => DomainError::internal(AuthenticationUnavailable),
+    }
+}
+
+#[derive(Debug)]
+struct AuthenticationUnavailable;
+
+impl std::fmt::Display for AuthenticationUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("authentication could not be checked")
+    }
+}
+
+impl std::error::Error for AuthenticationUnavailable {}
+
+/// The services of this schema.
+pub(crate) fn services<'a>(ctx: &Context<'a>) -> &'a Services {
+    ctx.data_unchecked::<Services>()
+}
+
+static ANONYMOUS: Authentication = Authentication::Anonymous;
+
+/// The caller, or the reason there is none.
+pub(crate) fn principal<'a>(ctx: &Context<'a>) -> DomainResult<&'a Principal> {
+    ctx.data_opt::<Authentication>()
+        .unwrap_or(&ANONYMOUS)
+        .principal()
+}

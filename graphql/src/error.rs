@@ -1,0 +1,49 @@
+//! The one mapping from domain errors to GraphQL errors: a stable `extensions.code`, the input
+//! `field` for validation errors, and never an internal cause (those go to the log).
+
+use async_graphql::{Error, ErrorExtensions, Response, Value};
+use refhub_domain::{DomainError, DomainResult, ErrorCode};
+
+/// Renders a domain error for clients.
+pub(crate) fn to_graphql(err: &DomainError) -> Error {
+    if let DomainError::Internal(source) = err {
+        tracing::error!(error = %source, debug = ?source, "internal error");
+    }
+    Error::new(err.to_string()).extend_with(|_, ext| {
+        ext.set("code", err.code().as_str());
+        if let Some(field) = err.field() {
+            ext.set("field", field);
+        }
+        match err {
+            DomainError::Forbidden(reason) => ext.set("reason", reason.as_str()),
+            DomainError::RateLimited { retry_after_secs } => {
+                ext.set("retryAfter", *retry_after_secs)
+            }
+            _ => {}
+        }
+    })
+}
+
+/// `.gql()` turns a domain result into a resolver result.
+pub(crate) trait IntoGraphql<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> IntoGraphql<T> for DomainResult<T> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|err| to_graphql(&err))
+    }
+}
+
+/// Errors raised by the GraphQL engine itself (syntax, unknown fields, wrong variable types,
+/// depth and complexity limits) carry no code; they are all faults in the request document, so
+/// they are tagged `VALIDATION` for clients that branch on the code alone.
+pub fn tag_uncoded_errors(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Value::from(ErrorCode::Validation.as_str()));
+        }
+    }
+    response
+}

@@ -1,0 +1,9 @@
+//! Tenants and identity: sign-up, sign-in, sessions, members, API keys, platform operators.
+
+mod inputs;
+mod mutation;
+mod query;
+mod types;
+
+pub(crate) use mutation::IdentityMutation;
+pub(crate) use query::IdentityQuery;

@@ -1,0 +1,194 @@
+use async_graphql::{Context, ID, Object, Result};
+use refhub_domain::identity::{LogOutScope, TenantStatus as DomainTenantStatus};
+use refhub_domain::ids::{ApiKeyId, TenantId, UserId};
+
+use super::inputs::{
+    AddMemberInput, CreateApiKeyInput, LogInInput, LogOutInput, ReactivateTenantInput,
+    RefreshTokenInput, RemoveMemberInput, RevokeApiKeyInput, SignUpInput, SuspendTenantInput,
+    SwitchTenantInput, UpdateMemberRoleInput,
+};
+use super::types::{ApiKey, AuthPayload, CreateApiKeyPayload, LogOutPayload, Membership, Tenant};
+use crate::auth_context::{principal, services};
+use crate::error::IntoGraphql;
+use crate::ids::{parse_id, to_id};
+
+/// Mutations about identity and workspaces.
+#[derive(Default)]
+pub(crate) struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Creates a workspace and its owner's account, and signs the owner in.
+    async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> Result<AuthPayload> {
+        services(ctx)
+            .auth
+            .sign_up(&input.email, input.password, &input.tenant_name)
+            .await
+            .map(AuthPayload::from)
+            .gql()
+    }
+
+    /// Signs in with e-mail and password.
+    async fn log_in(&self, ctx: &Context<'_>, input: LogInInput) -> Result<AuthPayload> {
+        let tenant_id = input
+            .tenant_id
+            .as_ref()
+            .map(|id| parse_id::<TenantId>(id, "tenantId"))
+            .transpose()
+            .gql()?;
+        services(ctx)
+            .auth
+            .log_in(&input.email, input.password, tenant_id)
+            .await
+            .map(AuthPayload::from)
+            .gql()
+    }
+
+    /// Exchanges a refresh token for a new access and refresh token. Each refresh token works
+    /// once: presenting a used one again ends the whole session.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshTokenInput,
+    ) -> Result<AuthPayload> {
+        services(ctx)
+            .auth
+            .refresh(&input.refresh_token)
+            .await
+            .map(AuthPayload::from)
+            .gql()
+    }
+
+    /// Ends sessions: the current one by default.
+    async fn log_out(
+        &self,
+        ctx: &Context<'_>,
+        input: Option<LogOutInput>,
+    ) -> Result<LogOutPayload> {
+        let principal = principal(ctx).gql()?;
+        let input = input.unwrap_or_default();
+        let scope = match (input.everywhere.unwrap_or(false), input.refresh_token) {
+            (true, _) => LogOutScope::Everywhere,
+            (false, Some(token)) => LogOutScope::RefreshToken(token),
+            (false, None) => LogOutScope::Current,
+        };
+        let revoked = services(ctx).auth.log_out(principal, scope).await.gql()?;
+        Ok(LogOutPayload {
+            revoked_sessions: i64::try_from(revoked).unwrap_or(i64::MAX),
+        })
+    }
+
+    /// Starts a session in another workspace you belong to.
+    async fn switch_tenant(
+        &self,
+        ctx: &Context<'_>,
+        input: SwitchTenantInput,
+    ) -> Result<AuthPayload> {
+        let principal = principal(ctx).gql()?;
+        let tenant_id = parse_id::<TenantId>(&input.tenant_id, "tenantId").gql()?;
+        services(ctx)
+            .auth
+            .switch_tenant(principal, tenant_id)
+            .await
+            .map(AuthPayload::from)
+            .gql()
+    }
+
+    /// Adds an existing account to the workspace (owners and admins).
+    async fn add_member(&self, ctx: &Context<'_>, input: AddMemberInput) -> Result<Membership> {
+        let principal = principal(ctx).gql()?;
+        services(ctx)
+            .members
+            .add(principal, &input.email, input.role.into())
+            .await
+            .map(Membership::from)
+            .gql()
+    }
+
+    /// Changes a member's role (owners and admins; only owners touch ownership).
+    async fn update_member_role(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateMemberRoleInput,
+    ) -> Result<Membership> {
+        let principal = principal(ctx).gql()?;
+        let user_id = parse_id::<UserId>(&input.user_id, "userId").gql()?;
+        services(ctx)
+            .members
+            .change_role(principal, user_id, input.role.into())
+            .await
+            .map(Membership::from)
+            .gql()
+    }
+
+    /// Removes a member, or leaves the workspace when given your own id. Returns the user id.
+    async fn remove_member(&self, ctx: &Context<'_>, input: RemoveMemberInput) -> Result<ID> {
+        let principal = principal(ctx).gql()?;
+        let user_id = parse_id::<UserId>(&input.user_id, "userId").gql()?;
+        services(ctx)
+            .members
+            .remove(principal, user_id)
+            .await
+            .map(|id| to_id(id.0))
+            .gql()
+    }
+
+    /// Creates an API key; its secret is in the answer and nowhere else, ever.
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiKeyInput,
+    ) -> Result<CreateApiKeyPayload> {
+        let principal = principal(ctx).gql()?;
+        let created = services(ctx)
+            .api_keys
+            .create(principal, &input.name, input.role.into())
+            .await
+            .gql()?;
+        Ok(CreateApiKeyPayload {
+            api_key: created.key.into(),
+            secret: created.secret.0,
+        })
+    }
+
+    /// Revokes an API key at once.
+    async fn revoke_api_key(&self, ctx: &Context<'_>, input: RevokeApiKeyInput) -> Result<ApiKey> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id::<ApiKeyId>(&input.id, "id").gql()?;
+        services(ctx)
+            .api_keys
+            .revoke(principal, id)
+            .await
+            .map(ApiKey::from)
+            .gql()
+    }
+
+    /// Suspends a workspace: its members' and keys' requests are refused (operators only).
+    async fn suspend_tenant(&self, ctx: &Context<'_>, input: SuspendTenantInput) -> Result<Tenant> {
+        set_status(ctx, &input.tenant_id, DomainTenantStatus::Suspended).await
+    }
+
+    /// Reactivates a suspended workspace (operators only).
+    async fn reactivate_tenant(
+        &self,
+        ctx: &Context<'_>,
+        input: ReactivateTenantInput,
+    ) -> Result<Tenant> {
+        set_status(ctx, &input.tenant_id, DomainTenantStatus::Active).await
+    }
+}
+
+async fn set_status(
+    ctx: &Context<'_>,
+    tenant_id: &ID,
+    status: DomainTenantStatus,
+) -> Result<Tenant> {
+    let principal = principal(ctx).gql()?;
+    let tenant_id = parse_id::<TenantId>(tenant_id, "tenantId").gql()?;
+    services(ctx)
+        .operators
+        .set_tenant_status(principal, tenant_id, status)
+        .await
+        .map(Tenant::from)
+        .gql()
+}

@@ -1,0 +1,72 @@
+//! The refhub GraphQL admin API. Resolvers call the domain's use cases and nothing else; errors
+//! are turned into `extensions.code` in exactly one place ([`error`]).
+
+mod auth_context;
+mod connection;
+mod error;
+mod identity;
+mod ids;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+pub use auth_context::{Authentication, Services};
+pub use error::tag_uncoded_errors;
+
+/// Every query of the API.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(identity::IdentityQuery);
+
+/// Every mutation of the API.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(identity::IdentityMutation);
+
+/// The executable schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Limits on what one request may ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaLimits {
+    /// Deepest selection allowed.
+    pub max_depth: usize,
+    /// Highest total field cost allowed.
+    pub max_complexity: usize,
+    /// Whether clients may ask for the schema itself.
+    pub introspection: bool,
+}
+
+impl Default for SchemaLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 16,
+            max_complexity: 2_000,
+            introspection: true,
+        }
+    }
+}
+
+/// Builds the schema around the application's services.
+pub fn build_schema(services: Services, limits: SchemaLimits) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(services)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The schema in SDL, as committed in `schema.graphql` at the repository root.
+pub fn schema_sdl() -> String {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
+}

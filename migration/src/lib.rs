@@ -1,0 +1,19 @@
+//! The refhub schema, as an ordered list of migrations. This crate is the only place the schema
+//! is defined; `refhub migrate` and `refhub serve` apply it.
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_identity;
+mod tenant_isolation;
+
+pub use tenant_isolation::APP_ROLE;
+
+/// Applies the schema in order.
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_identity::Migration)]
+    }
+}

@@ -1,0 +1,135 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use refhub_domain::DomainResult;
+use refhub_domain::identity::{ApiKey, ApiKeyRepository};
+use refhub_domain::ids::{ApiKeyId, TenantId};
+use refhub_domain::pagination::{Page, PageRequest};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use super::mapping;
+use crate::Store;
+use crate::entities::api_keys;
+use crate::error::internal;
+use crate::pagination::keyset_page;
+use crate::scope;
+
+#[async_trait]
+impl ApiKeyRepository for Store {
+    async fn create(&self, key: &ApiKey) -> DomainResult<()> {
+        let txn = scope::for_tenant(&self.db, key.tenant_id)
+            .await
+            .map_err(internal)?;
+        api_keys::ActiveModel {
+            tenant_id: Set(key.tenant_id.0),
+            id: Set(key.id.0),
+            name: Set(key.name.clone()),
+            prefix: Set(key.prefix.clone()),
+            fingerprint: Set(key.fingerprint.clone()),
+            role: Set(key.role.as_str().to_owned()),
+            created_by: Set(key.created_by.map(|u| u.0)),
+            created_at: Set(key.created_at),
+            last_used_at: Set(key.last_used_at),
+            revoked_at: Set(key.revoked_at),
+        }
+        .insert(&txn)
+        .await
+        .map_err(internal)?;
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<Page<ApiKey>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let query = api_keys::Entity::find().filter(api_keys::Column::TenantId.eq(tenant_id.0));
+        let rows = keyset_page(&txn, query, api_keys::Column::Id, page)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        let items = rows
+            .items
+            .into_iter()
+            .map(mapping::api_key)
+            .collect::<DomainResult<_>>()?;
+        Ok(Page {
+            items,
+            has_next_page: rows.has_next_page,
+            total_count: rows.total_count,
+        })
+    }
+
+    async fn find(&self, tenant_id: TenantId, id: ApiKeyId) -> DomainResult<Option<ApiKey>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = api_keys::Entity::find_by_id((tenant_id.0, id.0))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        row.map(mapping::api_key).transpose()
+    }
+
+    async fn find_by_fingerprint(
+        &self,
+        tenant_id: TenantId,
+        fingerprint: &str,
+    ) -> DomainResult<Option<ApiKey>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = api_keys::Entity::find()
+            .filter(api_keys::Column::TenantId.eq(tenant_id.0))
+            .filter(api_keys::Column::Fingerprint.eq(fingerprint))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        row.map(mapping::api_key).transpose()
+    }
+
+    async fn revoke(
+        &self,
+        tenant_id: TenantId,
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+    ) -> DomainResult<Option<ApiKey>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        api_keys::Entity::update_many()
+            .col_expr(api_keys::Column::RevokedAt, Expr::value(at))
+            .filter(api_keys::Column::TenantId.eq(tenant_id.0))
+            .filter(api_keys::Column::Id.eq(id.0))
+            .filter(api_keys::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        let row = api_keys::Entity::find_by_id((tenant_id.0, id.0))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        row.map(mapping::api_key).transpose()
+    }
+
+    async fn touch(
+        &self,
+        tenant_id: TenantId,
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        api_keys::Entity::update_many()
+            .col_expr(api_keys::Column::LastUsedAt, Expr::value(at))
+            .filter(api_keys::Column::TenantId.eq(tenant_id.0))
+            .filter(api_keys::Column::Id.eq(id.0))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)
+    }
+}

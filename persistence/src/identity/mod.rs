@@ -1,0 +1,9 @@
+//! The identity ports, implemented on [`crate::Store`].
+
+mod api_keys;
+mod mapping;
+mod memberships;
+mod sessions;
+mod store;
+mod tenants;
+mod users;

@@ -1,0 +1,14 @@
+//! sea-orm adapters for the domain's repository ports, on SQLite and PostgreSQL alike.
+//!
+//! Tenant scoping lives here twice over: every tenant-owned query filters by the tenant it is
+//! given, and on PostgreSQL each such query runs in a transaction that declares its tenant to
+//! the database's row-level security (see [`scope`]).
+
+mod entities;
+mod error;
+mod identity;
+mod pagination;
+mod scope;
+mod store;
+
+pub use store::{Backend, ConnectSettings, Store};

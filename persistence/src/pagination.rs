@@ -1,0 +1,34 @@
+//! Keyset pagination over UUID v7 ids (time-ordered), with the total count of the filtered list.
+
+use refhub_domain::pagination::{Page, PageRequest};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+
+/// One page of `base` ordered by `id`, after `page.after`.
+pub(crate) async fn keyset_page<E, C>(
+    conn: &C,
+    base: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+) -> Result<Page<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let total_count = base.clone().count(conn).await?;
+    let mut query = base.order_by_asc(id);
+    if let Some(after) = page.after {
+        query = query.filter(id.gt(after));
+    }
+    let mut items = query.limit(u64::from(page.first) + 1).all(conn).await?;
+    let has_next_page = items.len() > page.first as usize;
+    items.truncate(page.first as usize);
+    Ok(Page {
+        items,
+        has_next_page,
+        total_count,
+    })
+}

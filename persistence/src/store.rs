@@ -1,0 +1,102 @@
+//! The database handle every adapter shares.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// Which database engine is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (the zero-configuration default).
+    Sqlite,
+    /// PostgreSQL (production).
+    Postgres,
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct ConnectSettings {
+    /// Most connections open at once.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The database, implementing every repository port of the domain.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) db: DatabaseConnection,
+}
+
+impl Store {
+    /// Opens a pool to `url` (`sqlite://…` or `postgres://…`).
+    pub async fn connect(url: &str, settings: &ConnectSettings) -> Result<Self, DbErr> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .sqlx_logging(false)
+            // WAL lets readers proceed while one writer commits; the busy timeout makes writers
+            // queue instead of failing when another holds the lock.
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let db = Database::connect(options).await?;
+        Ok(Self { db })
+    }
+
+    /// The underlying connection, for migrations.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.db.ping().await
+    }
+
+    /// On PostgreSQL, whether the connected role escapes row-level security (superuser or
+    /// BYPASSRLS), which would leave tenant isolation to the application alone.
+    pub async fn role_bypasses_row_security(&self) -> Result<bool, DbErr> {
+        if self.backend() != Backend::Postgres {
+            return Ok(false);
+        }
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT (rolsuper OR rolbypassrls) AS bypass FROM pg_roles WHERE rolname = current_user",
+            ))
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<bool>("", "bypass")?,
+            None => false,
+        })
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.db.close().await
+    }
+}

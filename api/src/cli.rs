@@ -23,6 +23,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Print the GraphQL schema (SDL), as committed in schema.graphql.
+    PrintSchema,
     /// Create a platform operator (or promote an existing account); reads the password from
     /// standard input.
     CreateOperator {

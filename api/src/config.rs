@@ -11,6 +11,8 @@ use serde::Deserialize;
 pub const TEST_JWT_SECRET: &str = "refhub-test-jwt-secret-not-for-production-use-0123456789";
 /// The encryption key `Config::for_tests` uses.
 pub const TEST_ENCRYPTION_KEY: [u8; 32] = [7; 32];
+/// Meta's Graph API, at the version the service was built against.
+pub const DEFAULT_GRAPH_API_BASE_URL: &str = "https://graph.facebook.com/v21.0";
 /// Shortest JWT secret accepted (HS256 wants at least 256 bits).
 const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -49,6 +51,8 @@ pub struct Config {
     pub introspection: bool,
     /// Most database connections.
     pub db_max_connections: u32,
+    /// Meta's Graph API, versioned (tests point it at a mock server).
+    pub graph_api_base_url: String,
     /// Warnings found while loading, logged once logging is up.
     warnings: Vec<String>,
 }
@@ -78,6 +82,7 @@ struct Env {
     graphiql: Option<bool>,
     introspection: Option<bool>,
     db_max_connections: Option<u32>,
+    graph_api_base_url: Option<String>,
     data_dir: Option<PathBuf>,
 }
 
@@ -158,6 +163,9 @@ impl Config {
             graphiql: env.graphiql.unwrap_or(development),
             introspection: env.introspection.unwrap_or(development),
             db_max_connections: env.db_max_connections.unwrap_or(16),
+            graph_api_base_url: env
+                .graph_api_base_url
+                .unwrap_or_else(|| DEFAULT_GRAPH_API_BASE_URL.to_owned()),
             warnings,
         })
     }
@@ -176,6 +184,8 @@ impl Config {
             graphiql: true,
             introspection: true,
             db_max_connections: 5,
+            graph_api_base_url: "http://127.0.0.1:9/graph-api-not-configured-in-this-test"
+                .to_owned(),
             warnings: Vec::new(),
         }
     }

@@ -3,7 +3,9 @@
 
 pub mod cli;
 pub mod config;
+mod graph_api;
 mod http;
+mod qr_codes;
 mod security;
 pub mod startup;
 pub mod telemetry;

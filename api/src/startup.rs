@@ -6,6 +6,10 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
+use refhub_domain::catalogue::{
+    CustomFieldService, MessengerAppService, PageService, RefLinkService, SecretCipher, TagService,
+    TopicService,
+};
 use refhub_domain::clock::{Clock, SystemClock};
 use refhub_domain::identity::{
     ApiKeyService, AuthPorts, AuthService, MemberService, OperatorService, TokenSettings,
@@ -16,9 +20,11 @@ use refhub_persistence::{ConnectSettings, Store};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::{AppEnv, Config, redact_url};
+use crate::graph_api::GraphApiClient;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
-use crate::http::health;
-use crate::security::{Argon2Hasher, JwtCodec, RandomSecrets};
+use crate::http::{health, qr_code};
+use crate::qr_codes::QrCodes;
+use crate::security::{AeadCipher, Argon2Hasher, JwtCodec, RandomSecrets};
 
 /// Largest request body accepted anywhere.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -39,7 +45,7 @@ impl Application {
         }
         let store = connect(&config.database_url, config.db_max_connections).await?;
         check_row_security(&store, config.app_env).await?;
-        let services = wire_services(&store, &config);
+        let services = wire_services(&store, &config)?;
         let schema = build_schema(
             services.clone(),
             SchemaLimits {
@@ -65,6 +71,10 @@ impl Application {
                 .app_data(graphiql.clone())
                 .service(health::healthz)
                 .service(health::readyz)
+                .route(
+                    "/api/ref-links/{id}/qr.png",
+                    web::get().to(qr_code::ref_link_qr_png),
+                )
                 .service(
                     web::resource("/graphql")
                         .route(web::post().to(graphql_endpoint::execute))
@@ -134,13 +144,17 @@ async fn check_row_security(store: &Store, app_env: AppEnv) -> anyhow::Result<()
     Ok(())
 }
 
-fn wire_services(store: &Store, config: &Config) -> Services {
+fn wire_services(store: &Store, config: &Config) -> anyhow::Result<Services> {
     let store = Arc::new(store.clone());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let hasher = Arc::new(Argon2Hasher::new(
         std::thread::available_parallelism().map_or(2, |n| n.get()),
     ));
     let secrets = Arc::new(RandomSecrets);
+    let cipher: Arc<dyn SecretCipher> = Arc::new(AeadCipher::new(&config.encryption_key));
+    let gateway = Arc::new(
+        GraphApiClient::new(&config.graph_api_base_url).context("building the Graph API client")?,
+    );
     let auth = AuthService::new(
         AuthPorts {
             tenants: store.clone(),
@@ -156,16 +170,55 @@ fn wire_services(store: &Store, config: &Config) -> Services {
         },
         TokenSettings::default(),
     );
-    Services {
+    let pages = Arc::new(PageService::new(
+        store.clone(),
+        cipher.clone(),
+        clock.clone(),
+    ));
+    Ok(Services {
         auth: Arc::new(auth),
         members: Arc::new(MemberService::new(
             store.clone(),
             store.clone(),
             clock.clone(),
         )),
-        api_keys: Arc::new(ApiKeyService::new(store.clone(), secrets, clock.clone())),
-        operators: Arc::new(OperatorService::new(store.clone(), store, hasher, clock)),
-    }
+        api_keys: Arc::new(ApiKeyService::new(
+            store.clone(),
+            secrets.clone(),
+            clock.clone(),
+        )),
+        operators: Arc::new(OperatorService::new(
+            store.clone(),
+            store.clone(),
+            hasher,
+            clock.clone(),
+        )),
+        messenger_apps: Arc::new(MessengerAppService::new(
+            store.clone(),
+            cipher,
+            secrets,
+            clock.clone(),
+            config.public_base_url.clone(),
+        )),
+        custom_fields: Arc::new(CustomFieldService::new(store.clone(), clock.clone())),
+        tags: Arc::new(TagService::new(store.clone(), clock.clone())),
+        ref_links: Arc::new(RefLinkService::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+        )),
+        topics: Arc::new(TopicService::new(
+            store.clone(),
+            store,
+            pages.clone(),
+            gateway,
+            clock,
+        )),
+        pages,
+        qr_codes: Arc::new(QrCodes),
+    })
 }
 
 /// The operator use cases on their own, for the command line.

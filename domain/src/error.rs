@@ -95,6 +95,8 @@ pub enum DomainError {
     NotFound {
         /// What was looked for, e.g. "member".
         entity: &'static str,
+        /// The input field that named it, when the id came in an input.
+        field: Option<String>,
     },
     /// An input value is invalid.
     #[error("{field}: {message}")]
@@ -155,7 +157,18 @@ impl DomainError {
 
     /// Not found, naming the kind of thing.
     pub fn not_found(entity: &'static str) -> Self {
-        DomainError::NotFound { entity }
+        DomainError::NotFound {
+            entity,
+            field: None,
+        }
+    }
+
+    /// Not found, naming the kind of thing and the input field that referred to it.
+    pub fn not_found_in(entity: &'static str, field: impl Into<String>) -> Self {
+        DomainError::NotFound {
+            entity,
+            field: Some(field.into()),
+        }
     }
 
     /// Wraps an internal failure.
@@ -163,11 +176,13 @@ impl DomainError {
         DomainError::Internal(Box::new(source))
     }
 
-    /// The input field at fault, for validation errors and field conflicts.
+    /// The input field at fault, for validation errors, field conflicts and ids from inputs.
     pub fn field(&self) -> Option<&str> {
         match self {
             DomainError::Validation { field, .. } => Some(field),
-            DomainError::Conflict { field, .. } => field.as_deref(),
+            DomainError::Conflict { field, .. } | DomainError::NotFound { field, .. } => {
+                field.as_deref()
+            }
             _ => None,
         }
     }

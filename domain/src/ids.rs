@@ -65,3 +65,27 @@ id_type!(
     /// A sign-in session: one family of rotating refresh tokens.
     SessionId
 );
+id_type!(
+    /// A tenant's Messenger app connection.
+    MessengerAppId
+);
+id_type!(
+    /// A connected Facebook Page.
+    PageId
+);
+id_type!(
+    /// A custom field definition.
+    CustomFieldId
+);
+id_type!(
+    /// A tag.
+    TagId
+);
+id_type!(
+    /// An m.me ref link.
+    RefLinkId
+);
+id_type!(
+    /// A recurring-notification topic.
+    TopicId
+);

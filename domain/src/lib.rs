@@ -2,10 +2,12 @@
 //!
 //! Nothing here knows about HTTP, SQL or GraphQL; adapters in other crates implement the ports.
 
+pub mod catalogue;
 pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod pagination;
+pub mod text;
 
 pub use error::{DomainError, DomainResult, ErrorCode, ForbiddenReason};

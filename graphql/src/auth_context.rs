@@ -3,6 +3,10 @@
 use std::sync::Arc;
 
 use async_graphql::Context;
+use refhub_domain::catalogue::{
+    CustomFieldService, MessengerAppService, PageService, QrCodeRenderer, RefLinkService,
+    TagService, TopicService,
+};
 use refhub_domain::identity::{
     ApiKeyService, AuthService, MemberService, OperatorService, Principal,
 };
@@ -19,6 +23,20 @@ pub struct Services {
     pub api_keys: Arc<ApiKeyService>,
     /// Platform operation.
     pub operators: Arc<OperatorService>,
+    /// The Meta app connection.
+    pub messenger_apps: Arc<MessengerAppService>,
+    /// Pages.
+    pub pages: Arc<PageService>,
+    /// Custom fields.
+    pub custom_fields: Arc<CustomFieldService>,
+    /// Tags.
+    pub tags: Arc<TagService>,
+    /// Ref links.
+    pub ref_links: Arc<RefLinkService>,
+    /// Notification topics.
+    pub topics: Arc<TopicService>,
+    /// QR code rendering.
+    pub qr_codes: Arc<dyn QrCodeRenderer>,
 }
 
 /// The outcome of reading the request's bearer credential, resolved once per request by the

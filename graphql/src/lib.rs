@@ -2,6 +2,7 @@
 //! are turned into `extensions.code` in exactly one place ([`error`]).
 
 mod auth_context;
+mod catalogue;
 mod connection;
 mod error;
 mod identity;
@@ -14,11 +15,11 @@ pub use error::tag_uncoded_errors;
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(identity::IdentityQuery);
+pub struct QueryRoot(identity::IdentityQuery, catalogue::CatalogueQuery);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(identity::IdentityMutation);
+pub struct MutationRoot(identity::IdentityMutation, catalogue::CatalogueMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -5,6 +5,8 @@ pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_identity;
+mod m20261121_000002_catalogue;
+mod schema_helpers;
 mod tenant_isolation;
 
 pub use tenant_isolation::APP_ROLE;
@@ -14,6 +16,9 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_identity::Migration)]
+        vec![
+            Box::new(m20261121_000001_identity::Migration),
+            Box::new(m20261121_000002_catalogue::Migration),
+        ]
     }
 }

@@ -2,6 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::schema_helpers::{at, at_null, text, uuid};
 use crate::tenant_isolation::{grant_app_role, isolate_tenant_table, postgres_only};
 
 #[derive(DeriveMigrationName)]
@@ -72,28 +73,6 @@ enum RefreshTokens {
     IssuedAt,
     ExpiresAt,
     UsedAt,
-}
-
-fn uuid(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).uuid().not_null().to_owned()
-}
-
-fn text(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string().not_null().to_owned()
-}
-
-fn at(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
-
-fn at_null(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .null()
-        .to_owned()
 }
 
 #[async_trait::async_trait]

@@ -4,6 +4,7 @@
 //! given, and on PostgreSQL each such query runs in a transaction that declares its tenant to
 //! the database's row-level security (see [`scope`]).
 
+mod catalogue;
 mod entities;
 mod error;
 mod identity;

@@ -4,13 +4,15 @@
 //! resolvers read; bodies are read with a size cap and parsed here so that a malformed body
 //! gets a GraphQL-shaped error with a code instead of a bare 400 text.
 
-use actix_web::http::header::{self, ContentType};
+use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{ErrorExtensions, Response, ServerError};
 use refhub_domain::DomainError;
 use refhub_graphql::{AppSchema, Authentication, Services, tag_uncoded_errors};
 use tracing::Instrument;
+
+use super::bearer::bearer;
 
 /// Whether GraphiQL is served.
 #[derive(Clone, Copy)]
@@ -67,21 +69,6 @@ pub async fn graphiql(enabled: web::Data<GraphiqlEnabled>) -> HttpResponse {
             .title("refhub GraphiQL")
             .finish(),
     )
-}
-
-/// The bearer credential, if any. Another scheme is refused rather than ignored.
-fn bearer(request: &HttpRequest) -> Result<Option<&str>, DomainError> {
-    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let refused =
-        || DomainError::Unauthenticated("the Authorization header must be `Bearer <token>`");
-    let value = value.to_str().map_err(|_| refused())?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or_else(refused)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(refused());
-    }
-    Ok(Some(token.trim()))
 }
 
 fn json_response(response: &Response) -> HttpResponse {

@@ -1,4 +1,7 @@
 //! Inbound HTTP adapters.
 
+pub mod bearer;
+pub mod error;
 pub mod graphql_endpoint;
 pub mod health;
+pub mod qr_code;

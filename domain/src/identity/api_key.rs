@@ -5,9 +5,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::identity::role::Role;
 use crate::ids::{ApiKeyId, TenantId, UserId};
+use crate::text;
 
 const SCHEME: &str = "rhk_";
 /// How many characters of a key are kept and shown, so people can tell keys apart.
@@ -92,23 +93,7 @@ impl ParsedApiKey {
 
 /// Checks a key name; errors name the field `name`.
 pub fn validate_key_name(raw: &str) -> DomainResult<String> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(DomainError::validation("name", "must not be empty"));
-    }
-    if name.chars().count() > MAX_API_KEY_NAME_CHARS {
-        return Err(DomainError::validation(
-            "name",
-            format!("must be at most {MAX_API_KEY_NAME_CHARS} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(DomainError::validation(
-            "name",
-            "must not contain control characters",
-        ));
-    }
-    Ok(name.to_owned())
+    text::single_line(raw, "name", MAX_API_KEY_NAME_CHARS)
 }
 
 /// The visible part of a key.

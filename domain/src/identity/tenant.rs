@@ -5,8 +5,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::ids::TenantId;
+use crate::text;
 
 /// Longest tenant name accepted.
 pub const MAX_TENANT_NAME_CHARS: usize = 100;
@@ -48,23 +49,7 @@ pub struct TenantName(String);
 impl TenantName {
     /// Validates `raw`; errors name the field `tenantName`.
     pub fn parse(raw: &str) -> DomainResult<Self> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return Err(DomainError::validation("tenantName", "must not be empty"));
-        }
-        if trimmed.chars().count() > MAX_TENANT_NAME_CHARS {
-            return Err(DomainError::validation(
-                "tenantName",
-                format!("must be at most {MAX_TENANT_NAME_CHARS} characters"),
-            ));
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err(DomainError::validation(
-                "tenantName",
-                "must not contain control characters",
-            ));
-        }
-        Ok(Self(trimmed.to_owned()))
+        text::single_line(raw, "tenantName", MAX_TENANT_NAME_CHARS).map(Self)
     }
 
     /// The name.

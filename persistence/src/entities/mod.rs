@@ -2,8 +2,15 @@
 //! the adapters so that the mapping to domain types is written once, in the adapters.
 
 pub mod api_keys;
+pub mod custom_fields;
 pub mod memberships;
+pub mod messenger_apps;
+pub mod notification_topics;
+pub mod pages;
+pub mod ref_link_tags;
+pub mod ref_links;
 pub mod refresh_tokens;
 pub mod sessions;
+pub mod tags;
 pub mod tenants;
 pub mod users;

@@ -1,0 +1,42 @@
+//! What a tenant manages before a single subscriber arrives: the Messenger app connection,
+//! pages, custom fields, tags, m.me ref links and recurring-notification topics.
+
+mod custom_field;
+mod custom_field_service;
+pub mod field_type;
+mod links;
+mod messenger_app;
+mod messenger_app_service;
+mod page;
+mod page_service;
+mod ports;
+mod ref_link;
+mod ref_link_service;
+pub mod ref_payload;
+mod secrets;
+mod tag;
+mod tag_service;
+mod topic;
+mod topic_service;
+
+pub use custom_field::{CustomField, CustomFieldChanges, NewCustomField};
+pub use custom_field_service::CustomFieldService;
+pub use field_type::{FieldType, FieldValue, FieldValueError};
+pub use links::{MAX_ENCODED_REF_CHARS, encode_query_value, mme_url, rn_url};
+pub use messenger_app::{MessengerApp, WebhookKey};
+pub use messenger_app_service::MessengerAppService;
+pub use page::{Page, PageChanges, PageHandle};
+pub use page_service::PageService;
+pub use ports::{
+    CustomFieldRepository, GatewayError, MessengerAppRepository, MessengerGateway, PageRepository,
+    QrCodeRenderer, RefLinkRepository, SentMessage, TagRepository, TopicRegistrationRequest,
+    TopicRepository,
+};
+pub use ref_link::{RefLink, RefLinkChanges, RefLinkDraft};
+pub use ref_link_service::{PayloadFieldValue, RefLinkService};
+pub use ref_payload::{ParsedRef, PayloadPair, PayloadProblem, RefName, parse_ref, render_ref};
+pub use secrets::{SealedSecret, SecretCipher, SecretPurpose};
+pub use tag::{Tag, TagName};
+pub use tag_service::TagService;
+pub use topic::{Cadence, NotificationTopic, TopicChanges, TopicRegistration, TopicTitle};
+pub use topic_service::TopicService;

@@ -1,0 +1,146 @@
+//! Connecting and managing Facebook Pages.
+
+use std::sync::Arc;
+
+use crate::catalogue::page::{
+    Page, PageChanges, validate_access_token, validate_facebook_page_id, validate_page_name,
+    validate_username,
+};
+use crate::catalogue::ports::PageRepository;
+use crate::catalogue::secrets::{SecretCipher, SecretPurpose};
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{Principal, Role};
+use crate::ids::{PageId, TenantId};
+use crate::pagination::{Page as ListPage, PageRequest};
+
+/// The page use cases. Editors connect and change pages; every member reads them. Tokens are
+/// sealed at rest and never handed back.
+pub struct PageService {
+    pages: Arc<dyn PageRepository>,
+    cipher: Arc<dyn SecretCipher>,
+    clock: Arc<dyn Clock>,
+}
+
+impl PageService {
+    /// Builds the service.
+    pub fn new(
+        pages: Arc<dyn PageRepository>,
+        cipher: Arc<dyn SecretCipher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            pages,
+            cipher,
+            clock,
+        }
+    }
+
+    /// Connects a page.
+    pub async fn connect(
+        &self,
+        principal: &Principal,
+        facebook_page_id: &str,
+        name: &str,
+        username: Option<&str>,
+        access_token: &str,
+    ) -> DomainResult<Page> {
+        let access = principal.require_role(Role::Editor)?;
+        let facebook_page_id = validate_facebook_page_id(facebook_page_id)?;
+        let name = validate_page_name(name)?;
+        let username = validate_username(username)?;
+        let access_token = validate_access_token(access_token)?;
+        let id = PageId::generate();
+        let now = self.clock.now();
+        let page = Page {
+            id,
+            tenant_id: access.tenant_id,
+            facebook_page_id,
+            name,
+            username,
+            access_token: self.seal_token(&access_token, access.tenant_id, id)?,
+            created_at: now,
+            updated_at: now,
+        };
+        self.pages.create(&page).await?;
+        tracing::info!(tenant_id = %page.tenant_id, page_id = %page.id, "page connected");
+        Ok(page)
+    }
+
+    /// Changes a page's name, username or token.
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        id: PageId,
+        changes: PageChanges,
+    ) -> DomainResult<Page> {
+        let access = principal.require_role(Role::Editor)?;
+        let mut page = self.find_in(access.tenant_id, id).await?;
+        if let Some(name) = changes.name {
+            page.name = validate_page_name(&name)?;
+        }
+        if let Some(username) = changes.username {
+            page.username = validate_username(username.as_deref())?;
+        }
+        if let Some(token) = changes.access_token {
+            let token = validate_access_token(&token)?;
+            page.access_token = self.seal_token(&token, page.tenant_id, page.id)?;
+        }
+        page.updated_at = self.clock.now();
+        self.pages.update(&page).await?;
+        Ok(page)
+    }
+
+    /// Disconnects a page, with its ref links and topics.
+    pub async fn disconnect(&self, principal: &Principal, id: PageId) -> DomainResult<PageId> {
+        let access = principal.require_role(Role::Editor)?;
+        if !self.pages.delete(access.tenant_id, id).await? {
+            return Err(DomainError::not_found_in("page", "id"));
+        }
+        tracing::info!(tenant_id = %access.tenant_id, page_id = %id, "page disconnected");
+        Ok(id)
+    }
+
+    /// The tenant's pages.
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        page: PageRequest,
+    ) -> DomainResult<ListPage<Page>> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.pages.list(access.tenant_id, page).await
+    }
+
+    /// A page by id.
+    pub async fn get(&self, principal: &Principal, id: PageId) -> DomainResult<Page> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.find_in(access.tenant_id, id).await
+    }
+
+    /// The page's access token in the clear, for a call to Meta.
+    pub fn access_token(&self, page: &Page) -> DomainResult<String> {
+        self.cipher.open(
+            &page.access_token,
+            page.tenant_id,
+            page.id.0,
+            SecretPurpose::PageAccessToken,
+        )
+    }
+
+    async fn find_in(&self, tenant_id: TenantId, id: PageId) -> DomainResult<Page> {
+        self.pages
+            .find(tenant_id, id)
+            .await?
+            .ok_or(DomainError::not_found_in("page", "id"))
+    }
+
+    fn seal_token(
+        &self,
+        token: &str,
+        tenant_id: TenantId,
+        id: PageId,
+    ) -> DomainResult<crate::catalogue::secrets::SealedSecret> {
+        self.cipher
+            .seal(token, tenant_id, id.0, SecretPurpose::PageAccessToken)
+    }
+}

@@ -1,0 +1,10 @@
+//! The Messenger catalogue: app connection, pages, custom fields, tags, ref links and
+//! notification topics.
+
+mod inputs;
+mod mutation;
+mod query;
+mod types;
+
+pub(crate) use mutation::CatalogueMutation;
+pub(crate) use query::CatalogueQuery;

@@ -1,0 +1,172 @@
+use async_graphql::{Context, ID, Object, Result};
+use refhub_domain::ids::{CustomFieldId, PageId, RefLinkId, TagId, TopicId};
+
+use super::types::{CustomField, MessengerAppConnection, NotificationTopic, Page, RefLink, Tag};
+use crate::auth_context::{principal, services};
+use crate::connection::{ListConnection, from_page, page_request};
+use crate::error::IntoGraphql;
+use crate::ids::parse_id;
+
+/// Queries about the Messenger catalogue.
+#[derive(Default)]
+pub(crate) struct CatalogueQuery;
+
+#[Object]
+impl CatalogueQuery {
+    /// The workspace's Meta app connection, if connected.
+    async fn messenger_app(&self, ctx: &Context<'_>) -> Result<Option<MessengerAppConnection>> {
+        let principal = principal(ctx).gql()?;
+        services(ctx)
+            .messenger_apps
+            .get(principal)
+            .await
+            .map(|app| app.map(MessengerAppConnection))
+            .gql()
+    }
+
+    /// Connected pages, oldest first.
+    async fn pages(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<ListConnection<Page>> {
+        let principal = principal(ctx).gql()?;
+        let had_cursor = after.is_some();
+        let page = page_request(first, after).gql()?;
+        let pages = services(ctx).pages.list(principal, page).await.gql()?;
+        Ok(from_page(pages, had_cursor, |p| p.id.0, Page))
+    }
+
+    /// A page by id.
+    async fn page(&self, ctx: &Context<'_>, id: ID) -> Result<Page> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id::<PageId>(&id, "id").gql()?;
+        services(ctx).pages.get(principal, id).await.map(Page).gql()
+    }
+
+    /// Custom fields, in creation order.
+    async fn custom_fields(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Include archived fields.", default)] include_archived: bool,
+    ) -> Result<ListConnection<CustomField>> {
+        let principal = principal(ctx).gql()?;
+        let had_cursor = after.is_some();
+        let page = page_request(first, after).gql()?;
+        let fields = services(ctx)
+            .custom_fields
+            .list(principal, include_archived, page)
+            .await
+            .gql()?;
+        Ok(from_page(fields, had_cursor, |f| f.id.0, CustomField))
+    }
+
+    /// A custom field by id.
+    async fn custom_field(&self, ctx: &Context<'_>, id: ID) -> Result<CustomField> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id::<CustomFieldId>(&id, "id").gql()?;
+        services(ctx)
+            .custom_fields
+            .get(principal, id)
+            .await
+            .map(CustomField)
+            .gql()
+    }
+
+    /// Tags, oldest first.
+    async fn tags(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<ListConnection<Tag>> {
+        let principal = principal(ctx).gql()?;
+        let had_cursor = after.is_some();
+        let page = page_request(first, after).gql()?;
+        let tags = services(ctx).tags.list(principal, page).await.gql()?;
+        Ok(from_page(tags, had_cursor, |t| t.id.0, Tag::from))
+    }
+
+    /// A tag by id.
+    async fn tag(&self, ctx: &Context<'_>, id: ID) -> Result<Tag> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id::<TagId>(&id, "id").gql()?;
+        services(ctx)
+            .tags
+            .get(principal, id)
+            .await
+            .map(Tag::from)
+            .gql()
+    }
+
+    /// A page's ref links, oldest first.
+    async fn ref_links(
+        &self,
+        ctx: &Context<'_>,
+        page_id: ID,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<ListConnection<RefLink>> {
+        let principal = principal(ctx).gql()?;
+        let page_id = parse_id::<PageId>(&page_id, "pageId").gql()?;
+        let had_cursor = after.is_some();
+        let page = page_request(first, after).gql()?;
+        let links = services(ctx)
+            .ref_links
+            .list_for_page(principal, page_id, page)
+            .await
+            .gql()?;
+        Ok(from_page(links, had_cursor, |l| l.id.0, RefLink))
+    }
+
+    /// A ref link by id.
+    async fn ref_link(&self, ctx: &Context<'_>, id: ID) -> Result<RefLink> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id::<RefLinkId>(&id, "id").gql()?;
+        services(ctx)
+            .ref_links
+            .get(principal, id)
+            .await
+            .map(RefLink)
+            .gql()
+    }
+
+    /// Notification topics, on one page or all, oldest first.
+    async fn notification_topics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this page's topics.")] page_id: Option<ID>,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<ListConnection<NotificationTopic>> {
+        let principal = principal(ctx).gql()?;
+        let page_id = page_id
+            .as_ref()
+            .map(|id| parse_id::<PageId>(id, "pageId"))
+            .transpose()
+            .gql()?;
+        let had_cursor = after.is_some();
+        let page = page_request(first, after).gql()?;
+        let topics = services(ctx)
+            .topics
+            .list(principal, page_id, page)
+            .await
+            .gql()?;
+        Ok(from_page(topics, had_cursor, |t| t.id.0, NotificationTopic))
+    }
+
+    /// A notification topic by id.
+    async fn notification_topic(&self, ctx: &Context<'_>, id: ID) -> Result<NotificationTopic> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id::<TopicId>(&id, "id").gql()?;
+        services(ctx)
+            .topics
+            .get(principal, id)
+            .await
+            .map(NotificationTopic)
+            .gql()
+    }
+}

@@ -1,0 +1,170 @@
+use async_trait::async_trait;
+use refhub_domain::catalogue::{CustomField, CustomFieldRepository, NewCustomField};
+use refhub_domain::ids::{CustomFieldId, TenantId};
+use refhub_domain::pagination::{Page as ListPage, PageRequest};
+use refhub_domain::{DomainError, DomainResult};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+};
+
+use super::mapping;
+use crate::Store;
+use crate::entities::{custom_fields, ref_links};
+use crate::error::internal;
+use crate::pagination::keyset_page;
+use crate::scope;
+
+/// Attempts at taking the next free number when concurrent creations race for it.
+const NUMBER_ATTEMPTS: usize = 5;
+
+enum Clash {
+    Name,
+    Number,
+}
+
+/// Which unique key a violation hit (both engines name the index or its columns).
+fn clash(err: &DbErr) -> Option<Clash> {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("name") => {
+            Some(Clash::Name)
+        }
+        Some(SqlErr::UniqueConstraintViolation(_)) => Some(Clash::Number),
+        _ => None,
+    }
+}
+
+fn name_taken() -> DomainError {
+    DomainError::conflict("name", "a custom field with this name already exists")
+}
+
+impl Store {
+    async fn insert_with_next_number(&self, field: &NewCustomField) -> Result<CustomField, DbErr> {
+        let txn = scope::for_tenant(&self.db, field.tenant_id).await?;
+        let highest: Option<i32> = custom_fields::Entity::find()
+            .select_only()
+            .column(custom_fields::Column::Number)
+            .filter(custom_fields::Column::TenantId.eq(field.tenant_id.0))
+            .order_by_desc(custom_fields::Column::Number)
+            .limit(1)
+            .into_tuple()
+            .one(&txn)
+            .await?;
+        let stored = CustomField {
+            id: field.id,
+            tenant_id: field.tenant_id,
+            number: highest.unwrap_or(0) + 1,
+            name: field.name.clone(),
+            field_type: field.field_type,
+            description: field.description.clone(),
+            archived_at: None,
+            created_at: field.created_at,
+            updated_at: field.created_at,
+        };
+        mapping::custom_field_row(&stored).insert(&txn).await?;
+        txn.commit().await?;
+        Ok(stored)
+    }
+}
+
+#[async_trait]
+impl CustomFieldRepository for Store {
+    async fn create(&self, field: &NewCustomField) -> DomainResult<CustomField> {
+        for _ in 0..NUMBER_ATTEMPTS {
+            match self.insert_with_next_number(field).await {
+                Ok(stored) => return Ok(stored),
+                Err(err) => match clash(&err) {
+                    Some(Clash::Name) => return Err(name_taken()),
+                    Some(Clash::Number) => continue,
+                    None => return Err(internal(err)),
+                },
+            }
+        }
+        Err(DomainError::conflict(
+            "name",
+            "too many fields are being created at once; try again",
+        ))
+    }
+
+    async fn find(
+        &self,
+        tenant_id: TenantId,
+        id: CustomFieldId,
+    ) -> DomainResult<Option<CustomField>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = custom_fields::Entity::find_by_id((tenant_id.0, id.0))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        row.map(mapping::custom_field).transpose()
+    }
+
+    async fn list(
+        &self,
+        tenant_id: TenantId,
+        include_archived: bool,
+        page: PageRequest,
+    ) -> DomainResult<ListPage<CustomField>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let mut query =
+            custom_fields::Entity::find().filter(custom_fields::Column::TenantId.eq(tenant_id.0));
+        if !include_archived {
+            query = query.filter(custom_fields::Column::ArchivedAt.is_null());
+        }
+        let rows = keyset_page(&txn, query, custom_fields::Column::Id, page)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        let items = rows
+            .items
+            .into_iter()
+            .map(mapping::custom_field)
+            .collect::<DomainResult<_>>()?;
+        Ok(ListPage {
+            items,
+            has_next_page: rows.has_next_page,
+            total_count: rows.total_count,
+        })
+    }
+
+    async fn update(&self, field: &CustomField) -> DomainResult<()> {
+        let txn = scope::for_tenant(&self.db, field.tenant_id)
+            .await
+            .map_err(internal)?;
+        mapping::custom_field_row(field)
+            .update(&txn)
+            .await
+            .map_err(|err| match clash(&err) {
+                Some(Clash::Name) => name_taken(),
+                _ => internal(err),
+            })?;
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn delete(&self, tenant_id: TenantId, id: CustomFieldId) -> DomainResult<bool> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        ref_links::Entity::update_many()
+            .col_expr(
+                ref_links::Column::DefaultFieldId,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .filter(ref_links::Column::TenantId.eq(tenant_id.0))
+            .filter(ref_links::Column::DefaultFieldId.eq(id.0))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        let result = custom_fields::Entity::delete_by_id((tenant_id.0, id.0))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(result.rows_affected > 0)
+    }
+}

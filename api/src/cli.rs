@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API (applies migrations first unless MIGRATE_ON_START=false).
     Serve,
+    /// Run only the webhook workers (several processes may run at once on PostgreSQL).
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.

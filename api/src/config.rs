@@ -53,6 +53,8 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Meta's Graph API, versioned (tests point it at a mock server).
     pub graph_api_base_url: String,
+    /// Webhook worker tasks run inside `serve` (0: none; run `refhub worker` instead).
+    pub workers: usize,
     /// Warnings found while loading, logged once logging is up.
     warnings: Vec<String>,
 }
@@ -83,6 +85,7 @@ struct Env {
     introspection: Option<bool>,
     db_max_connections: Option<u32>,
     graph_api_base_url: Option<String>,
+    workers: Option<usize>,
     data_dir: Option<PathBuf>,
 }
 
@@ -166,6 +169,7 @@ impl Config {
             graph_api_base_url: env
                 .graph_api_base_url
                 .unwrap_or_else(|| DEFAULT_GRAPH_API_BASE_URL.to_owned()),
+            workers: env.workers.unwrap_or(2),
             warnings,
         })
     }
@@ -186,6 +190,7 @@ impl Config {
             db_max_connections: 5,
             graph_api_base_url: "http://127.0.0.1:9/graph-api-not-configured-in-this-test"
                 .to_owned(),
+            workers: 2,
             warnings: Vec::new(),
         }
     }

@@ -9,6 +9,7 @@ mod qr_codes;
 mod security;
 pub mod startup;
 pub mod telemetry;
+mod workers;
 
 pub use config::Config;
 pub use startup::Application;

@@ -15,6 +15,10 @@ async fn main() -> anyhow::Result<()> {
     config.log_warnings();
     match command {
         Command::Serve | Command::PrintSchema => serve(config).await,
+        Command::Worker => {
+            cli::migrate_if_configured(&config).await?;
+            refhub_api::startup::run_workers(&config).await
+        }
         Command::Migrate => {
             cli::migrate(&config).await?;
             println!("migrations applied");

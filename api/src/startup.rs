@@ -1,4 +1,5 @@
-//! The composition root: builds every adapter, hands them to the use cases, and serves HTTP.
+//! The composition root: builds every adapter, hands them to the use cases, and serves HTTP
+//! (and, unless told otherwise, runs the webhook workers in the same process).
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -6,6 +7,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
+use refhub_domain::audience::SubscriberService;
 use refhub_domain::catalogue::{
     CustomFieldService, MessengerAppService, PageService, RefLinkService, SecretCipher, TagService,
     TopicService,
@@ -14,40 +16,55 @@ use refhub_domain::clock::{Clock, SystemClock};
 use refhub_domain::identity::{
     ApiKeyService, AuthPorts, AuthService, MemberService, OperatorService, TokenSettings,
 };
+use refhub_domain::webhooks::{
+    EventProcessor, InboxRepository, InboxService, ProcessorPorts, WebhookIngestService,
+};
 use refhub_graphql::{SchemaLimits, Services, build_schema};
 use refhub_migration::{Migrator, MigratorTrait};
 use refhub_persistence::{ConnectSettings, Store};
+use tokio::sync::Notify;
 use tracing_actix_web::TracingLogger;
 
 use crate::config::{AppEnv, Config, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
+use crate::http::messenger_webhook::{self, NewEvents};
 use crate::http::{health, qr_code};
 use crate::qr_codes::QrCodes;
-use crate::security::{AeadCipher, Argon2Hasher, JwtCodec, RandomSecrets};
+use crate::security::{AeadCipher, Argon2Hasher, HubSignatures, JwtCodec, RandomSecrets};
+use crate::workers::{BatchingInbox, WorkerPool, WorkerSettings};
 
-/// Largest request body accepted anywhere.
+/// Largest request body accepted anywhere (Meta's webhook bodies included).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How long in-flight requests may take to finish on SIGTERM.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+/// Everything built from the configuration, shared by the server and the workers.
+struct Wiring {
+    store: Store,
+    services: Services,
+    ingest: Arc<WebhookIngestService>,
+    inbox: Arc<dyn InboxRepository>,
+    processor: Arc<EventProcessor>,
+    clock: Arc<dyn Clock>,
+    new_events: Arc<Notify>,
+}
 
 /// A built, listening application. Tests build one on port 0 and run it in the background.
 pub struct Application {
     local_addr: SocketAddr,
     server: Server,
+    workers: Option<WorkerPool>,
 }
 
 impl Application {
-    /// Migrates (if configured), connects, wires everything and binds the listener.
+    /// Migrates (if configured), connects, wires everything, binds the listener and starts the
+    /// in-process workers (unless `workers` is 0).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        if config.migrate_on_start {
-            migrate(&config).await?;
-        }
-        let store = connect(&config.database_url, config.db_max_connections).await?;
-        check_row_security(&store, config.app_env).await?;
-        let services = wire_services(&store, &config)?;
+        let wiring = Wiring::build(&config).await?;
+        let workers = (config.workers > 0).then(|| wiring.start_workers(config.workers));
         let schema = build_schema(
-            services.clone(),
+            wiring.services.clone(),
             SchemaLimits {
                 introspection: config.introspection,
                 ..SchemaLimits::default()
@@ -57,9 +74,11 @@ impl Application {
         let listener = TcpListener::bind(&config.bind_addr)
             .with_context(|| format!("binding {}", config.bind_addr))?;
         let local_addr = listener.local_addr()?;
-        let store = web::Data::new(store);
+        let store = web::Data::new(wiring.store);
         let schema = web::Data::new(schema);
-        let services = web::Data::new(services);
+        let services = web::Data::new(wiring.services);
+        let ingest = web::Data::from(wiring.ingest);
+        let new_events = web::Data::new(NewEvents(wiring.new_events));
         let graphiql = web::Data::new(GraphiqlEnabled(config.graphiql));
         let server = HttpServer::new(move || {
             App::new()
@@ -68,9 +87,16 @@ impl Application {
                 .app_data(store.clone())
                 .app_data(schema.clone())
                 .app_data(services.clone())
+                .app_data(ingest.clone())
+                .app_data(new_events.clone())
                 .app_data(graphiql.clone())
                 .service(health::healthz)
                 .service(health::readyz)
+                .service(
+                    web::resource("/webhooks/messenger/{key}")
+                        .route(web::get().to(messenger_webhook::verify_subscription))
+                        .route(web::post().to(messenger_webhook::receive)),
+                )
                 .route(
                     "/api/ref-links/{id}/qr.png",
                     web::get().to(qr_code::ref_link_qr_png),
@@ -84,7 +110,11 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .listen(listener)?
         .run();
-        Ok(Self { local_addr, server })
+        Ok(Self {
+            local_addr,
+            server,
+            workers,
+        })
     }
 
     /// The port actually bound (useful with port 0).
@@ -97,9 +127,48 @@ impl Application {
         self.local_addr
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    /// Serves until SIGTERM or SIGINT, lets in-flight requests finish, then stops the workers
+    /// after the events in their hands.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(workers) = self.workers {
+            workers.shutdown().await;
+        }
+        served
+    }
+}
+
+/// Runs only the webhook workers until SIGTERM or SIGINT (`refhub worker`).
+pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
+    let wiring = Wiring::build(config).await?;
+    let pool = wiring.start_workers(config.workers.max(1));
+    tracing::info!(workers = config.workers.max(1), "webhook workers running");
+    shutdown_signal().await;
+    tracing::info!("stopping workers after the events in hand");
+    pool.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }
 
@@ -144,81 +213,137 @@ async fn check_row_security(store: &Store, app_env: AppEnv) -> anyhow::Result<()
     Ok(())
 }
 
-fn wire_services(store: &Store, config: &Config) -> anyhow::Result<Services> {
-    let store = Arc::new(store.clone());
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let hasher = Arc::new(Argon2Hasher::new(
-        std::thread::available_parallelism().map_or(2, |n| n.get()),
-    ));
-    let secrets = Arc::new(RandomSecrets);
-    let cipher: Arc<dyn SecretCipher> = Arc::new(AeadCipher::new(&config.encryption_key));
-    let gateway = Arc::new(
-        GraphApiClient::new(&config.graph_api_base_url).context("building the Graph API client")?,
-    );
-    let auth = AuthService::new(
-        AuthPorts {
-            tenants: store.clone(),
-            users: store.clone(),
-            store: store.clone(),
-            memberships: store.clone(),
-            api_keys: store.clone(),
-            sessions: store.clone(),
-            hasher: hasher.clone(),
-            tokens: Arc::new(JwtCodec::new(config.jwt_secret.as_bytes())),
-            secrets: secrets.clone(),
+impl Wiring {
+    async fn build(config: &Config) -> anyhow::Result<Self> {
+        if config.migrate_on_start {
+            migrate(config).await?;
+        }
+        let store = connect(&config.database_url, config.db_max_connections).await?;
+        check_row_security(&store, config.app_env).await?;
+
+        let db = Arc::new(store.clone());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let hasher = Arc::new(Argon2Hasher::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        ));
+        let secrets = Arc::new(RandomSecrets);
+        let cipher: Arc<dyn SecretCipher> = Arc::new(AeadCipher::new(&config.encryption_key));
+        let gateway = Arc::new(
+            GraphApiClient::new(&config.graph_api_base_url)
+                .context("building the Graph API client")?,
+        );
+        let inbox: Arc<dyn InboxRepository> = Arc::new(BatchingInbox::start(db.clone()));
+
+        let auth = AuthService::new(
+            AuthPorts {
+                tenants: db.clone(),
+                users: db.clone(),
+                store: db.clone(),
+                memberships: db.clone(),
+                api_keys: db.clone(),
+                sessions: db.clone(),
+                hasher: hasher.clone(),
+                tokens: Arc::new(JwtCodec::new(config.jwt_secret.as_bytes())),
+                secrets: secrets.clone(),
+                clock: clock.clone(),
+            },
+            TokenSettings::default(),
+        );
+        let pages = Arc::new(PageService::new(db.clone(), cipher.clone(), clock.clone()));
+        let services = Services {
+            auth: Arc::new(auth),
+            members: Arc::new(MemberService::new(db.clone(), db.clone(), clock.clone())),
+            api_keys: Arc::new(ApiKeyService::new(
+                db.clone(),
+                secrets.clone(),
+                clock.clone(),
+            )),
+            operators: Arc::new(OperatorService::new(
+                db.clone(),
+                db.clone(),
+                hasher,
+                clock.clone(),
+            )),
+            messenger_apps: Arc::new(MessengerAppService::new(
+                db.clone(),
+                cipher.clone(),
+                secrets.clone(),
+                clock.clone(),
+                config.public_base_url.clone(),
+            )),
+            custom_fields: Arc::new(CustomFieldService::new(
+                db.clone(),
+                db.clone(),
+                clock.clone(),
+            )),
+            tags: Arc::new(TagService::new(db.clone(), clock.clone())),
+            ref_links: Arc::new(RefLinkService::new(
+                db.clone(),
+                db.clone(),
+                db.clone(),
+                db.clone(),
+                clock.clone(),
+            )),
+            topics: Arc::new(TopicService::new(
+                db.clone(),
+                db.clone(),
+                pages.clone(),
+                gateway,
+                clock.clone(),
+            )),
+            pages,
+            subscribers: Arc::new(SubscriberService::new(
+                db.clone(),
+                db.clone(),
+                db.clone(),
+                db.clone(),
+                clock.clone(),
+            )),
+            inbox: Arc::new(InboxService::new(inbox.clone(), clock.clone())),
+            qr_codes: Arc::new(QrCodes),
             clock: clock.clone(),
-        },
-        TokenSettings::default(),
-    );
-    let pages = Arc::new(PageService::new(
-        store.clone(),
-        cipher.clone(),
-        clock.clone(),
-    ));
-    Ok(Services {
-        auth: Arc::new(auth),
-        members: Arc::new(MemberService::new(
-            store.clone(),
-            store.clone(),
+        };
+        let ingest = Arc::new(WebhookIngestService::new(
+            db.clone(),
+            cipher.clone(),
+            Arc::new(HubSignatures),
+            inbox.clone(),
             clock.clone(),
-        )),
-        api_keys: Arc::new(ApiKeyService::new(
-            store.clone(),
-            secrets.clone(),
-            clock.clone(),
-        )),
-        operators: Arc::new(OperatorService::new(
-            store.clone(),
-            store.clone(),
-            hasher,
-            clock.clone(),
-        )),
-        messenger_apps: Arc::new(MessengerAppService::new(
-            store.clone(),
+        ));
+        let processor = Arc::new(EventProcessor::new(ProcessorPorts {
+            pages: db.clone(),
+            links: db.clone(),
+            fields: db.clone(),
+            topics: db.clone(),
+            audience: db.clone(),
+            inbox: inbox.clone(),
             cipher,
             secrets,
-            clock.clone(),
-            config.public_base_url.clone(),
-        )),
-        custom_fields: Arc::new(CustomFieldService::new(store.clone(), clock.clone())),
-        tags: Arc::new(TagService::new(store.clone(), clock.clone())),
-        ref_links: Arc::new(RefLinkService::new(
-            store.clone(),
-            store.clone(),
-            store.clone(),
-            store.clone(),
-            clock.clone(),
-        )),
-        topics: Arc::new(TopicService::new(
-            store.clone(),
+            clock: clock.clone(),
+        }));
+        Ok(Self {
             store,
-            pages.clone(),
-            gateway,
+            services,
+            ingest,
+            inbox,
+            processor,
             clock,
-        )),
-        pages,
-        qr_codes: Arc::new(QrCodes),
-    })
+            new_events: Arc::new(Notify::new()),
+        })
+    }
+
+    fn start_workers(&self, workers: usize) -> WorkerPool {
+        WorkerPool::start(
+            self.inbox.clone(),
+            self.processor.clone(),
+            self.clock.clone(),
+            self.new_events.clone(),
+            WorkerSettings {
+                workers,
+                ..WorkerSettings::default()
+            },
+        )
+    }
 }
 
 /// The operator use cases on their own, for the command line.

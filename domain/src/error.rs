@@ -55,6 +55,8 @@ pub enum ForbiddenReason {
     UserOnly,
     /// The operation needs a current tenant.
     NoTenant,
+    /// A webhook subscription handshake with the wrong mode or verify token.
+    WebhookVerification,
 }
 
 impl ForbiddenReason {
@@ -66,6 +68,7 @@ impl ForbiddenReason {
             ForbiddenReason::OperatorOnly => "OPERATOR_ONLY",
             ForbiddenReason::UserOnly => "USER_ONLY",
             ForbiddenReason::NoTenant => "NO_TENANT",
+            ForbiddenReason::WebhookVerification => "WEBHOOK_VERIFICATION",
         }
     }
 
@@ -76,6 +79,9 @@ impl ForbiddenReason {
             ForbiddenReason::OperatorOnly => "only platform operators may do this",
             ForbiddenReason::UserOnly => "API keys cannot do this; sign in as a user",
             ForbiddenReason::NoTenant => "select a workspace first (switchTenant)",
+            ForbiddenReason::WebhookVerification => {
+                "hub.mode must be `subscribe` and hub.verify_token must match the app's verify token"
+            }
         }
     }
 }

@@ -89,3 +89,15 @@ id_type!(
     /// A recurring-notification topic.
     TopicId
 );
+id_type!(
+    /// A stored webhook event (the inbox).
+    WebhookEventId
+);
+id_type!(
+    /// A subscriber: one person on one page.
+    SubscriberId
+);
+id_type!(
+    /// A subscriber's opt-in to a notification topic.
+    OptInId
+);

@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about HTTP, SQL or GraphQL; adapters in other crates implement the ports.
 
+pub mod audience;
 pub mod catalogue;
 pub mod clock;
 pub mod error;
@@ -9,5 +10,6 @@ pub mod identity;
 pub mod ids;
 pub mod pagination;
 pub mod text;
+pub mod webhooks;
 
 pub use error::{DomainError, DomainResult, ErrorCode, ForbiddenReason};

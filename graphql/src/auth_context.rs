@@ -3,13 +3,16 @@
 use std::sync::Arc;
 
 use async_graphql::Context;
+use refhub_domain::audience::SubscriberService;
 use refhub_domain::catalogue::{
     CustomFieldService, MessengerAppService, PageService, QrCodeRenderer, RefLinkService,
     TagService, TopicService,
 };
+use refhub_domain::clock::Clock;
 use refhub_domain::identity::{
     ApiKeyService, AuthService, MemberService, OperatorService, Principal,
 };
+use refhub_domain::webhooks::InboxService;
 use refhub_domain::{DomainError, DomainResult};
 
 /// The use cases the API exposes.
@@ -37,6 +40,12 @@ pub struct Services {
     pub topics: Arc<TopicService>,
     /// QR code rendering.
     pub qr_codes: Arc<dyn QrCodeRenderer>,
+    /// Subscribers.
+    pub subscribers: Arc<SubscriberService>,
+    /// The webhook inbox.
+    pub inbox: Arc<InboxService>,
+    /// Time (the 24-hour window).
+    pub clock: Arc<dyn Clock>,
 }
 
 /// The outcome of reading the request's bearer credential, resolved once per request by the
@@ -98,4 +107,19 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> DomainResult<&'a Principal> {
     ctx.data_opt::<Authentication>()
         .unwrap_or(&ANONYMOUS)
         .principal()
+}
+
+/// Attaches who is calling, and the per-request loaders, to a request.
+pub fn prepare_request(
+    request: async_graphql::Request,
+    services: &Services,
+    authentication: Authentication,
+) -> async_graphql::Request {
+    let request = match &authentication {
+        Authentication::Authenticated(principal) => {
+            request.data(Arc::new(crate::loaders::Loaders::new(services, *principal)))
+        }
+        _ => request,
+    };
+    request.data(authentication)
 }

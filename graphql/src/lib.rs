@@ -1,25 +1,35 @@
 //! The refhub GraphQL admin API. Resolvers call the domain's use cases and nothing else; errors
 //! are turned into `extensions.code` in exactly one place ([`error`]).
 
+mod audience;
 mod auth_context;
 mod catalogue;
 mod connection;
 mod error;
 mod identity;
 mod ids;
+mod loaders;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
-pub use auth_context::{Authentication, Services};
+pub use auth_context::{Authentication, Services, prepare_request};
 pub use error::tag_uncoded_errors;
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(identity::IdentityQuery, catalogue::CatalogueQuery);
+pub struct QueryRoot(
+    identity::IdentityQuery,
+    catalogue::CatalogueQuery,
+    audience::AudienceQuery,
+);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(identity::IdentityMutation, catalogue::CatalogueMutation);
+pub struct MutationRoot(
+    identity::IdentityMutation,
+    catalogue::CatalogueMutation,
+    audience::AudienceMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_identity;
 mod m20261121_000002_catalogue;
+mod m20261121_000003_webhooks_and_audience;
 mod schema_helpers;
 mod tenant_isolation;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_identity::Migration),
             Box::new(m20261121_000002_catalogue::Migration),
+            Box::new(m20261121_000003_webhooks_and_audience::Migration),
         ]
     }
 }

@@ -3,7 +3,9 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::schema_helpers::{at, at_null, belongs_to_tenant, tenant_fk, text, text_null, uuid};
+use crate::schema_helpers::{
+    at, at_null, belongs_to_tenant, tenant_fk, text, text_null, unique_index, uuid,
+};
 use crate::tenant_isolation::{grant_app_role, isolate_tenant_table};
 
 #[derive(DeriveMigrationName)]
@@ -99,15 +101,6 @@ enum NotificationTopics {
     UpdatedAt,
 }
 
-fn unique(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table).unique();
-    for col in cols {
-        index.col(col);
-    }
-    index.to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -139,7 +132,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(unique(
+            .create_index(unique_index(
                 "messenger_apps_one_per_tenant",
                 MessengerApps::Table,
                 vec![MessengerApps::TenantId.into_iden()],
@@ -166,7 +159,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(unique(
+            .create_index(unique_index(
                 "pages_tenant_facebook_page_key",
                 Pages::Table,
                 vec![
@@ -202,7 +195,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(unique(
+            .create_index(unique_index(
                 "custom_fields_tenant_number_key",
                 CustomFields::Table,
                 vec![
@@ -212,7 +205,7 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(unique(
+            .create_index(unique_index(
                 "custom_fields_tenant_name_key",
                 CustomFields::Table,
                 vec![
@@ -239,7 +232,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(unique(
+            .create_index(unique_index(
                 "tags_tenant_name_key",
                 Tags::Table,
                 vec![Tags::TenantId.into_iden(), Tags::NameKey.into_iden()],
@@ -282,7 +275,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(unique(
+            .create_index(unique_index(
                 "ref_links_page_ref_key",
                 RefLinks::Table,
                 vec![
@@ -362,7 +355,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(unique(
+            .create_index(unique_index(
                 "notification_topics_page_title_key",
                 NotificationTopics::Table,
                 vec![

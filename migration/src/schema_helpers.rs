@@ -76,3 +76,13 @@ pub fn tenant_fk(
         .on_delete(on_delete)
         .to_owned()
 }
+
+/// A unique index over `cols`.
+pub fn unique_index(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table).unique();
+    for col in cols {
+        index.col(col);
+    }
+    index.to_owned()
+}

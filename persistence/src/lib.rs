@@ -4,6 +4,7 @@
 //! given, and on PostgreSQL each such query runs in a transaction that declares its tenant to
 //! the database's row-level security (see [`scope`]).
 
+mod audience;
 mod catalogue;
 mod entities;
 mod error;
@@ -11,5 +12,6 @@ mod identity;
 mod pagination;
 mod scope;
 mod store;
+mod webhooks;
 
 pub use store::{Backend, ConnectSettings, Store};

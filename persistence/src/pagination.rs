@@ -2,11 +2,11 @@
 
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 
-/// One page of `base` ordered by `id`, after `page.after`.
+/// One page of `base` ordered by `id` (oldest first), after `page.after`.
 pub(crate) async fn keyset_page<E, C>(
     conn: &C,
     base: Select<E>,
@@ -18,10 +18,43 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
+    ordered_page(conn, base, id, page, Order::Asc).await
+}
+
+/// One page of `base` ordered by `id` newest first, after `page.after`.
+pub(crate) async fn keyset_page_newest_first<E, C>(
+    conn: &C,
+    base: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+) -> Result<Page<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    ordered_page(conn, base, id, page, Order::Desc).await
+}
+
+async fn ordered_page<E, C>(
+    conn: &C,
+    base: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+    order: Order,
+) -> Result<Page<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
     let total_count = base.clone().count(conn).await?;
-    let mut query = base.order_by_asc(id);
+    let mut query = base.order_by(id, order.clone());
     if let Some(after) = page.after {
-        query = query.filter(id.gt(after));
+        query = match order {
+            Order::Desc => query.filter(id.lt(after)),
+            _ => query.filter(id.gt(after)),
+        };
     }
     let mut items = query.limit(u64::from(page.first) + 1).all(conn).await?;
     let has_next_page = items.len() > page.first as usize;

@@ -26,6 +26,14 @@ pub(crate) async fn for_user(
     begin_with(db, "app.user_id", user_id.to_string()).await
 }
 
+/// Begins a transaction that may claim due inbox events across tenants (and nothing else:
+/// only the inbox has a policy for this scope).
+pub(crate) async fn for_inbox_worker(
+    db: &DatabaseConnection,
+) -> Result<DatabaseTransaction, DbErr> {
+    begin_with(db, "app.scope", "inbox-worker".to_owned()).await
+}
+
 async fn begin_with(
     db: &DatabaseConnection,
     setting: &str,

@@ -4,4 +4,5 @@ pub mod bearer;
 pub mod error;
 pub mod graphql_endpoint;
 pub mod health;
+pub mod messenger_webhook;
 pub mod qr_code;

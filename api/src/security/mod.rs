@@ -1,11 +1,13 @@
 //! Outbound adapters for the identity ports that need cryptography.
 
 mod aead_cipher;
+mod hub_signature;
 mod jwt_codec;
 mod password_hasher;
 mod random_secrets;
 
 pub use aead_cipher::AeadCipher;
+pub use hub_signature::HubSignatures;
 pub use jwt_codec::JwtCodec;
 pub use password_hasher::Argon2Hasher;
 pub use random_secrets::{RandomSecrets, random_alphanumeric, random_bytes};

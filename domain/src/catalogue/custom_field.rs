@@ -43,11 +43,16 @@ impl CustomField {
     }
 }
 
-/// A field to create; the repository assigns the next free number.
+/// Highest field number accepted (numbers stay short inside refs).
+pub const MAX_FIELD_NUMBER: i32 = 99_999;
+
+/// A field to create; without a number the repository assigns the next free one.
 #[derive(Debug, Clone)]
 pub struct NewCustomField {
     /// Its id.
     pub id: CustomFieldId,
+    /// The number asked for, if any.
+    pub number: Option<i32>,
     /// The tenant.
     pub tenant_id: TenantId,
     /// Its name.
@@ -71,6 +76,19 @@ pub struct CustomFieldChanges {
     pub field_type: Option<FieldType>,
     /// Archive (`true`) or restore (`false`).
     pub archived: Option<bool>,
+}
+
+/// Checks a requested field number; errors name the field `number`.
+pub fn validate_field_number(number: Option<i32>) -> DomainResult<Option<i32>> {
+    match number {
+        Some(n) if !(1..=MAX_FIELD_NUMBER).contains(&n) => {
+            Err(crate::error::DomainError::validation(
+                "number",
+                format!("must be between 1 and {MAX_FIELD_NUMBER}"),
+            ))
+        }
+        other => Ok(other),
+    }
 }
 
 /// Checks a field name; errors name the field `name`.

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::audience::SubscriberRepository;
 use crate::catalogue::custom_field::{
     CustomField, CustomFieldChanges, NewCustomField, validate_description, validate_field_name,
+    validate_field_number,
 };
 use crate::catalogue::field_type::FieldType;
 use crate::catalogue::ports::CustomFieldRepository;
@@ -16,26 +18,37 @@ use crate::pagination::{Page as ListPage, PageRequest};
 /// The custom field use cases: editors define fields, every member reads them.
 pub struct CustomFieldService {
     fields: Arc<dyn CustomFieldRepository>,
+    values: Arc<dyn SubscriberRepository>,
     clock: Arc<dyn Clock>,
 }
 
 impl CustomFieldService {
     /// Builds the service.
-    pub fn new(fields: Arc<dyn CustomFieldRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { fields, clock }
+    pub fn new(
+        fields: Arc<dyn CustomFieldRepository>,
+        values: Arc<dyn SubscriberRepository>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            fields,
+            values,
+            clock,
+        }
     }
 
-    /// Creates a field with the next free number.
+    /// Creates a field with the number asked for, or the next free one.
     pub async fn create(
         &self,
         principal: &Principal,
         name: &str,
         field_type: FieldType,
         description: Option<&str>,
+        number: Option<i32>,
     ) -> DomainResult<CustomField> {
         let access = principal.require_role(Role::Editor)?;
         let field = NewCustomField {
             id: CustomFieldId::generate(),
+            number: validate_field_number(number)?,
             tenant_id: access.tenant_id,
             name: validate_field_name(name)?,
             field_type,
@@ -66,8 +79,14 @@ impl CustomFieldService {
             field.description = validate_description(description.as_deref())?;
         }
         if let Some(field_type) = changes.field_type {
-            // No subscriber value can exist before the webhook pipeline stores them; that
-            // change adds the "no value exists yet" check here.
+            if field_type != field.field_type
+                && self.values.field_has_values(access.tenant_id, id).await?
+            {
+                return Err(DomainError::conflict(
+                    "type",
+                    "subscribers already have values for this field; its type can no longer change",
+                ));
+            }
             field.field_type = field_type;
         }
         if let Some(archived) = changes.archived {
@@ -106,6 +125,16 @@ impl CustomFieldService {
         self.fields
             .list(access.tenant_id, include_archived, page)
             .await
+    }
+
+    /// Fields by ids (ids of other tenants are left out).
+    pub async fn get_many(
+        &self,
+        principal: &Principal,
+        ids: &[CustomFieldId],
+    ) -> DomainResult<Vec<CustomField>> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.fields.find_many(access.tenant_id, ids).await
     }
 
     /// A field by id.

@@ -31,6 +31,12 @@ pub trait PageRepository: Send + Sync {
     async fn create(&self, page: &Page) -> DomainResult<()>;
     /// A page by id.
     async fn find(&self, tenant_id: TenantId, id: PageId) -> DomainResult<Option<Page>>;
+    /// A page by Facebook's page id (webhook routing).
+    async fn find_by_facebook_id(
+        &self,
+        tenant_id: TenantId,
+        facebook_page_id: &str,
+    ) -> DomainResult<Option<Page>>;
     /// The tenant's pages, oldest first.
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<ListPage<Page>>;
     /// Stores changes to a page.
@@ -50,6 +56,18 @@ pub trait CustomFieldRepository: Send + Sync {
         &self,
         tenant_id: TenantId,
         id: CustomFieldId,
+    ) -> DomainResult<Option<CustomField>>;
+    /// Fields by ids (those that exist in the tenant).
+    async fn find_many(
+        &self,
+        tenant_id: TenantId,
+        ids: &[CustomFieldId],
+    ) -> DomainResult<Vec<CustomField>>;
+    /// A field by its payload number.
+    async fn find_by_number(
+        &self,
+        tenant_id: TenantId,
+        number: i32,
     ) -> DomainResult<Option<CustomField>>;
     /// The tenant's fields by number, archived ones only when asked.
     async fn list(
@@ -88,6 +106,13 @@ pub trait RefLinkRepository: Send + Sync {
     async fn create(&self, link: &RefLink) -> DomainResult<()>;
     /// A link by id.
     async fn find(&self, tenant_id: TenantId, id: RefLinkId) -> DomainResult<Option<RefLink>>;
+    /// A page's link by its `ref`.
+    async fn find_by_ref(
+        &self,
+        tenant_id: TenantId,
+        page_id: PageId,
+        ref_name: &str,
+    ) -> DomainResult<Option<RefLink>>;
     /// A page's links, oldest first.
     async fn list_for_page(
         &self,
@@ -111,6 +136,19 @@ pub trait TopicRepository: Send + Sync {
         &self,
         tenant_id: TenantId,
         id: TopicId,
+    ) -> DomainResult<Option<NotificationTopic>>;
+    /// Topics by ids (those that exist in the tenant).
+    async fn find_many(
+        &self,
+        tenant_id: TenantId,
+        ids: &[TopicId],
+    ) -> DomainResult<Vec<NotificationTopic>>;
+    /// A page's topic by title (case-insensitively).
+    async fn find_by_title(
+        &self,
+        tenant_id: TenantId,
+        page_id: PageId,
+        title: &str,
     ) -> DomainResult<Option<NotificationTopic>>;
     /// The tenant's topics, on one page or all, oldest first.
     async fn list(

@@ -102,6 +102,16 @@ impl TopicService {
         Ok(id)
     }
 
+    /// Topics by ids (ids of other tenants are left out).
+    pub async fn get_many(
+        &self,
+        principal: &Principal,
+        ids: &[TopicId],
+    ) -> DomainResult<Vec<NotificationTopic>> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.topics.find_many(access.tenant_id, ids).await
+    }
+
     /// A topic by id.
     pub async fn get(&self, principal: &Principal, id: TopicId) -> DomainResult<NotificationTopic> {
         let access = principal.require_role(Role::Viewer)?;

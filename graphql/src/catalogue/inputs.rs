@@ -72,6 +72,8 @@ pub(crate) struct CreateCustomFieldInput {
     pub field_type: CustomFieldType,
     /// What it is for.
     pub description: Option<String>,
+    /// Its number in ref payloads (1 to 99999); by default the next free one.
+    pub number: Option<i32>,
 }
 
 /// Renames, describes, archives or restores a field, or changes its type; omitted fields keep

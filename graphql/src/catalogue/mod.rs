@@ -4,7 +4,7 @@
 mod inputs;
 mod mutation;
 mod query;
-mod types;
+pub(crate) mod types;
 
 pub(crate) use mutation::CatalogueMutation;
 pub(crate) use query::CatalogueQuery;

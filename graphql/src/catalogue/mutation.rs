@@ -151,6 +151,7 @@ impl CatalogueMutation {
                 &input.name,
                 input.field_type.into(),
                 input.description.as_deref(),
+                input.number,
             )
             .await
             .map(CustomField)

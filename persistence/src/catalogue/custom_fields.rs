@@ -53,7 +53,7 @@ impl Store {
         let stored = CustomField {
             id: field.id,
             tenant_id: field.tenant_id,
-            number: highest.unwrap_or(0) + 1,
+            number: field.number.unwrap_or(highest.unwrap_or(0) + 1),
             name: field.name.clone(),
             field_type: field.field_type,
             description: field.description.clone(),
@@ -75,7 +75,13 @@ impl CustomFieldRepository for Store {
                 Ok(stored) => return Ok(stored),
                 Err(err) => match clash(&err) {
                     Some(Clash::Name) => return Err(name_taken()),
-                    Some(Clash::Number) => continue,
+                    Some(Clash::Number) if field.number.is_none() => continue,
+                    Some(Clash::Number) => {
+                        return Err(DomainError::conflict(
+                            "number",
+                            "another custom field already has this number",
+                        ));
+                    }
                     None => return Err(internal(err)),
                 },
             }
@@ -95,6 +101,45 @@ impl CustomFieldRepository for Store {
             .await
             .map_err(internal)?;
         let row = custom_fields::Entity::find_by_id((tenant_id.0, id.0))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        row.map(mapping::custom_field).transpose()
+    }
+
+    async fn find_many(
+        &self,
+        tenant_id: TenantId,
+        ids: &[CustomFieldId],
+    ) -> DomainResult<Vec<CustomField>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let rows = custom_fields::Entity::find()
+            .filter(custom_fields::Column::TenantId.eq(tenant_id.0))
+            .filter(custom_fields::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .all(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        rows.into_iter().map(mapping::custom_field).collect()
+    }
+
+    async fn find_by_number(
+        &self,
+        tenant_id: TenantId,
+        number: i32,
+    ) -> DomainResult<Option<CustomField>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = custom_fields::Entity::find()
+            .filter(custom_fields::Column::TenantId.eq(tenant_id.0))
+            .filter(custom_fields::Column::Number.eq(number))
             .one(&txn)
             .await
             .map_err(internal)?;

@@ -36,6 +36,24 @@ impl PageRepository for Store {
         Ok(row.map(mapping::page))
     }
 
+    async fn find_by_facebook_id(
+        &self,
+        tenant_id: TenantId,
+        facebook_page_id: &str,
+    ) -> DomainResult<Option<Page>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = pages::Entity::find()
+            .filter(pages::Column::TenantId.eq(tenant_id.0))
+            .filter(pages::Column::FacebookPageId.eq(facebook_page_id))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(row.map(mapping::page))
+    }
+
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<ListPage<Page>> {
         let txn = scope::for_tenant(&self.db, tenant_id)
             .await

@@ -101,6 +101,31 @@ impl RefLinkRepository for Store {
         mapping::ref_link(row, tag_ids).map(Some)
     }
 
+    async fn find_by_ref(
+        &self,
+        tenant_id: TenantId,
+        page_id: PageId,
+        ref_name: &str,
+    ) -> DomainResult<Option<RefLink>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = ref_links::Entity::find()
+            .filter(ref_links::Column::TenantId.eq(tenant_id.0))
+            .filter(ref_links::Column::PageId.eq(page_id.0))
+            .filter(ref_links::Column::RefName.eq(ref_name))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut tags = tags_of(&txn, tenant_id, &[row.id]).await?;
+        txn.commit().await.map_err(internal)?;
+        let tag_ids = tags.remove(&row.id).unwrap_or_default();
+        mapping::ref_link(row, tag_ids).map(Some)
+    }
+
     async fn list_for_page(
         &self,
         tenant_id: TenantId,

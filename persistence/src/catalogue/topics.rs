@@ -43,6 +43,47 @@ impl TopicRepository for Store {
         row.map(mapping::topic).transpose()
     }
 
+    async fn find_many(
+        &self,
+        tenant_id: TenantId,
+        ids: &[TopicId],
+    ) -> DomainResult<Vec<NotificationTopic>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let rows = notification_topics::Entity::find()
+            .filter(notification_topics::Column::TenantId.eq(tenant_id.0))
+            .filter(notification_topics::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .all(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        rows.into_iter().map(mapping::topic).collect()
+    }
+
+    async fn find_by_title(
+        &self,
+        tenant_id: TenantId,
+        page_id: PageId,
+        title: &str,
+    ) -> DomainResult<Option<NotificationTopic>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = notification_topics::Entity::find()
+            .filter(notification_topics::Column::TenantId.eq(tenant_id.0))
+            .filter(notification_topics::Column::PageId.eq(page_id.0))
+            .filter(notification_topics::Column::TitleKey.eq(mapping::name_key(title.trim())))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        row.map(mapping::topic).transpose()
+    }
+
     async fn list(
         &self,
         tenant_id: TenantId,

@@ -1,0 +1,60 @@
+//! `/webhooks/messenger/{key}`: Meta's subscription handshake (GET) and event deliveries
+//! (POST). The body is read raw (capped at 1 MiB by the app's payload limit, which answers
+//! 413), its signature checked before anything is parsed, and the answer is 200 only once every
+//! event is committed. A storage failure answers 5xx so that Meta retries.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::http::header::ContentType;
+use actix_web::{HttpRequest, HttpResponse, web};
+use refhub_domain::webhooks::WebhookIngestService;
+use tokio::sync::Notify;
+
+use super::error::HttpError;
+
+/// Signals workers that new events are stored.
+#[derive(Clone)]
+pub struct NewEvents(pub Arc<Notify>);
+
+const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
+
+/// The subscription handshake.
+pub async fn verify_subscription(
+    key: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    ingest: web::Data<WebhookIngestService>,
+) -> Result<HttpResponse, HttpError> {
+    let challenge = ingest
+        .handshake(
+            &key,
+            query.get("hub.mode").map(String::as_str),
+            query.get("hub.verify_token").map(String::as_str),
+            query.get("hub.challenge").map(String::as_str),
+        )
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .body(challenge))
+}
+
+/// An event delivery.
+pub async fn receive(
+    request: HttpRequest,
+    key: web::Path<String>,
+    body: web::Bytes,
+    ingest: web::Data<WebhookIngestService>,
+    new_events: web::Data<NewEvents>,
+) -> Result<HttpResponse, HttpError> {
+    let signature = request
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .and_then(|value| value.to_str().ok());
+    let receipt = ingest.ingest(&key, signature, &body).await?;
+    if receipt.events > 0 {
+        new_events.0.notify_one();
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .body("EVENT_RECEIVED"))
+}

@@ -1,0 +1,153 @@
+//! Group commit for the webhook request path. Concurrent requests hand their events to one
+//! writer task; whatever queued while the previous commit was in flight goes into the next
+//! transaction. Each request is answered only after the commit that holds its events, so every
+//! 200 still means "stored", but the database does one fsync per group instead of one per
+//! request. No timer: a lone request is committed at once.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use refhub_domain::ids::{TenantId, WebhookEventId};
+use refhub_domain::pagination::{Page, PageRequest};
+use refhub_domain::webhooks::{InboxEvent, InboxRepository, InboxStatus, NewInboxEvent};
+use refhub_domain::{DomainError, DomainResult};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most events in one commit.
+const MAX_GROUP_EVENTS: usize = 2_000;
+/// Requests that may wait for the writer before senders are slowed down.
+const QUEUE_DEPTH: usize = 4_096;
+
+struct Pending {
+    events: Vec<NewInboxEvent>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// An [`InboxRepository`] whose `append` commits in groups; everything else goes straight to
+/// the inner repository.
+pub struct BatchingInbox {
+    inner: Arc<dyn InboxRepository>,
+    queue: mpsc::Sender<Pending>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("inbox commit failed: {0}")]
+struct CommitFailed(String);
+
+impl BatchingInbox {
+    /// Starts the writer task on the current runtime.
+    pub fn start(inner: Arc<dyn InboxRepository>) -> Self {
+        let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(write_groups(inner.clone(), receiver));
+        Self { inner, queue }
+    }
+}
+
+async fn write_groups(inner: Arc<dyn InboxRepository>, mut receiver: mpsc::Receiver<Pending>) {
+    while let Some(first) = receiver.recv().await {
+        let mut group = vec![first];
+        let mut size = group[0].events.len();
+        while size < MAX_GROUP_EVENTS {
+            match receiver.try_recv() {
+                Ok(next) => {
+                    size += next.events.len();
+                    group.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let events: Vec<NewInboxEvent> = group
+            .iter_mut()
+            .flat_map(|pending| std::mem::take(&mut pending.events))
+            .collect();
+        let result = inner.append(events).await.map_err(|err| {
+            if let DomainError::Internal(source) = &err {
+                tracing::error!(error = %source, requests = group.len(), "inbox group commit failed");
+            }
+            err.to_string()
+        });
+        for pending in group {
+            let _ = pending.done.send(result.clone());
+        }
+    }
+}
+
+#[async_trait]
+impl InboxRepository for BatchingInbox {
+    async fn append(&self, events: Vec<NewInboxEvent>) -> DomainResult<()> {
+        let (done, answer) = oneshot::channel();
+        self.queue
+            .send(Pending { events, done })
+            .await
+            .map_err(|_| DomainError::internal(CommitFailed("the inbox writer stopped".into())))?;
+        match answer.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(DomainError::internal(CommitFailed(message))),
+            Err(_) => Err(DomainError::internal(CommitFailed(
+                "the inbox writer stopped".into(),
+            ))),
+        }
+    }
+
+    async fn claim(
+        &self,
+        limit: usize,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Vec<InboxEvent>> {
+        self.inner.claim(limit, lease, now).await
+    }
+
+    async fn finish(
+        &self,
+        tenant_id: TenantId,
+        id: WebhookEventId,
+        status: InboxStatus,
+        outcome: Value,
+        at: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        self.inner.finish(tenant_id, id, status, outcome, at).await
+    }
+
+    async fn fail(
+        &self,
+        tenant_id: TenantId,
+        id: WebhookEventId,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> DomainResult<()> {
+        self.inner.fail(tenant_id, id, error, retry_at).await
+    }
+
+    async fn list(
+        &self,
+        tenant_id: TenantId,
+        status: Option<InboxStatus>,
+        page: PageRequest,
+    ) -> DomainResult<Page<InboxEvent>> {
+        self.inner.list(tenant_id, status, page).await
+    }
+
+    async fn find(
+        &self,
+        tenant_id: TenantId,
+        id: WebhookEventId,
+    ) -> DomainResult<Option<InboxEvent>> {
+        self.inner.find(tenant_id, id).await
+    }
+
+    async fn requeue(
+        &self,
+        tenant_id: TenantId,
+        id: WebhookEventId,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<InboxEvent>> {
+        self.inner.requeue(tenant_id, id, now).await
+    }
+
+    async fn backlog(&self) -> DomainResult<u64> {
+        self.inner.backlog().await
+    }
+}

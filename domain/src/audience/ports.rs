@@ -1,0 +1,100 @@
+//! The ports the audience needs.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::audience::effects::{AppliedEvent, EventEffects};
+use crate::audience::subscriber::{FieldValueRecord, OptIn, Subscriber};
+use crate::error::DomainResult;
+use crate::ids::{CustomFieldId, PageId, RefLinkId, SubscriberId, TagId, TenantId, TopicId};
+use crate::pagination::{Page, PageRequest};
+
+/// Applies webhook events to subscribers.
+#[async_trait]
+pub trait AudienceStore: Send + Sync {
+    /// In one transaction: creates or finds the subscriber, applies the effects unless this
+    /// event was applied before (then changes nothing), and marks the event processed with its
+    /// outcome. Values, statuses and timestamps only move forward in event time, so events
+    /// applied out of order end in the state of applying them in order.
+    async fn apply(&self, effects: &EventEffects) -> DomainResult<AppliedEvent>;
+}
+
+/// Filters for a page's subscriber list; all given filters must hold.
+#[derive(Debug, Clone, Default)]
+pub struct SubscriberFilter {
+    /// Has this tag.
+    pub tag_id: Option<TagId>,
+    /// Arrived first through this link.
+    pub ref_link_id: Option<RefLinkId>,
+    /// Has this value (canonical text) for this field.
+    pub field_value: Option<(CustomFieldId, String)>,
+    /// Has an active opt-in to this topic.
+    pub opted_in_topic: Option<TopicId>,
+    /// Name or PSID contains this text (case-insensitively).
+    pub search: Option<String>,
+}
+
+/// Reading subscribers and changing them by hand.
+#[async_trait]
+pub trait SubscriberRepository: Send + Sync {
+    /// A page's subscribers, oldest first.
+    async fn list(
+        &self,
+        tenant_id: TenantId,
+        page_id: PageId,
+        filter: &SubscriberFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<Subscriber>>;
+    /// One subscriber.
+    async fn find(&self, tenant_id: TenantId, id: SubscriberId)
+    -> DomainResult<Option<Subscriber>>;
+    /// The field values of subscribers.
+    async fn field_values(
+        &self,
+        tenant_id: TenantId,
+        ids: &[SubscriberId],
+    ) -> DomainResult<Vec<(SubscriberId, FieldValueRecord)>>;
+    /// The tags of subscribers.
+    async fn tags(
+        &self,
+        tenant_id: TenantId,
+        ids: &[SubscriberId],
+    ) -> DomainResult<Vec<(SubscriberId, TagId)>>;
+    /// The opt-ins of subscribers.
+    async fn opt_ins(&self, tenant_id: TenantId, ids: &[SubscriberId]) -> DomainResult<Vec<OptIn>>;
+    /// Sets a field value.
+    async fn set_field_value(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+        value: &FieldValueRecord,
+    ) -> DomainResult<()>;
+    /// Clears a field value; `false` when there was none.
+    async fn clear_field_value(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+        field_id: CustomFieldId,
+    ) -> DomainResult<bool>;
+    /// Adds a tag (again is fine).
+    async fn add_tag(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+        tag_id: TagId,
+        at: DateTime<Utc>,
+    ) -> DomainResult<()>;
+    /// Removes a tag; `false` when it was not there.
+    async fn remove_tag(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+        tag_id: TagId,
+    ) -> DomainResult<bool>;
+    /// Whether any subscriber has a value for the field.
+    async fn field_has_values(
+        &self,
+        tenant_id: TenantId,
+        field_id: CustomFieldId,
+    ) -> DomainResult<bool>;
+}

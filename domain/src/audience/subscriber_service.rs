@@ -1,0 +1,205 @@
+//! Reading subscribers, and the changes people make to them by hand.
+
+use std::sync::Arc;
+
+use crate::audience::ports::{SubscriberFilter, SubscriberRepository};
+use crate::audience::subscriber::{FieldValueRecord, OptIn, Subscriber};
+use crate::catalogue::{CustomFieldRepository, PageRepository, TagRepository};
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{Principal, Role};
+use crate::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId};
+use crate::pagination::{Page, PageRequest};
+
+/// The subscriber use cases: every member reads, editors change.
+pub struct SubscriberService {
+    subscribers: Arc<dyn SubscriberRepository>,
+    pages: Arc<dyn PageRepository>,
+    fields: Arc<dyn CustomFieldRepository>,
+    tags: Arc<dyn TagRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl SubscriberService {
+    /// Builds the service.
+    pub fn new(
+        subscribers: Arc<dyn SubscriberRepository>,
+        pages: Arc<dyn PageRepository>,
+        fields: Arc<dyn CustomFieldRepository>,
+        tags: Arc<dyn TagRepository>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            subscribers,
+            pages,
+            fields,
+            tags,
+            clock,
+        }
+    }
+
+    /// A page's subscribers, filtered.
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        page_id: PageId,
+        filter: &SubscriberFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<Subscriber>> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.pages
+            .find(access.tenant_id, page_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found_in("page", "pageId"))?;
+        let mut filter = filter.clone();
+        if let Some((field_id, value)) = filter.field_value.take() {
+            // Values are stored in canonical form: compare like with like.
+            let field = self
+                .fields
+                .find(access.tenant_id, field_id)
+                .await?
+                .ok_or_else(|| DomainError::not_found_in("custom field", "filter.field.fieldId"))?;
+            let value = field
+                .field_type
+                .parse_value(&value)
+                .map_err(|err| err.into_domain("filter.field.value"))?;
+            filter.field_value = Some((field_id, value.canonical()));
+        }
+        self.subscribers
+            .list(access.tenant_id, page_id, &filter, page)
+            .await
+    }
+
+    /// One subscriber.
+    pub async fn get(&self, principal: &Principal, id: SubscriberId) -> DomainResult<Subscriber> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.subscriber_in(access.tenant_id, id).await
+    }
+
+    /// Field values of subscribers (for lists: one query for many subscribers).
+    pub async fn field_values(
+        &self,
+        principal: &Principal,
+        ids: &[SubscriberId],
+    ) -> DomainResult<Vec<(SubscriberId, FieldValueRecord)>> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.subscribers.field_values(access.tenant_id, ids).await
+    }
+
+    /// Tags of subscribers.
+    pub async fn tags(
+        &self,
+        principal: &Principal,
+        ids: &[SubscriberId],
+    ) -> DomainResult<Vec<(SubscriberId, TagId)>> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.subscribers.tags(access.tenant_id, ids).await
+    }
+
+    /// Opt-ins of subscribers.
+    pub async fn opt_ins(
+        &self,
+        principal: &Principal,
+        ids: &[SubscriberId],
+    ) -> DomainResult<Vec<OptIn>> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.subscribers.opt_ins(access.tenant_id, ids).await
+    }
+
+    /// Sets a field value by hand, checked against the field's type.
+    pub async fn set_field_value(
+        &self,
+        principal: &Principal,
+        id: SubscriberId,
+        field_id: CustomFieldId,
+        value: &str,
+    ) -> DomainResult<FieldValueRecord> {
+        let access = principal.require_role(Role::Editor)?;
+        self.subscriber_in(access.tenant_id, id).await?;
+        let field = self
+            .fields
+            .find(access.tenant_id, field_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found_in("custom field", "fieldId"))?;
+        let value = field
+            .field_type
+            .parse_value(value)
+            .map_err(|err| err.into_domain("value"))?;
+        let record = FieldValueRecord {
+            field_id,
+            value: value.canonical(),
+            set_at: self.clock.now(),
+        };
+        self.subscribers
+            .set_field_value(access.tenant_id, id, &record)
+            .await?;
+        Ok(record)
+    }
+
+    /// Clears a field value by hand.
+    pub async fn clear_field_value(
+        &self,
+        principal: &Principal,
+        id: SubscriberId,
+        field_id: CustomFieldId,
+    ) -> DomainResult<()> {
+        let access = principal.require_role(Role::Editor)?;
+        self.subscriber_in(access.tenant_id, id).await?;
+        self.fields
+            .find(access.tenant_id, field_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found_in("custom field", "fieldId"))?;
+        self.subscribers
+            .clear_field_value(access.tenant_id, id, field_id)
+            .await?;
+        Ok(())
+    }
+
+    /// Adds a tag by hand.
+    pub async fn add_tag(
+        &self,
+        principal: &Principal,
+        id: SubscriberId,
+        tag_id: TagId,
+    ) -> DomainResult<()> {
+        let access = principal.require_role(Role::Editor)?;
+        self.subscriber_in(access.tenant_id, id).await?;
+        self.tags
+            .find(access.tenant_id, tag_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found_in("tag", "tagId"))?;
+        self.subscribers
+            .add_tag(access.tenant_id, id, tag_id, self.clock.now())
+            .await
+    }
+
+    /// Removes a tag by hand.
+    pub async fn remove_tag(
+        &self,
+        principal: &Principal,
+        id: SubscriberId,
+        tag_id: TagId,
+    ) -> DomainResult<()> {
+        let access = principal.require_role(Role::Editor)?;
+        self.subscriber_in(access.tenant_id, id).await?;
+        self.tags
+            .find(access.tenant_id, tag_id)
+            .await?
+            .ok_or_else(|| DomainError::not_found_in("tag", "tagId"))?;
+        self.subscribers
+            .remove_tag(access.tenant_id, id, tag_id)
+            .await?;
+        Ok(())
+    }
+
+    async fn subscriber_in(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+    ) -> DomainResult<Subscriber> {
+        self.subscribers
+            .find(tenant_id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found_in("subscriber", "subscriberId"))
+    }
+}

@@ -1,0 +1,263 @@
+//! Splitting a webhook body into its events, tolerantly, the way Meta's payloads require:
+//! every entry and every item of `messaging` and `standby` (not just the first); timestamps as
+//! numbers or strings, in milliseconds or seconds; senders by `id` or `user_ref`. This runs on
+//! the request path, so it does only what storing needs: the rest waits for the workers.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::Value;
+
+use crate::error::{DomainError, DomainResult};
+
+/// Who sent an event: a page-scoped id, or a plugin user's reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Sender {
+    /// A page-scoped user id.
+    Psid(String),
+    /// A checkbox or customer-chat plugin user, before they have a PSID.
+    UserRef(String),
+}
+
+impl Sender {
+    /// A stable text form: `psid:<id>` or `user_ref:<ref>`.
+    pub fn key(&self) -> String {
+        match self {
+            Sender::Psid(id) => format!("psid:{id}"),
+            Sender::UserRef(r) => format!("user_ref:{r}"),
+        }
+    }
+
+    /// Reads a stored key back.
+    pub fn from_key(key: &str) -> Option<Self> {
+        if let Some(id) = key.strip_prefix("psid:") {
+            return Some(Sender::Psid(id.to_owned()));
+        }
+        key.strip_prefix("user_ref:")
+            .map(|r| Sender::UserRef(r.to_owned()))
+    }
+}
+
+/// One messaging item of a webhook body, ready to be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvelopeEvent {
+    /// The page the event is for (`recipient.id`, else the entry's `id`).
+    pub page_id: Option<String>,
+    /// Who sent it.
+    pub sender: Option<Sender>,
+    /// What kind of item it is (`message`, `postback`, `referral`, `optin`, …, or `unknown`).
+    pub kind: String,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// What makes a redelivery recognisable: the message id where there is one, else the
+    /// sender, kind, timestamp and page.
+    pub dedup_key: String,
+    /// The item itself, as Meta sent it, with `standby: true` added for standby items.
+    pub item: Value,
+}
+
+/// The keys of a messaging item that name its kind, in the order they are looked for.
+const KINDS: [&str; 12] = [
+    "message",
+    "postback",
+    "referral",
+    "optin",
+    "read",
+    "delivery",
+    "reaction",
+    "message_edit",
+    "account_linking",
+    "pass_thread_control",
+    "take_thread_control",
+    "policy_enforcement",
+];
+
+/// Splits a webhook body into events. Fails only when the body is not a JSON object; anything
+/// unexpected inside becomes an event of kind `unknown` rather than being dropped.
+pub fn split_envelope(body: &[u8], received_at: DateTime<Utc>) -> DomainResult<Vec<EnvelopeEvent>> {
+    let root: Value =
+        serde_json::from_slice(body).map_err(|_| DomainError::validation("body", "is not JSON"))?;
+    let Some(root) = root.as_object() else {
+        return Err(DomainError::validation("body", "is not a JSON object"));
+    };
+    let mut events = Vec::new();
+    let entries = root.get("entry").and_then(Value::as_array);
+    for entry in entries.into_iter().flatten() {
+        let entry_page = entry.get("id").and_then(id_text);
+        let entry_time = entry.get("time").and_then(timestamp);
+        for (list, standby) in [("messaging", false), ("standby", true)] {
+            let items = entry.get(list).and_then(Value::as_array);
+            for item in items.into_iter().flatten() {
+                events.push(read_item(
+                    item,
+                    standby,
+                    entry_page.as_deref(),
+                    entry_time,
+                    received_at,
+                ));
+            }
+        }
+    }
+    Ok(events)
+}
+
+fn read_item(
+    item: &Value,
+    standby: bool,
+    entry_page: Option<&str>,
+    entry_time: Option<DateTime<Utc>>,
+    received_at: DateTime<Utc>,
+) -> EnvelopeEvent {
+    let sender = item.get("sender").and_then(|sender| {
+        sender
+            .get("id")
+            .and_then(id_text)
+            .map(Sender::Psid)
+            .or_else(|| {
+                sender
+                    .get("user_ref")
+                    .and_then(id_text)
+                    .map(Sender::UserRef)
+            })
+    });
+    let page_id = item
+        .get("recipient")
+        .and_then(|r| r.get("id"))
+        .and_then(id_text)
+        .or_else(|| entry_page.map(str::to_owned));
+    let kind = KINDS
+        .iter()
+        .find(|kind| item.get(**kind).is_some())
+        .map_or("unknown", |kind| *kind)
+        .to_owned();
+    let occurred_at = item
+        .get("timestamp")
+        .and_then(timestamp)
+        .or(entry_time)
+        .unwrap_or(received_at);
+    let mid = item
+        .get(kind.as_str())
+        .and_then(|body| body.get("mid"))
+        .and_then(Value::as_str)
+        .filter(|mid| !mid.is_empty());
+    let dedup_key = match mid {
+        // Echoes and standby copies share the message's mid: keep them apart.
+        Some(mid) => format!("mid:{mid}:{kind}{}", if standby { ":standby" } else { "" }),
+        None => format!(
+            "{}|{kind}|{}|{}{}",
+            sender.as_ref().map(Sender::key).unwrap_or_default(),
+            occurred_at.timestamp_millis(),
+            page_id.as_deref().unwrap_or_default(),
+            if standby { "|standby" } else { "" }
+        ),
+    };
+    let mut item = item.clone();
+    if standby && let Some(object) = item.as_object_mut() {
+        object.insert("standby".to_owned(), Value::Bool(true));
+    }
+    EnvelopeEvent {
+        page_id,
+        sender,
+        kind,
+        occurred_at,
+        dedup_key,
+        item,
+    }
+}
+
+/// Ids arrive as strings, and sometimes as numbers.
+fn id_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Below this a timestamp is taken to be in seconds (10^11 ms is 1973; 10^11 s is year 5138).
+const SECONDS_THRESHOLD: i64 = 100_000_000_000;
+
+/// A timestamp as a number or a string, in milliseconds or seconds.
+pub fn timestamp(value: &Value) -> Option<DateTime<Utc>> {
+    let number = match value {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse::<i64>().ok().or_else(|| {
+            DateTime::parse_from_rfc3339(s.trim())
+                .ok()
+                .map(|t| t.timestamp_millis())
+        }),
+        _ => None,
+    }?;
+    let millis = if number.abs() < SECONDS_THRESHOLD {
+        number.checked_mul(1000)?
+    } else {
+        number
+    };
+    Utc.timestamp_millis_opt(millis).single()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.timestamp_millis_opt(1_763_700_000_000).unwrap()
+    }
+
+    #[test]
+    fn every_entry_and_item_is_read() {
+        let body = br#"{"object":"page","entry":[
+            {"id":"1","time":1763700007000,"messaging":[
+                {"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700007000,"referral":{"ref":"youtube"}},
+                {"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700007100,"message":{"mid":"m_1","text":"hi"}}]},
+            {"id":"1","time":1763700007200,"standby":[
+                {"sender":{"id":"6"},"recipient":{"id":"1"},"timestamp":"1763700007","postback":{"payload":"MENU"}}]}]}"#;
+        let events = split_envelope(body, now()).unwrap();
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].kind, "referral");
+        assert_eq!(events[1].dedup_key, "mid:m_1:message");
+        assert_eq!(events[2].kind, "postback");
+        assert_eq!(events[2].occurred_at.timestamp(), 1_763_700_007);
+        assert_eq!(events[2].item["standby"], Value::Bool(true));
+        assert_eq!(events[2].sender, Some(Sender::Psid("6".into())));
+    }
+
+    #[test]
+    fn odd_shapes_are_kept_not_dropped() {
+        let body = br#"{"entry":[{"id":1234,"messaging":[
+            {"sender":{"user_ref":"ref-1"},"timestamp":"2026-11-21T10:00:00Z","optin":{"ref":"x"}},
+            {"sender":{"id":"7"},"something_new":{"a":1}},
+            "not an object"]}]}"#;
+        let events = split_envelope(body, now()).unwrap();
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].sender, Some(Sender::UserRef("ref-1".into())));
+        assert_eq!(events[0].page_id.as_deref(), Some("1234"));
+        assert_eq!(events[1].kind, "unknown");
+        assert_eq!(events[1].occurred_at, now());
+        assert_eq!(events[2].sender, None);
+    }
+
+    #[test]
+    fn redeliveries_share_a_key() {
+        let body = br#"{"entry":[{"id":"1","messaging":[{"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700000000,"referral":{"ref":"a"}}]}]}"#;
+        let first = split_envelope(body, now()).unwrap();
+        let second = split_envelope(body, now() + chrono::Duration::seconds(30)).unwrap();
+        assert_eq!(first[0].dedup_key, second[0].dedup_key);
+    }
+
+    #[test]
+    fn non_json_is_refused() {
+        assert!(split_envelope(b"nope", now()).is_err());
+        assert!(split_envelope(b"[1,2]", now()).is_err());
+        assert!(split_envelope(b"{}", now()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn timestamps_in_any_unit() {
+        let ms = timestamp(&serde_json::json!(1763700000000_i64)).unwrap();
+        let s = timestamp(&serde_json::json!(1763700000)).unwrap();
+        let text = timestamp(&serde_json::json!("1763700000000")).unwrap();
+        assert_eq!(ms, s);
+        assert_eq!(ms, text);
+        assert_eq!(timestamp(&serde_json::json!("soon")), None);
+        assert_eq!(timestamp(&serde_json::json!(i64::MAX)), None);
+    }
+}

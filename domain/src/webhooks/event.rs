@@ -1,0 +1,256 @@
+//! What a stored messaging item means, read when a worker processes it. Field names and
+//! spellings vary across Meta's products and API versions; this reads them all leniently.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::catalogue::Cadence;
+use crate::webhooks::envelope::timestamp;
+
+/// How someone arrived through a link or an ad.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referral {
+    /// The `ref` as received (with any payload), if any.
+    pub reference: Option<String>,
+    /// Where it came from, upper-cased (`SHORTLINK`, `SHORT-URL`, `ADS`, `CUSTOMER_CHAT_PLUGIN`, …).
+    pub source: Option<String>,
+    /// The ad, for click-to-Messenger ads.
+    pub ad_id: Option<String>,
+}
+
+/// A recurring-notification opt-in with its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationOptIn {
+    /// The token that lets the page notify this person.
+    pub token: String,
+    /// The topic title opted in to.
+    pub topic: Option<String>,
+    /// The agreed frequency.
+    pub frequency: Option<Cadence>,
+    /// The person's time zone.
+    pub timezone: Option<String>,
+    /// When the token expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The `ref` of the opt-in link, if any.
+    pub reference: Option<String>,
+}
+
+/// A messaging item, interpreted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessengerEvent {
+    /// Someone followed an m.me link or ad into an existing conversation.
+    Referred(Referral),
+    /// A button press (Get Started included), possibly carrying the referral that opened it.
+    Postback {
+        /// The button's payload.
+        payload: Option<String>,
+        /// The button's title.
+        title: Option<String>,
+        /// The referral, for a conversation opened through a link.
+        referral: Option<Referral>,
+    },
+    /// A message from the person (a quick reply carries its payload).
+    Message {
+        /// The text, if any.
+        text: Option<String>,
+        /// The quick reply's payload, if it was one.
+        quick_reply: Option<String>,
+    },
+    /// A copy of a message the page sent.
+    Echo,
+    /// A recurring-notification opt-in.
+    OptedIn(NotificationOptIn),
+    /// The person stopped a topic's notifications.
+    OptedOut {
+        /// The token concerned.
+        token: String,
+    },
+    /// The person resumed a topic's notifications.
+    Resumed {
+        /// The token concerned.
+        token: String,
+    },
+    /// Anything else (reads, deliveries, reactions, plugin opt-ins, new kinds): stored, and
+    /// marked unhandled.
+    Unhandled {
+        /// The item's kind.
+        kind: String,
+    },
+}
+
+impl MessengerEvent {
+    /// Reads a stored item of `kind`.
+    pub fn interpret(kind: &str, item: &Value) -> Self {
+        let body = item.get(kind).unwrap_or(&Value::Null);
+        match kind {
+            "referral" => MessengerEvent::Referred(referral(body)),
+            "postback" => MessengerEvent::Postback {
+                payload: text(body, "payload"),
+                title: text(body, "title"),
+                referral: body.get("referral").map(referral),
+            },
+            "message" if body.get("is_echo").and_then(Value::as_bool) == Some(true) => {
+                MessengerEvent::Echo
+            }
+            "message" => MessengerEvent::Message {
+                text: text(body, "text"),
+                quick_reply: body.get("quick_reply").and_then(|q| text(q, "payload")),
+            },
+            "optin" => optin(body),
+            other => MessengerEvent::Unhandled {
+                kind: other.to_owned(),
+            },
+        }
+    }
+
+    /// Whether the person acted, opening (or keeping open) the 24-hour messaging window.
+    pub fn opens_window(&self) -> bool {
+        !matches!(
+            self,
+            MessengerEvent::Echo | MessengerEvent::Unhandled { .. }
+        )
+    }
+
+    /// The referral that brought the person in, if this event carries one.
+    pub fn referral(&self) -> Option<&Referral> {
+        match self {
+            MessengerEvent::Referred(referral) => Some(referral),
+            MessengerEvent::Postback { referral, .. } => referral.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+fn text(body: &Value, key: &str) -> Option<String> {
+    match body.get(key)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn referral(body: &Value) -> Referral {
+    Referral {
+        reference: text(body, "ref"),
+        source: text(body, "source").map(|s| s.trim().to_uppercase()),
+        ad_id: text(body, "ad_id"),
+    }
+}
+
+/// `STOP NOTIFICATIONS`, `STOP_NOTIFICATIONS`, `stop-notifications`… all mean the same.
+fn normalised_status(status: &str) -> String {
+    status
+        .trim()
+        .to_uppercase()
+        .replace(['_', '-'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn optin(body: &Value) -> MessengerEvent {
+    let token = text(body, "notification_messages_token");
+    let status = text(body, "notification_messages_status").map(|s| normalised_status(&s));
+    match (token, status.as_deref()) {
+        (Some(token), Some("STOP NOTIFICATIONS")) => MessengerEvent::OptedOut { token },
+        (Some(token), Some("RESUME NOTIFICATIONS")) => MessengerEvent::Resumed { token },
+        (Some(token), _) => MessengerEvent::OptedIn(NotificationOptIn {
+            token,
+            topic: text(body, "notification_messages_topic").or_else(|| text(body, "title")),
+            frequency: text(body, "notification_messages_frequency").and_then(|f| f.parse().ok()),
+            timezone: text(body, "notification_messages_timezone"),
+            expires_at: body.get("token_expiry_timestamp").and_then(timestamp),
+            reference: text(body, "ref"),
+        }),
+        (None, _) => MessengerEvent::Unhandled {
+            kind: "optin".to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn referrals_and_postbacks() {
+        let item = json!({"referral": {"ref": "tutorial--456", "source": "short-url", "type": "OPEN_THREAD"}});
+        let event = MessengerEvent::interpret("referral", &item);
+        assert_eq!(
+            event.referral().unwrap().reference.as_deref(),
+            Some("tutorial--456")
+        );
+        assert_eq!(
+            event.referral().unwrap().source.as_deref(),
+            Some("SHORT-URL")
+        );
+        let item = json!({"postback": {"payload": "GET_STARTED", "referral": {"ref": "x", "source": "ADS", "ad_id": "9"}}});
+        let event = MessengerEvent::interpret("postback", &item);
+        assert_eq!(event.referral().unwrap().ad_id.as_deref(), Some("9"));
+        assert!(event.opens_window());
+    }
+
+    #[test]
+    fn quick_replies_and_echoes() {
+        let item =
+            json!({"message": {"mid": "m", "text": "hi", "quick_reply": {"payload": "MENU"}}});
+        assert_eq!(
+            MessengerEvent::interpret("message", &item),
+            MessengerEvent::Message {
+                text: Some("hi".into()),
+                quick_reply: Some("MENU".into())
+            }
+        );
+        let echo = json!({"message": {"mid": "m", "is_echo": true, "text": "hello"}});
+        assert_eq!(
+            MessengerEvent::interpret("message", &echo),
+            MessengerEvent::Echo
+        );
+        assert!(!MessengerEvent::Echo.opens_window());
+    }
+
+    #[test]
+    fn opt_ins_outs_and_resumes_in_every_spelling() {
+        let item = json!({"optin": {"type": "notification_messages", "notification_messages_token": "T",
+            "notification_messages_topic": "weekly deals", "notification_messages_frequency": "WEEKLY",
+            "notification_messages_timezone": "Europe/Berlin", "token_expiry_timestamp": 1795236004000_i64}});
+        let MessengerEvent::OptedIn(optin) = MessengerEvent::interpret("optin", &item) else {
+            panic!("not an opt-in");
+        };
+        assert_eq!(optin.topic.as_deref(), Some("weekly deals"));
+        assert_eq!(optin.frequency, Some(Cadence::Weekly));
+        assert!(optin.expires_at.is_some());
+        for spelling in [
+            "STOP NOTIFICATIONS",
+            "STOP_NOTIFICATIONS",
+            "stop notifications",
+        ] {
+            let item = json!({"optin": {"notification_messages_token": "T", "notification_messages_status": spelling}});
+            assert_eq!(
+                MessengerEvent::interpret("optin", &item),
+                MessengerEvent::OptedOut { token: "T".into() },
+                "{spelling}"
+            );
+        }
+        let item = json!({"optin": {"notification_messages_token": "T", "notification_messages_status": "RESUME_NOTIFICATIONS"}});
+        assert_eq!(
+            MessengerEvent::interpret("optin", &item),
+            MessengerEvent::Resumed { token: "T".into() }
+        );
+    }
+
+    #[test]
+    fn unknown_kinds_are_unhandled() {
+        let event = MessengerEvent::interpret("read", &json!({"read": {"watermark": 1}}));
+        assert_eq!(
+            event,
+            MessengerEvent::Unhandled {
+                kind: "read".into()
+            }
+        );
+        let plugin = MessengerEvent::interpret("optin", &json!({"optin": {"ref": "checkbox"}}));
+        assert!(matches!(plugin, MessengerEvent::Unhandled { .. }));
+    }
+}

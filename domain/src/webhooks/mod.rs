@@ -1,0 +1,18 @@
+//! Messenger webhooks: the request path that stores events durably, and the processing that
+//! turns them into subscriber records.
+
+mod envelope;
+mod event;
+mod inbox;
+mod inbox_service;
+mod ingest_service;
+mod ports;
+mod processor;
+
+pub use envelope::{EnvelopeEvent, Sender, split_envelope};
+pub use event::{MessengerEvent, NotificationOptIn, Referral};
+pub use inbox::{InboxEvent, InboxStatus, MAX_ATTEMPTS, NewInboxEvent, retry_at};
+pub use inbox_service::InboxService;
+pub use ingest_service::{IngestReceipt, WebhookIngestService};
+pub use ports::{InboxRepository, WebhookSignatures};
+pub use processor::{EventProcessor, Processed, ProcessorPorts, next_attempt};

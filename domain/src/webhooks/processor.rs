@@ -1,0 +1,376 @@
+//! What a worker does with one stored event: read it, decide its effects on the subscriber
+//! (entry, payload fields, tags, opt-ins, timeline), and hand them to the store, which applies
+//! them once. Nothing here depends on the order events arrive in.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::audience::{
+    AppliedEvent, AudienceStore, Entry, EventEffects, Interaction, OptInChange, OptInStatus,
+};
+use crate::catalogue::{
+    CustomField, CustomFieldRepository, Page, PageRepository, RefLinkRepository, SecretCipher,
+    SecretPurpose, TopicRepository, parse_ref,
+};
+use crate::clock::Clock;
+use crate::error::DomainResult;
+use crate::identity::SecretGenerator;
+use crate::ids::{OptInId, TenantId};
+use crate::webhooks::envelope::Sender;
+use crate::webhooks::event::{MessengerEvent, NotificationOptIn};
+use crate::webhooks::inbox::{InboxEvent, InboxStatus};
+use crate::webhooks::ports::InboxRepository;
+
+/// What processing one event came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Processed {
+    /// Applied to a subscriber.
+    Applied(AppliedEvent),
+    /// Stored but not acted on (unknown page, no sender, unhandled kind).
+    Ignored,
+}
+
+/// Everything the processor reads and writes.
+pub struct ProcessorPorts {
+    /// Pages.
+    pub pages: Arc<dyn PageRepository>,
+    /// Ref links.
+    pub links: Arc<dyn RefLinkRepository>,
+    /// Custom fields.
+    pub fields: Arc<dyn CustomFieldRepository>,
+    /// Topics.
+    pub topics: Arc<dyn TopicRepository>,
+    /// Subscribers.
+    pub audience: Arc<dyn AudienceStore>,
+    /// The inbox.
+    pub inbox: Arc<dyn InboxRepository>,
+    /// Sealing notification tokens.
+    pub cipher: Arc<dyn SecretCipher>,
+    /// Fingerprints.
+    pub secrets: Arc<dyn SecretGenerator>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Turns stored events into subscriber changes.
+pub struct EventProcessor {
+    ports: ProcessorPorts,
+}
+
+/// Notes on what was applied and skipped, stored on the event.
+#[derive(Default)]
+struct Notes {
+    applied: Vec<Value>,
+    skipped: Vec<Value>,
+    attribution: Option<Value>,
+}
+
+impl Notes {
+    fn skip(&mut self, what: Value, reason: impl Into<String>) {
+        self.skipped
+            .push(json!({ "what": what, "reason": reason.into() }));
+    }
+
+    fn into_outcome(self, interaction: &Interaction) -> Value {
+        json!({
+            "interaction": interaction.kind,
+            "attribution": self.attribution,
+            "applied": self.applied,
+            "skipped": self.skipped,
+        })
+    }
+}
+
+impl EventProcessor {
+    /// Builds the processor.
+    pub fn new(ports: ProcessorPorts) -> Self {
+        Self { ports }
+    }
+
+    /// Processes one event. An error means "try again later"; the caller records it.
+    pub async fn process(&self, event: &InboxEvent) -> DomainResult<Processed> {
+        let tenant_id = event.tenant_id;
+        let meaning = MessengerEvent::interpret(&event.kind, &event.item);
+        if let MessengerEvent::Unhandled { kind } = &meaning {
+            return self.ignore(event, json!({ "unhandled": kind })).await;
+        }
+        if meaning == MessengerEvent::Echo {
+            return self.ignore(event, json!({ "unhandled": "echo" })).await;
+        }
+        let Some(sender) = event.sender_key.as_deref().and_then(Sender::from_key) else {
+            return self
+                .ignore(event, json!({ "ignored": "the event names no sender" }))
+                .await;
+        };
+        let page = match event.page_facebook_id.as_deref() {
+            Some(facebook_id) => {
+                self.ports
+                    .pages
+                    .find_by_facebook_id(tenant_id, facebook_id)
+                    .await?
+            }
+            None => None,
+        };
+        let Some(page) = page else {
+            tracing::info!(%tenant_id, page = ?event.page_facebook_id, "event for a page the tenant has not connected");
+            return self
+                .ignore(
+                    event,
+                    json!({ "ignored": "page not connected", "page": event.page_facebook_id }),
+                )
+                .await;
+        };
+
+        let mut notes = Notes::default();
+        let mut effects = EventEffects {
+            tenant_id,
+            event_id: event.id,
+            page_id: page.id,
+            sender,
+            occurred_at: event.occurred_at,
+            opens_window: meaning.opens_window(),
+            interaction: interaction(&meaning),
+            entry: None,
+            field_values: Vec::new(),
+            tag_ids: Vec::new(),
+            opt_in: None,
+            outcome: Value::Null,
+        };
+        if let Some(reference) = meaning.referral().and_then(|r| r.reference.clone()) {
+            self.apply_referral(&page, &reference, &mut effects, &mut notes)
+                .await?;
+        }
+        match &meaning {
+            MessengerEvent::OptedIn(optin) => {
+                effects.opt_in = Some(
+                    self.subscribe(&page, &effects.sender, optin, &mut notes)
+                        .await?,
+                );
+            }
+            MessengerEvent::OptedOut { token } => {
+                effects.opt_in = Some(self.set_status(token, OptInStatus::Stopped, &mut notes));
+            }
+            MessengerEvent::Resumed { token } => {
+                effects.opt_in = Some(self.set_status(token, OptInStatus::Active, &mut notes));
+            }
+            _ => {}
+        }
+        effects.outcome = notes.into_outcome(&effects.interaction);
+        self.ports
+            .audience
+            .apply(&effects)
+            .await
+            .map(Processed::Applied)
+    }
+
+    async fn ignore(&self, event: &InboxEvent, outcome: Value) -> DomainResult<Processed> {
+        self.ports
+            .inbox
+            .finish(
+                event.tenant_id,
+                event.id,
+                InboxStatus::Ignored,
+                outcome,
+                self.ports.clock.now(),
+            )
+            .await?;
+        Ok(Processed::Ignored)
+    }
+
+    /// An entry through a link: attribution, payload values and the link's tags.
+    async fn apply_referral(
+        &self,
+        page: &Page,
+        reference: &str,
+        effects: &mut EventEffects,
+        notes: &mut Notes,
+    ) -> DomainResult<()> {
+        let tenant_id = page.tenant_id;
+        let parsed = parse_ref(reference);
+        for problem in &parsed.problems {
+            notes.skip(json!(reference), problem.describe());
+        }
+        let link = self
+            .ports
+            .links
+            .find_by_ref(tenant_id, page.id, &parsed.ref_name)
+            .await?;
+        effects.entry = Some(Entry {
+            reference: reference.to_owned(),
+            ref_link_id: link.as_ref().map(|l| l.id),
+        });
+        let Some(link) = link else {
+            notes.attribution = Some(json!({ "unknownRef": parsed.ref_name }));
+            return Ok(());
+        };
+        notes.attribution =
+            Some(json!({ "refLinkId": link.id.to_string(), "ref": parsed.ref_name }));
+        if !link.active {
+            notes.skip(
+                json!({ "refLink": link.id.to_string() }),
+                "the ref link is inactive",
+            );
+            return Ok(());
+        }
+        effects.tag_ids = link.tag_ids.clone();
+        if let Some(value) = parsed.default_value {
+            match link.default_field_id {
+                Some(field_id) => {
+                    let field = self.ports.fields.find(tenant_id, field_id).await?;
+                    self.assign(
+                        field,
+                        &value,
+                        json!({ "defaultValue": value }),
+                        effects,
+                        notes,
+                    );
+                }
+                None => notes.skip(
+                    json!({ "defaultValue": value }),
+                    "the link has no default field",
+                ),
+            }
+        }
+        for pair in parsed.pairs {
+            let field = match i32::try_from(pair.field_number) {
+                Ok(number) => self.ports.fields.find_by_number(tenant_id, number).await?,
+                Err(_) => None,
+            };
+            let what = json!({ "field": pair.field_number, "value": pair.value });
+            self.assign(field, &pair.value, what, effects, notes);
+        }
+        Ok(())
+    }
+
+    /// A payload value for a field, when the field exists, is live and the value fits.
+    fn assign(
+        &self,
+        field: Option<CustomField>,
+        value: &str,
+        what: Value,
+        effects: &mut EventEffects,
+        notes: &mut Notes,
+    ) {
+        let Some(field) = field else {
+            notes.skip(what, "no custom field has this number");
+            return;
+        };
+        if field.is_archived() {
+            notes.skip(what, format!("custom field {} is archived", field.number));
+            return;
+        }
+        match field.field_type.parse_value(value) {
+            Ok(typed) => {
+                let canonical = typed.canonical();
+                notes
+                    .applied
+                    .push(json!({ "field": field.number, "value": canonical }));
+                effects.field_values.retain(|(id, _)| *id != field.id);
+                effects.field_values.push((field.id, canonical));
+            }
+            Err(err) => notes.skip(
+                what,
+                format!(
+                    "does not fit {} field {}: {err}",
+                    field.field_type.as_str(),
+                    field.number
+                ),
+            ),
+        }
+    }
+
+    async fn subscribe(
+        &self,
+        page: &Page,
+        sender: &Sender,
+        optin: &NotificationOptIn,
+        notes: &mut Notes,
+    ) -> DomainResult<OptInChange> {
+        let tenant_id = page.tenant_id;
+        let title = optin.topic.clone().unwrap_or_default();
+        let topic = if title.is_empty() {
+            None
+        } else {
+            self.ports
+                .topics
+                .find_by_title(tenant_id, page.id, &title)
+                .await?
+        };
+        if topic.is_none() {
+            notes.skip(
+                json!({ "topic": title }),
+                "no topic on this page has this title; the opt-in is kept without one",
+            );
+        }
+        let id = self.opt_in_id(tenant_id, page, sender, &title);
+        let token = self.ports.cipher.seal(
+            &optin.token,
+            tenant_id,
+            id.0,
+            SecretPurpose::NotificationToken,
+        )?;
+        notes.applied.push(json!({ "optIn": title }));
+        Ok(OptInChange::Subscribe {
+            id,
+            topic_id: topic.map(|t| t.id),
+            topic_title: title,
+            token,
+            token_fingerprint: self.ports.secrets.fingerprint(&optin.token),
+            frequency: optin.frequency,
+            timezone: optin.timezone.clone(),
+            expires_at: optin.expires_at,
+        })
+    }
+
+    fn set_status(&self, token: &str, status: OptInStatus, notes: &mut Notes) -> OptInChange {
+        notes
+            .applied
+            .push(json!({ "optInStatus": status.as_str() }));
+        OptInChange::SetStatus {
+            token_fingerprint: self.ports.secrets.fingerprint(token),
+            status,
+        }
+    }
+
+    /// One opt-in row per person, page and topic: renewals update it in place.
+    fn opt_in_id(&self, tenant_id: TenantId, page: &Page, sender: &Sender, title: &str) -> OptInId {
+        let fingerprint = self.ports.secrets.fingerprint(&format!(
+            "opt-in|{tenant_id}|{}|{}|{}",
+            page.id,
+            sender.key(),
+            title.to_lowercase()
+        ));
+        let bits =
+            u128::from_str_radix(fingerprint.get(..32).unwrap_or_default(), 16).unwrap_or_default();
+        OptInId(Uuid::from_u128(bits))
+    }
+}
+
+fn interaction(meaning: &MessengerEvent) -> Interaction {
+    let (kind, detail) = match meaning {
+        MessengerEvent::Referred(referral) => ("referral", referral.reference.clone()),
+        MessengerEvent::Postback { payload, .. } => ("postback", payload.clone()),
+        MessengerEvent::Message {
+            quick_reply: Some(payload),
+            ..
+        } => ("quick_reply", Some(payload.clone())),
+        MessengerEvent::Message { text, .. } => ("message", text.clone()),
+        MessengerEvent::OptedIn(optin) => ("optin", optin.topic.clone()),
+        MessengerEvent::OptedOut { .. } => ("optout", None),
+        MessengerEvent::Resumed { .. } => ("resume", None),
+        MessengerEvent::Echo => ("echo", None),
+        MessengerEvent::Unhandled { kind } => (kind.as_str(), None),
+    };
+    Interaction {
+        kind: kind.to_owned(),
+        detail,
+    }
+}
+
+/// When the next attempt is due after a failure, or `None` to park the event.
+pub fn next_attempt(event: &InboxEvent, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    crate::webhooks::inbox::retry_at(event.attempts, now)
+}

@@ -1,0 +1,322 @@
+//! Output types for subscribers and webhook events.
+
+use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use refhub_domain::audience::{self as domain, OptInStatus as DomainOptInStatus};
+use refhub_domain::webhooks::{InboxEvent, InboxStatus, Sender};
+
+use crate::auth_context::{principal, services};
+use crate::catalogue::types::{Cadence, CustomField, NotificationTopic, Page, RefLink, Tag};
+use crate::error::IntoGraphql;
+use crate::ids::to_id;
+use crate::loaders::loaders;
+
+/// Whether an opt-in's token may be used.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub(crate) enum OptInStatus {
+    /// Usable.
+    Active,
+    /// The person stopped notifications.
+    Stopped,
+    /// The token expired.
+    Expired,
+}
+
+impl From<DomainOptInStatus> for OptInStatus {
+    fn from(value: DomainOptInStatus) -> Self {
+        match value {
+            DomainOptInStatus::Active => Self::Active,
+            DomainOptInStatus::Stopped => Self::Stopped,
+            DomainOptInStatus::Expired => Self::Expired,
+        }
+    }
+}
+
+/// One person on one page.
+pub(crate) struct Subscriber(pub domain::Subscriber);
+
+#[Object]
+impl Subscriber {
+    /// Its id.
+    async fn id(&self) -> ID {
+        to_id(self.0.id.0)
+    }
+
+    /// The page.
+    async fn page(&self, ctx: &Context<'_>) -> Result<Option<Page>> {
+        Ok(loaders(ctx)?
+            .pages
+            .load_one(self.0.page_id)
+            .await?
+            .map(Page))
+    }
+
+    /// The page-scoped user id (none for a plugin user known only by `userRef`).
+    async fn psid(&self) -> Option<&str> {
+        self.0.psid()
+    }
+
+    /// The plugin `user_ref`, for people who have no PSID yet.
+    async fn user_ref(&self) -> Option<&str> {
+        match &self.0.sender {
+            Sender::UserRef(user_ref) => Some(user_ref),
+            Sender::Psid(_) => None,
+        }
+    }
+
+    /// The person's name, when known.
+    async fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+
+    /// The first `ref` they arrived with, as received (payload included).
+    async fn source_ref(&self) -> Option<&str> {
+        self.0.source_ref.as_deref()
+    }
+
+    /// The ref link `sourceRef` matched (none for an unknown ref or a deleted link).
+    async fn source_ref_link(&self, ctx: &Context<'_>) -> Result<Option<RefLink>> {
+        let Some(link_id) = self.0.source_ref_link_id else {
+            return Ok(None);
+        };
+        let principal = principal(ctx).gql()?;
+        match services(ctx).ref_links.get(principal, link_id).await {
+            Ok(link) => Ok(Some(RefLink(link))),
+            Err(refhub_domain::DomainError::NotFound { .. }) => Ok(None),
+            Err(err) => Err(crate::error::to_graphql(&err)),
+        }
+    }
+
+    /// How many times they entered through a link or ad.
+    async fn entry_count(&self) -> i32 {
+        self.0.entry_count
+    }
+
+    /// When they were first seen.
+    async fn first_seen_at(&self) -> DateTime<Utc> {
+        self.0.first_seen_at
+    }
+
+    /// When they last acted.
+    async fn last_interaction_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_interaction_at
+    }
+
+    /// Whether the page may message them now (they acted in the last 24 hours).
+    async fn within_messaging_window(&self, ctx: &Context<'_>) -> bool {
+        self.0.within_messaging_window(services(ctx).clock.now())
+    }
+
+    /// Their custom field values.
+    async fn fields(&self, ctx: &Context<'_>) -> Result<Vec<SubscriberFieldValue>> {
+        let loaders = loaders(ctx)?;
+        let values = loaders
+            .field_values
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let fields = loaders
+            .custom_fields
+            .load_many(values.iter().map(|v| v.field_id))
+            .await?;
+        Ok(values
+            .into_iter()
+            .filter_map(|value| {
+                fields
+                    .get(&value.field_id)
+                    .map(|field| SubscriberFieldValue {
+                        field: CustomField(field.clone()),
+                        value: value.value,
+                        set_at: value.set_at,
+                    })
+            })
+            .collect())
+    }
+
+    /// Their tags.
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
+        let loaders = loaders(ctx)?;
+        let tag_ids = loaders
+            .tags_of
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let tags = loaders.tags.load_many(tag_ids.iter().copied()).await?;
+        Ok(tag_ids
+            .iter()
+            .filter_map(|id| tags.get(id).cloned().map(Tag::from))
+            .collect())
+    }
+
+    /// Their notification opt-ins.
+    async fn opt_ins(&self, ctx: &Context<'_>) -> Result<Vec<SubscriberOptIn>> {
+        let loaders = loaders(ctx)?;
+        let opt_ins = loaders
+            .opt_ins
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let topics = loaders
+            .topics
+            .load_many(opt_ins.iter().filter_map(|o| o.topic_id))
+            .await?;
+        let now = services(ctx).clock.now();
+        Ok(opt_ins
+            .into_iter()
+            .map(|opt_in| SubscriberOptIn {
+                id: to_id(opt_in.id.0),
+                topic: opt_in
+                    .topic_id
+                    .and_then(|id| topics.get(&id).cloned())
+                    .map(NotificationTopic),
+                status: opt_in.effective_status(now).into(),
+                topic_title: opt_in.topic_title,
+                frequency: opt_in.frequency.map(Into::into),
+                timezone: opt_in.timezone,
+                expires_at: opt_in.expires_at,
+                last_sent_at: opt_in.last_sent_at,
+            })
+            .collect())
+    }
+}
+
+/// A subscriber's value for one custom field.
+#[derive(SimpleObject)]
+pub(crate) struct SubscriberFieldValue {
+    /// The field.
+    pub field: CustomField,
+    /// The value, in the canonical text of the field's type.
+    pub value: String,
+    /// When it was set (the event's time for values from payloads).
+    pub set_at: DateTime<Utc>,
+}
+
+/// A subscriber's opt-in to a notification topic. The token itself is never returned.
+#[derive(SimpleObject)]
+pub(crate) struct SubscriberOptIn {
+    /// Its id.
+    pub id: ID,
+    /// The topic, when the page has one with this title.
+    pub topic: Option<NotificationTopic>,
+    /// The topic title as Meta sent it.
+    pub topic_title: String,
+    /// Whether the token may be used.
+    pub status: OptInStatus,
+    /// The agreed frequency.
+    pub frequency: Option<Cadence>,
+    /// The person's time zone.
+    pub timezone: Option<String>,
+    /// When the token expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When a notification was last sent with it.
+    pub last_sent_at: Option<DateTime<Utc>>,
+}
+
+/// Where a webhook event stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub(crate) enum WebhookEventStatus {
+    /// Waiting for a worker.
+    Pending,
+    /// Being processed.
+    Processing,
+    /// Applied.
+    Processed,
+    /// Stored, not acted on (page not connected, unhandled kind); see `outcome`.
+    Ignored,
+    /// Failed; will be retried (see `error`).
+    Failed,
+    /// Failed too often; see `error`, then `replayWebhookEvent`.
+    Dead,
+}
+
+impl From<InboxStatus> for WebhookEventStatus {
+    fn from(value: InboxStatus) -> Self {
+        match value {
+            InboxStatus::Pending => Self::Pending,
+            InboxStatus::Processing => Self::Processing,
+            InboxStatus::Processed => Self::Processed,
+            InboxStatus::Ignored => Self::Ignored,
+            InboxStatus::Failed => Self::Failed,
+            InboxStatus::Dead => Self::Dead,
+        }
+    }
+}
+
+impl From<WebhookEventStatus> for InboxStatus {
+    fn from(value: WebhookEventStatus) -> Self {
+        match value {
+            WebhookEventStatus::Pending => Self::Pending,
+            WebhookEventStatus::Processing => Self::Processing,
+            WebhookEventStatus::Processed => Self::Processed,
+            WebhookEventStatus::Ignored => Self::Ignored,
+            WebhookEventStatus::Failed => Self::Failed,
+            WebhookEventStatus::Dead => Self::Dead,
+        }
+    }
+}
+
+/// One messaging item Meta delivered, and what became of it.
+pub(crate) struct WebhookEvent(pub InboxEvent);
+
+#[Object]
+impl WebhookEvent {
+    /// Its id.
+    async fn id(&self) -> ID {
+        to_id(self.0.id.0)
+    }
+
+    /// Its kind (`message`, `postback`, `referral`, `optin`, …).
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+
+    /// Where it stands.
+    async fn status(&self) -> WebhookEventStatus {
+        self.0.status.into()
+    }
+
+    /// The Facebook page it is for.
+    async fn page_facebook_id(&self) -> Option<&str> {
+        self.0.page_facebook_id.as_deref()
+    }
+
+    /// Who sent it (`psid:…` or `user_ref:…`).
+    async fn sender(&self) -> Option<&str> {
+        self.0.sender_key.as_deref()
+    }
+
+    /// The item as Meta sent it.
+    async fn body(&self) -> Json<serde_json::Value> {
+        Json(self.0.item.clone())
+    }
+
+    /// What processing applied and skipped, and why.
+    async fn outcome(&self) -> Option<Json<serde_json::Value>> {
+        self.0.outcome.clone().map(Json)
+    }
+
+    /// The last processing error.
+    async fn error(&self) -> Option<&str> {
+        self.0.last_error.as_deref()
+    }
+
+    /// Processing attempts so far.
+    async fn attempts(&self) -> i32 {
+        self.0.attempts
+    }
+
+    /// When it happened.
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+
+    /// When it arrived.
+    async fn received_at(&self) -> DateTime<Utc> {
+        self.0.received_at
+    }
+
+    /// When it was last processed.
+    async fn processed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.processed_at
+    }
+}

@@ -1,0 +1,212 @@
+//! Per-request batch loaders, so that a page of subscribers costs a fixed number of queries
+//! whatever its size: each loader gathers the keys asked for in one execution step and fetches
+//! them at once. They act as the request's caller, so tenancy and roles apply as everywhere.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use refhub_domain::audience::{FieldValueRecord, OptIn};
+use refhub_domain::catalogue::{CustomField, NotificationTopic, Page, Tag};
+use refhub_domain::identity::Principal;
+use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TopicId};
+
+use crate::auth_context::Services;
+use crate::error::to_graphql;
+
+/// The loaders of one request.
+pub(crate) struct Loaders {
+    pub field_values: DataLoader<FieldValuesOf>,
+    pub tags_of: DataLoader<TagsOf>,
+    pub opt_ins: DataLoader<OptInsOf>,
+    pub custom_fields: DataLoader<CustomFields>,
+    pub tags: DataLoader<Tags>,
+    pub topics: DataLoader<Topics>,
+    pub pages: DataLoader<Pages>,
+}
+
+impl Loaders {
+    pub(crate) fn new(services: &Services, principal: Principal) -> Self {
+        let context = || Context {
+            services: services.clone(),
+            principal,
+        };
+        Self {
+            field_values: DataLoader::new(FieldValuesOf(context()), tokio::spawn),
+            tags_of: DataLoader::new(TagsOf(context()), tokio::spawn),
+            opt_ins: DataLoader::new(OptInsOf(context()), tokio::spawn),
+            custom_fields: DataLoader::new(CustomFields(context()), tokio::spawn),
+            tags: DataLoader::new(Tags(context()), tokio::spawn),
+            topics: DataLoader::new(Topics(context()), tokio::spawn),
+            pages: DataLoader::new(Pages(context()), tokio::spawn),
+        }
+    }
+}
+
+pub(crate) struct Context {
+    services: Services,
+    principal: Principal,
+}
+
+type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;
+
+fn grouped<K: std::hash::Hash + Eq + Copy, V>(
+    keys: &[K],
+    pairs: Vec<(K, V)>,
+) -> HashMap<K, Vec<V>> {
+    let mut map: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for (key, value) in pairs {
+        map.entry(key).or_default().push(value);
+    }
+    map
+}
+
+/// Field values by subscriber.
+pub(crate) struct FieldValuesOf(Context);
+
+impl Loader<SubscriberId> for FieldValuesOf {
+    type Value = Vec<FieldValueRecord>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[SubscriberId]) -> LoadResult<SubscriberId, Self::Value> {
+        let pairs = self
+            .0
+            .services
+            .subscribers
+            .field_values(&self.0.principal, keys)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        Ok(grouped(keys, pairs))
+    }
+}
+
+/// Tag ids by subscriber.
+pub(crate) struct TagsOf(Context);
+
+impl Loader<SubscriberId> for TagsOf {
+    type Value = Vec<TagId>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[SubscriberId]) -> LoadResult<SubscriberId, Self::Value> {
+        let pairs = self
+            .0
+            .services
+            .subscribers
+            .tags(&self.0.principal, keys)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        Ok(grouped(keys, pairs))
+    }
+}
+
+/// Opt-ins by subscriber.
+pub(crate) struct OptInsOf(Context);
+
+impl Loader<SubscriberId> for OptInsOf {
+    type Value = Vec<OptIn>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[SubscriberId]) -> LoadResult<SubscriberId, Self::Value> {
+        let opt_ins = self
+            .0
+            .services
+            .subscribers
+            .opt_ins(&self.0.principal, keys)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        Ok(grouped(
+            keys,
+            opt_ins.into_iter().map(|o| (o.subscriber_id, o)).collect(),
+        ))
+    }
+}
+
+/// Custom fields by id.
+pub(crate) struct CustomFields(Context);
+
+impl Loader<CustomFieldId> for CustomFields {
+    type Value = CustomField;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[CustomFieldId]) -> LoadResult<CustomFieldId, Self::Value> {
+        let fields = self
+            .0
+            .services
+            .custom_fields
+            .get_many(&self.0.principal, keys)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        Ok(fields.into_iter().map(|f| (f.id, f)).collect())
+    }
+}
+
+/// Tags by id.
+pub(crate) struct Tags(Context);
+
+impl Loader<TagId> for Tags {
+    type Value = Tag;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[TagId]) -> LoadResult<TagId, Self::Value> {
+        let tags = self
+            .0
+            .services
+            .tags
+            .get_many(&self.0.principal, keys)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        Ok(tags.into_iter().map(|t| (t.id, t)).collect())
+    }
+}
+
+/// Topics by id.
+pub(crate) struct Topics(Context);
+
+impl Loader<TopicId> for Topics {
+    type Value = NotificationTopic;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[TopicId]) -> LoadResult<TopicId, Self::Value> {
+        let topics = self
+            .0
+            .services
+            .topics
+            .get_many(&self.0.principal, keys)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        Ok(topics.into_iter().map(|t| (t.id, t)).collect())
+    }
+}
+
+/// Pages by id (a list names few distinct pages, so one lookup each is fine).
+pub(crate) struct Pages(Context);
+
+impl Loader<PageId> for Pages {
+    type Value = Page;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[PageId]) -> LoadResult<PageId, Self::Value> {
+        let mut pages = HashMap::with_capacity(keys.len());
+        for key in keys {
+            match self.0.services.pages.get(&self.0.principal, *key).await {
+                Ok(page) => {
+                    pages.insert(*key, page);
+                }
+                Err(refhub_domain::DomainError::NotFound { .. }) => {}
+                Err(err) => return Err(to_graphql(&err)),
+            }
+        }
+        Ok(pages)
+    }
+}
+
+/// The loaders of this request (present whenever the caller is authenticated).
+pub(crate) fn loaders<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Loaders> {
+    ctx.data_opt::<Arc<Loaders>>()
+        .map(|loaders| loaders.as_ref())
+        .ok_or_else(|| {
+            to_graphql(&refhub_domain::DomainError::Unauthenticated(
+                "sign in first: send Authorization: Bearer <access token or API key>",
+            ))
+        })
+}

@@ -1,0 +1,338 @@
+//! Applying one webhook event's effects in one transaction, at most once.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use refhub_domain::DomainResult;
+use refhub_domain::audience::{AppliedEvent, AudienceStore, EventEffects, OptInChange};
+use refhub_domain::webhooks::{InboxStatus, Sender};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::entities::{
+    notification_opt_ins, subscriber_field_values, subscriber_interactions, subscriber_tags,
+    subscribers, webhook_events,
+};
+use crate::error::internal;
+use crate::scope;
+
+/// Finds or creates the subscriber, holding its row lock (PostgreSQL) so that events of one
+/// person apply one after another.
+async fn lock_subscriber(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+) -> DomainResult<(subscribers::Model, bool)> {
+    let sender_key = effects.sender.key();
+    let (psid, user_ref) = match &effects.sender {
+        Sender::Psid(psid) => (Some(psid.clone()), None),
+        Sender::UserRef(r) => (None, Some(r.clone())),
+    };
+    let inserted = subscribers::Entity::insert(subscribers::ActiveModel {
+        tenant_id: Set(effects.tenant_id.0),
+        id: Set(Uuid::now_v7()),
+        page_id: Set(effects.page_id.0),
+        sender_key: Set(sender_key.clone()),
+        psid: Set(psid),
+        user_ref: Set(user_ref),
+        name: Set(None),
+        first_seen_at: Set(effects.occurred_at),
+        last_interaction_at: Set(None),
+        source_ref: Set(None),
+        source_ref_link_id: Set(None),
+        source_ref_at: Set(None),
+        entry_count: Set(0),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            subscribers::Column::TenantId,
+            subscribers::Column::PageId,
+            subscribers::Column::SenderKey,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await
+    .map_err(internal)?;
+    let mut query = subscribers::Entity::find()
+        .filter(subscribers::Column::TenantId.eq(effects.tenant_id.0))
+        .filter(subscribers::Column::PageId.eq(effects.page_id.0))
+        .filter(subscribers::Column::SenderKey.eq(sender_key));
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let row = query
+        .one(txn)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| crate::error::corrupt("subscriber", "vanished after insert"))?;
+    Ok((row, inserted == 1))
+}
+
+/// Records the event on the timeline; `false` when it was recorded before (a replay).
+async fn record_interaction(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+    subscriber_id: Uuid,
+) -> DomainResult<bool> {
+    let inserted = subscriber_interactions::Entity::insert(subscriber_interactions::ActiveModel {
+        tenant_id: Set(effects.tenant_id.0),
+        id: Set(Uuid::now_v7()),
+        subscriber_id: Set(subscriber_id),
+        event_id: Set(effects.event_id.0),
+        kind: Set(effects.interaction.kind.clone()),
+        detail: Set(effects.interaction.detail.clone()),
+        occurred_at: Set(effects.occurred_at),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            subscriber_interactions::Column::TenantId,
+            subscriber_interactions::Column::EventId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await
+    .map_err(internal)?;
+    Ok(inserted == 1)
+}
+
+async fn update_subscriber(
+    txn: &DatabaseTransaction,
+    row: subscribers::Model,
+    effects: &EventEffects,
+) -> DomainResult<()> {
+    let at = effects.occurred_at;
+    let mut active: subscribers::ActiveModel = row.clone().into();
+    if at < row.first_seen_at {
+        active.first_seen_at = Set(at);
+    }
+    if effects.opens_window && row.last_interaction_at.is_none_or(|last| at > last) {
+        active.last_interaction_at = Set(Some(at));
+    }
+    if let Some(entry) = &effects.entry {
+        active.entry_count = Set(row.entry_count + 1);
+        // First touch wins, by event time, whatever order events are processed in.
+        if row.source_ref_at.is_none_or(|first| at < first) {
+            active.source_ref = Set(Some(entry.reference.clone()));
+            active.source_ref_link_id = Set(entry.ref_link_id.map(|id| id.0));
+            active.source_ref_at = Set(Some(at));
+        }
+    }
+    active.updated_at = Set(Utc::now());
+    active.update(txn).await.map_err(internal)?;
+    Ok(())
+}
+
+async fn set_field_values(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+    subscriber_id: Uuid,
+) -> DomainResult<()> {
+    for (field_id, value) in &effects.field_values {
+        let existing = subscriber_field_values::Entity::find_by_id((
+            effects.tenant_id.0,
+            subscriber_id,
+            field_id.0,
+        ))
+        .one(txn)
+        .await
+        .map_err(internal)?;
+        let row = subscriber_field_values::ActiveModel {
+            tenant_id: Set(effects.tenant_id.0),
+            subscriber_id: Set(subscriber_id),
+            field_id: Set(field_id.0),
+            value: Set(value.clone()),
+            set_at: Set(effects.occurred_at),
+        };
+        match existing {
+            // A newer value (by event time) stays.
+            Some(current) if current.set_at > effects.occurred_at => {}
+            Some(_) => {
+                row.update(txn).await.map_err(internal)?;
+            }
+            None => {
+                row.insert(txn).await.map_err(internal)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn add_tags(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+    subscriber_id: Uuid,
+) -> DomainResult<()> {
+    if effects.tag_ids.is_empty() {
+        return Ok(());
+    }
+    let rows = effects
+        .tag_ids
+        .iter()
+        .map(|tag_id| subscriber_tags::ActiveModel {
+            tenant_id: Set(effects.tenant_id.0),
+            subscriber_id: Set(subscriber_id),
+            tag_id: Set(tag_id.0),
+            added_at: Set(effects.occurred_at),
+        });
+    subscriber_tags::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                subscriber_tags::Column::TenantId,
+                subscriber_tags::Column::SubscriberId,
+                subscriber_tags::Column::TagId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
+async fn change_opt_in(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+    subscriber_id: Uuid,
+) -> DomainResult<()> {
+    let at = effects.occurred_at;
+    match &effects.opt_in {
+        None => Ok(()),
+        Some(OptInChange::Subscribe {
+            id,
+            topic_id,
+            topic_title,
+            token,
+            token_fingerprint,
+            frequency,
+            timezone,
+            expires_at,
+        }) => {
+            let existing = notification_opt_ins::Entity::find_by_id((effects.tenant_id.0, id.0))
+                .one(txn)
+                .await
+                .map_err(internal)?;
+            if existing
+                .as_ref()
+                .is_some_and(|row| row.status_changed_at > at)
+            {
+                return Ok(());
+            }
+            let row = notification_opt_ins::ActiveModel {
+                tenant_id: Set(effects.tenant_id.0),
+                id: Set(id.0),
+                subscriber_id: Set(subscriber_id),
+                topic_id: Set(topic_id.map(|t| t.0)),
+                topic_title: Set(topic_title.clone()),
+                token: Set(token.0.clone()),
+                token_fingerprint: Set(token_fingerprint.clone()),
+                frequency: Set(frequency.map(|f| f.as_str().to_owned())),
+                timezone: Set(timezone.clone()),
+                expires_at: Set(*expires_at),
+                status: Set("active".to_owned()),
+                status_changed_at: Set(at),
+                last_sent_at: Set(existing.as_ref().and_then(|row| row.last_sent_at)),
+                created_at: Set(existing.as_ref().map_or(at, |row| row.created_at)),
+                updated_at: Set(Utc::now()),
+            };
+            if existing.is_some() {
+                row.update(txn).await.map_err(internal)?;
+            } else {
+                row.insert(txn).await.map_err(internal)?;
+            }
+            Ok(())
+        }
+        Some(OptInChange::SetStatus {
+            token_fingerprint,
+            status,
+        }) => {
+            notification_opt_ins::Entity::update_many()
+                .col_expr(
+                    notification_opt_ins::Column::Status,
+                    Expr::value(status.as_str()),
+                )
+                .col_expr(
+                    notification_opt_ins::Column::StatusChangedAt,
+                    Expr::value(at),
+                )
+                .col_expr(
+                    notification_opt_ins::Column::UpdatedAt,
+                    Expr::value(Utc::now()),
+                )
+                .filter(notification_opt_ins::Column::TenantId.eq(effects.tenant_id.0))
+                .filter(
+                    notification_opt_ins::Column::TokenFingerprint.eq(token_fingerprint.as_str()),
+                )
+                .filter(notification_opt_ins::Column::StatusChangedAt.lte(at))
+                .exec(txn)
+                .await
+                .map_err(internal)?;
+            Ok(())
+        }
+    }
+}
+
+async fn mark_processed(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+    at: DateTime<Utc>,
+) -> DomainResult<()> {
+    webhook_events::Entity::update_many()
+        .col_expr(
+            webhook_events::Column::Status,
+            Expr::value(InboxStatus::Processed.as_str()),
+        )
+        .col_expr(
+            webhook_events::Column::Outcome,
+            Expr::value(effects.outcome.clone()),
+        )
+        .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
+        .col_expr(
+            webhook_events::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            webhook_events::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(webhook_events::Column::TenantId.eq(effects.tenant_id.0))
+        .filter(webhook_events::Column::Id.eq(effects.event_id.0))
+        .exec(txn)
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
+#[async_trait]
+impl AudienceStore for Store {
+    async fn apply(&self, effects: &EventEffects) -> DomainResult<AppliedEvent> {
+        let txn = scope::for_tenant(&self.db, effects.tenant_id)
+            .await
+            .map_err(internal)?;
+        let (subscriber, new_subscriber) = lock_subscriber(&txn, effects).await?;
+        let subscriber_id = subscriber.id;
+        let first_application = record_interaction(&txn, effects, subscriber_id).await?;
+        if first_application {
+            update_subscriber(&txn, subscriber, effects).await?;
+            set_field_values(&txn, effects, subscriber_id).await?;
+            add_tags(&txn, effects, subscriber_id).await?;
+            change_opt_in(&txn, effects, subscriber_id).await?;
+        }
+        mark_processed(&txn, effects, Utc::now()).await?;
+        txn.commit().await.map_err(internal)?;
+        Ok(AppliedEvent {
+            subscriber_id: subscriber_id.into(),
+            new_subscriber,
+            first_application,
+        })
+    }
+}

@@ -1,0 +1,332 @@
+//! Reading subscribers (filtered, paginated) and the changes people make by hand.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use refhub_domain::DomainResult;
+use refhub_domain::audience::{
+    FieldValueRecord, OptIn, Subscriber, SubscriberFilter, SubscriberRepository,
+};
+use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId};
+use refhub_domain::pagination::{Page, PageRequest};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::mapping;
+use crate::Store;
+use crate::entities::{
+    notification_opt_ins, subscriber_field_values, subscriber_tags, subscribers,
+};
+use crate::error::internal;
+use crate::pagination::keyset_page;
+use crate::scope;
+
+/// `%text%` with LIKE's own wildcards taken literally.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn filter_condition(tenant_id: TenantId, filter: &SubscriberFilter) -> Condition {
+    let tenant = tenant_id.0;
+    let mut condition = Condition::all();
+    if let Some(tag_id) = filter.tag_id {
+        condition = condition.add(
+            subscribers::Column::Id.in_subquery(
+                Query::select()
+                    .column(subscriber_tags::Column::SubscriberId)
+                    .from(subscriber_tags::Entity)
+                    .and_where(subscriber_tags::Column::TenantId.eq(tenant))
+                    .and_where(subscriber_tags::Column::TagId.eq(tag_id.0))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(link_id) = filter.ref_link_id {
+        condition = condition.add(subscribers::Column::SourceRefLinkId.eq(link_id.0));
+    }
+    if let Some((field_id, value)) = &filter.field_value {
+        condition = condition.add(
+            subscribers::Column::Id.in_subquery(
+                Query::select()
+                    .column(subscriber_field_values::Column::SubscriberId)
+                    .from(subscriber_field_values::Entity)
+                    .and_where(subscriber_field_values::Column::TenantId.eq(tenant))
+                    .and_where(subscriber_field_values::Column::FieldId.eq(field_id.0))
+                    .and_where(subscriber_field_values::Column::Value.eq(value.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(topic_id) = filter.opted_in_topic {
+        condition = condition.add(
+            subscribers::Column::Id.in_subquery(
+                Query::select()
+                    .column(notification_opt_ins::Column::SubscriberId)
+                    .from(notification_opt_ins::Entity)
+                    .and_where(notification_opt_ins::Column::TenantId.eq(tenant))
+                    .and_where(notification_opt_ins::Column::TopicId.eq(topic_id.0))
+                    .and_where(notification_opt_ins::Column::Status.eq("active"))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let pattern = contains_pattern(search);
+        condition = condition.add(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(subscribers::Column::Name)))
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::col(subscribers::Column::Psid).like(LikeExpr::new(pattern).escape('\\')),
+                ),
+        );
+    }
+    condition
+}
+
+fn uuids(ids: &[SubscriberId]) -> Vec<Uuid> {
+    ids.iter().map(|id| id.0).collect()
+}
+
+#[async_trait]
+impl SubscriberRepository for Store {
+    async fn list(
+        &self,
+        tenant_id: TenantId,
+        page_id: PageId,
+        filter: &SubscriberFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<Subscriber>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let query = subscribers::Entity::find()
+            .filter(subscribers::Column::TenantId.eq(tenant_id.0))
+            .filter(subscribers::Column::PageId.eq(page_id.0))
+            .filter(filter_condition(tenant_id, filter));
+        let rows = keyset_page(&txn, query, subscribers::Column::Id, page)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        let items = rows
+            .items
+            .into_iter()
+            .map(mapping::subscriber)
+            .collect::<DomainResult<_>>()?;
+        Ok(Page {
+            items,
+            has_next_page: rows.has_next_page,
+            total_count: rows.total_count,
+        })
+    }
+
+    async fn find(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+    ) -> DomainResult<Option<Subscriber>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = subscribers::Entity::find_by_id((tenant_id.0, id.0))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        row.map(mapping::subscriber).transpose()
+    }
+
+    async fn field_values(
+        &self,
+        tenant_id: TenantId,
+        ids: &[SubscriberId],
+    ) -> DomainResult<Vec<(SubscriberId, FieldValueRecord)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let rows = subscriber_field_values::Entity::find()
+            .filter(subscriber_field_values::Column::TenantId.eq(tenant_id.0))
+            .filter(subscriber_field_values::Column::SubscriberId.is_in(uuids(ids)))
+            .all(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.subscriber_id.into(), mapping::field_value(row)))
+            .collect())
+    }
+
+    async fn tags(
+        &self,
+        tenant_id: TenantId,
+        ids: &[SubscriberId],
+    ) -> DomainResult<Vec<(SubscriberId, TagId)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let rows = subscriber_tags::Entity::find()
+            .filter(subscriber_tags::Column::TenantId.eq(tenant_id.0))
+            .filter(subscriber_tags::Column::SubscriberId.is_in(uuids(ids)))
+            .all(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.subscriber_id.into(), row.tag_id.into()))
+            .collect())
+    }
+
+    async fn opt_ins(&self, tenant_id: TenantId, ids: &[SubscriberId]) -> DomainResult<Vec<OptIn>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let rows = notification_opt_ins::Entity::find()
+            .filter(notification_opt_ins::Column::TenantId.eq(tenant_id.0))
+            .filter(notification_opt_ins::Column::SubscriberId.is_in(uuids(ids)))
+            .all(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        rows.into_iter().map(mapping::opt_in).collect()
+    }
+
+    async fn set_field_value(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+        value: &FieldValueRecord,
+    ) -> DomainResult<()> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        subscriber_field_values::Entity::insert(subscriber_field_values::ActiveModel {
+            tenant_id: Set(tenant_id.0),
+            subscriber_id: Set(id.0),
+            field_id: Set(value.field_id.0),
+            value: Set(value.value.clone()),
+            set_at: Set(value.set_at),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                subscriber_field_values::Column::TenantId,
+                subscriber_field_values::Column::SubscriberId,
+                subscriber_field_values::Column::FieldId,
+            ])
+            .update_columns([
+                subscriber_field_values::Column::Value,
+                subscriber_field_values::Column::SetAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await
+        .map_err(internal)?;
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn clear_field_value(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+        field_id: CustomFieldId,
+    ) -> DomainResult<bool> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let result = subscriber_field_values::Entity::delete_by_id((tenant_id.0, id.0, field_id.0))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(result.rows_affected > 0)
+    }
+
+    async fn add_tag(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+        tag_id: TagId,
+        at: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let exists = subscriber_tags::Entity::find_by_id((tenant_id.0, id.0, tag_id.0))
+            .one(&txn)
+            .await
+            .map_err(internal)?
+            .is_some();
+        if !exists {
+            subscriber_tags::ActiveModel {
+                tenant_id: Set(tenant_id.0),
+                subscriber_id: Set(id.0),
+                tag_id: Set(tag_id.0),
+                added_at: Set(at),
+            }
+            .insert(&txn)
+            .await
+            .map_err(internal)?;
+        }
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn remove_tag(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+        tag_id: TagId,
+    ) -> DomainResult<bool> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let result = subscriber_tags::Entity::delete_by_id((tenant_id.0, id.0, tag_id.0))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(result.rows_affected > 0)
+    }
+
+    async fn field_has_values(
+        &self,
+        tenant_id: TenantId,
+        field_id: CustomFieldId,
+    ) -> DomainResult<bool> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let count = subscriber_field_values::Entity::find()
+            .filter(subscriber_field_values::Column::TenantId.eq(tenant_id.0))
+            .filter(subscriber_field_values::Column::FieldId.eq(field_id.0))
+            .count(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(count > 0)
+    }
+}

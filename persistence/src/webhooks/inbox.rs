@@ -1,0 +1,276 @@
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use refhub_domain::DomainResult;
+use refhub_domain::ids::{TenantId, WebhookEventId};
+use refhub_domain::pagination::{Page, PageRequest};
+use refhub_domain::webhooks::{InboxEvent, InboxRepository, InboxStatus, NewInboxEvent};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement,
+    TransactionTrait,
+};
+use serde_json::Value;
+
+use super::mapping;
+use crate::Store;
+use crate::entities::webhook_events;
+use crate::error::internal;
+use crate::pagination::keyset_page_newest_first;
+use crate::scope;
+
+/// Rows per INSERT statement: well under both engines' bound-parameter limits (16 columns).
+const INSERT_CHUNK: usize = 500;
+
+const CLAIM_POSTGRES: &str = "
+    UPDATE webhook_events SET status = 'processing', locked_until = $1, attempts = attempts + 1
+    WHERE (tenant_id, id) IN (
+        SELECT tenant_id, id FROM webhook_events
+        WHERE (status IN ('pending', 'failed') AND next_attempt_at <= $2)
+           OR (status = 'processing' AND locked_until < $2)
+        ORDER BY occurred_at, id
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED)
+    RETURNING *";
+
+// SQLite has one writer at a time, so the UPDATE itself is the lock.
+const CLAIM_SQLITE: &str = "
+    UPDATE webhook_events SET status = 'processing', locked_until = ?1, attempts = attempts + 1
+    WHERE (tenant_id, id) IN (
+        SELECT tenant_id, id FROM webhook_events
+        WHERE (status IN ('pending', 'failed') AND next_attempt_at <= ?2)
+           OR (status = 'processing' AND locked_until < ?2)
+        ORDER BY occurred_at, id
+        LIMIT ?3)
+    RETURNING *";
+
+#[async_trait]
+impl InboxRepository for Store {
+    async fn append(&self, events: Vec<NewInboxEvent>) -> DomainResult<()> {
+        // One transaction for the whole batch (group commit); each tenant's rows are written
+        // under that tenant's scope so row-level security checks every one of them.
+        let mut by_tenant: BTreeMap<TenantId, Vec<NewInboxEvent>> = BTreeMap::new();
+        for event in events {
+            by_tenant.entry(event.tenant_id).or_default().push(event);
+        }
+        let txn = self.db.begin().await.map_err(internal)?;
+        let postgres = txn.get_database_backend() == DbBackend::Postgres;
+        for (tenant_id, events) in by_tenant {
+            if postgres {
+                txn.execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT set_config('app.tenant_id', $1, true)",
+                    [tenant_id.to_string().into()],
+                ))
+                .await
+                .map_err(internal)?;
+            }
+            let mut rows = events.into_iter().map(mapping::new_event_row).peekable();
+            while rows.peek().is_some() {
+                let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
+                webhook_events::Entity::insert_many(chunk)
+                    .on_conflict(
+                        OnConflict::columns([
+                            webhook_events::Column::TenantId,
+                            webhook_events::Column::DedupKey,
+                        ])
+                        .do_nothing()
+                        .to_owned(),
+                    )
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(internal)?;
+            }
+        }
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn claim(
+        &self,
+        limit: usize,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Vec<InboxEvent>> {
+        let txn = scope::for_inbox_worker(&self.db).await.map_err(internal)?;
+        let backend = txn.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => CLAIM_POSTGRES,
+            _ => CLAIM_SQLITE,
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = webhook_events::Entity::find()
+            .from_raw_sql(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [(now + lease).into(), now.into(), limit.into()],
+            ))
+            .all(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        let mut events = rows
+            .into_iter()
+            .map(mapping::event)
+            .collect::<DomainResult<Vec<_>>>()?;
+        events.sort_by_key(|event| (event.occurred_at, event.id));
+        Ok(events)
+    }
+
+    async fn finish(
+        &self,
+        tenant_id: TenantId,
+        id: WebhookEventId,
+        status: InboxStatus,
+        outcome: Value,
+        at: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        webhook_events::Entity::update_many()
+            .col_expr(webhook_events::Column::Status, Expr::value(status.as_str()))
+            .col_expr(webhook_events::Column::Outcome, Expr::value(outcome))
+            .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
+            .col_expr(
+                webhook_events::Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                webhook_events::Column::LastError,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
+            .filter(webhook_events::Column::Id.eq(id.0))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn fail(
+        &self,
+        tenant_id: TenantId,
+        id: WebhookEventId,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> DomainResult<()> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let status = match retry_at {
+            Some(_) => InboxStatus::Failed,
+            None => InboxStatus::Dead,
+        };
+        let mut update = webhook_events::Entity::update_many()
+            .col_expr(webhook_events::Column::Status, Expr::value(status.as_str()))
+            .col_expr(webhook_events::Column::LastError, Expr::value(error))
+            .col_expr(
+                webhook_events::Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            );
+        if let Some(at) = retry_at {
+            update = update.col_expr(webhook_events::Column::NextAttemptAt, Expr::value(at));
+        }
+        update
+            .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
+            .filter(webhook_events::Column::Id.eq(id.0))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn list(
+        &self,
+        tenant_id: TenantId,
+        status: Option<InboxStatus>,
+        page: PageRequest,
+    ) -> DomainResult<Page<InboxEvent>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let mut query =
+            webhook_events::Entity::find().filter(webhook_events::Column::TenantId.eq(tenant_id.0));
+        if let Some(status) = status {
+            query = query.filter(webhook_events::Column::Status.eq(status.as_str()));
+        }
+        let rows = keyset_page_newest_first(&txn, query, webhook_events::Column::Id, page)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        let items = rows
+            .items
+            .into_iter()
+            .map(mapping::event)
+            .collect::<DomainResult<_>>()?;
+        Ok(Page {
+            items,
+            has_next_page: rows.has_next_page,
+            total_count: rows.total_count,
+        })
+    }
+
+    async fn find(
+        &self,
+        tenant_id: TenantId,
+        id: WebhookEventId,
+    ) -> DomainResult<Option<InboxEvent>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = webhook_events::Entity::find_by_id((tenant_id.0, id.0))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        row.map(mapping::event).transpose()
+    }
+
+    async fn requeue(
+        &self,
+        tenant_id: TenantId,
+        id: WebhookEventId,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<InboxEvent>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        webhook_events::Entity::update_many()
+            .col_expr(
+                webhook_events::Column::Status,
+                Expr::value(InboxStatus::Pending.as_str()),
+            )
+            .col_expr(webhook_events::Column::Attempts, Expr::value(0))
+            .col_expr(webhook_events::Column::NextAttemptAt, Expr::value(now))
+            .col_expr(
+                webhook_events::Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
+            .filter(webhook_events::Column::Id.eq(id.0))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        let row = webhook_events::Entity::find_by_id((tenant_id.0, id.0))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        row.map(mapping::event).transpose()
+    }
+
+    async fn backlog(&self) -> DomainResult<u64> {
+        let txn = scope::for_inbox_worker(&self.db).await.map_err(internal)?;
+        let count = webhook_events::Entity::find()
+            .filter(
+                webhook_events::Column::Status
+                    .is_in([InboxStatus::Pending.as_str(), InboxStatus::Failed.as_str()]),
+            )
+            .count(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(count)
+    }
+}

@@ -1,0 +1,4 @@
+//! The inbox port, implemented on [`crate::Store`].
+
+mod inbox;
+pub(crate) mod mapping;

@@ -55,6 +55,9 @@ pub struct Config {
     pub graph_api_base_url: String,
     /// Webhook worker tasks run inside `serve` (0: none; run `refhub worker` instead).
     pub workers: usize,
+    /// Seconds a worker's claim on an event lasts; a crashed worker's events are taken over
+    /// after it.
+    pub worker_lease_secs: u32,
     /// Warnings found while loading, logged once logging is up.
     warnings: Vec<String>,
 }
@@ -86,6 +89,7 @@ struct Env {
     db_max_connections: Option<u32>,
     graph_api_base_url: Option<String>,
     workers: Option<usize>,
+    worker_lease_secs: Option<u32>,
     data_dir: Option<PathBuf>,
 }
 
@@ -170,6 +174,7 @@ impl Config {
                 .graph_api_base_url
                 .unwrap_or_else(|| DEFAULT_GRAPH_API_BASE_URL.to_owned()),
             workers: env.workers.unwrap_or(2),
+            worker_lease_secs: env.worker_lease_secs.unwrap_or(60).max(1),
             warnings,
         })
     }
@@ -191,6 +196,7 @@ impl Config {
             graph_api_base_url: "http://127.0.0.1:9/graph-api-not-configured-in-this-test"
                 .to_owned(),
             workers: 2,
+            worker_lease_secs: 60,
             warnings: Vec::new(),
         }
     }

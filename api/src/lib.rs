@@ -1,6 +1,7 @@
 //! The refhub binary's library: configuration, the composition root, the HTTP server and the
 //! command-line tasks. Everything is wired in [`startup`], and nowhere else.
 
+mod app_cache;
 pub mod cli;
 pub mod config;
 mod graph_api;

@@ -9,8 +9,8 @@ use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
 use refhub_domain::audience::SubscriberService;
 use refhub_domain::catalogue::{
-    CustomFieldService, MessengerAppService, PageService, RefLinkService, SecretCipher, TagService,
-    TopicService,
+    CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, RefLinkService,
+    SecretCipher, TagService, TopicService,
 };
 use refhub_domain::clock::{Clock, SystemClock};
 use refhub_domain::identity::{
@@ -25,6 +25,7 @@ use refhub_persistence::{ConnectSettings, Store};
 use tokio::sync::Notify;
 use tracing_actix_web::TracingLogger;
 
+use crate::app_cache::CachedMessengerApps;
 use crate::config::{AppEnv, Config, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
@@ -62,7 +63,7 @@ impl Application {
     /// in-process workers (unless `workers` is 0).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let wiring = Wiring::build(&config).await?;
-        let workers = (config.workers > 0).then(|| wiring.start_workers(config.workers));
+        let workers = (config.workers > 0).then(|| wiring.start_workers(&config));
         let schema = build_schema(
             wiring.services.clone(),
             SchemaLimits {
@@ -141,7 +142,7 @@ impl Application {
 /// Runs only the webhook workers until SIGTERM or SIGINT (`refhub worker`).
 pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     let wiring = Wiring::build(config).await?;
-    let pool = wiring.start_workers(config.workers.max(1));
+    let pool = wiring.start_workers(config);
     tracing::info!(workers = config.workers.max(1), "webhook workers running");
     shutdown_signal().await;
     tracing::info!("stopping workers after the events in hand");
@@ -233,6 +234,7 @@ impl Wiring {
                 .context("building the Graph API client")?,
         );
         let inbox: Arc<dyn InboxRepository> = Arc::new(BatchingInbox::start(db.clone()));
+        let apps: Arc<dyn MessengerAppRepository> = Arc::new(CachedMessengerApps::new(db.clone()));
 
         let auth = AuthService::new(
             AuthPorts {
@@ -265,7 +267,7 @@ impl Wiring {
                 clock.clone(),
             )),
             messenger_apps: Arc::new(MessengerAppService::new(
-                db.clone(),
+                apps.clone(),
                 cipher.clone(),
                 secrets.clone(),
                 clock.clone(),
@@ -304,7 +306,7 @@ impl Wiring {
             clock: clock.clone(),
         };
         let ingest = Arc::new(WebhookIngestService::new(
-            db.clone(),
+            apps,
             cipher.clone(),
             Arc::new(HubSignatures),
             inbox.clone(),
@@ -332,14 +334,15 @@ impl Wiring {
         })
     }
 
-    fn start_workers(&self, workers: usize) -> WorkerPool {
+    fn start_workers(&self, config: &Config) -> WorkerPool {
         WorkerPool::start(
             self.inbox.clone(),
             self.processor.clone(),
             self.clock.clone(),
             self.new_events.clone(),
             WorkerSettings {
-                workers,
+                workers: config.workers.max(1),
+                lease: chrono::Duration::seconds(i64::from(config.worker_lease_secs)),
                 ..WorkerSettings::default()
             },
         )

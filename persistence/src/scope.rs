@@ -5,8 +5,8 @@
 
 use refhub_domain::ids::{TenantId, UserId};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 /// Begins a transaction acting for one tenant.
@@ -15,6 +15,23 @@ pub(crate) async fn for_tenant(
     tenant_id: TenantId,
 ) -> Result<DatabaseTransaction, DbErr> {
     begin_with(db, "app.tenant_id", tenant_id.to_string()).await
+}
+
+/// Begins a transaction acting for one tenant that reads and then writes. On SQLite it takes
+/// the write lock at `BEGIN`, so that it waits its turn (busy timeout) instead of failing when
+/// another writer commits between its read and its write.
+pub(crate) async fn for_tenant_writing(
+    db: &DatabaseConnection,
+    tenant_id: TenantId,
+) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?;
+    set(&txn, "app.tenant_id", tenant_id.to_string()).await?;
+    Ok(txn)
 }
 
 /// Begins a transaction acting for one user across the tenants they belong to (read-only use:
@@ -40,6 +57,11 @@ async fn begin_with(
     value: String,
 ) -> Result<DatabaseTransaction, DbErr> {
     let txn = db.begin().await?;
+    set(&txn, setting, value).await?;
+    Ok(txn)
+}
+
+async fn set(txn: &DatabaseTransaction, setting: &str, value: String) -> Result<(), DbErr> {
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -48,5 +70,5 @@ async fn begin_with(
         ))
         .await?;
     }
-    Ok(txn)
+    Ok(())
 }

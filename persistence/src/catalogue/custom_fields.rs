@@ -40,7 +40,7 @@ fn name_taken() -> DomainError {
 
 impl Store {
     async fn insert_with_next_number(&self, field: &NewCustomField) -> Result<CustomField, DbErr> {
-        let txn = scope::for_tenant(&self.db, field.tenant_id).await?;
+        let txn = scope::for_tenant_writing(&self.db, field.tenant_id).await?;
         let highest: Option<i32> = custom_fields::Entity::find()
             .select_only()
             .column(custom_fields::Column::Number)

@@ -26,7 +26,7 @@ impl MessengerAppRepository for Store {
     }
 
     async fn save(&self, app: &MessengerApp) -> DomainResult<()> {
-        let txn = scope::for_tenant(&self.db, app.tenant_id)
+        let txn = scope::for_tenant_writing(&self.db, app.tenant_id)
             .await
             .map_err(internal)?;
         let exists = messenger_apps::Entity::find_by_id((app.tenant_id.0, app.id.0))

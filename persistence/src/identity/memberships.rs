@@ -41,7 +41,7 @@ async fn locked_for_membership_change(
     store: &Store,
     tenant_id: TenantId,
 ) -> DomainResult<DatabaseTransaction> {
-    let txn = scope::for_tenant(&store.db, tenant_id)
+    let txn = scope::for_tenant_writing(&store.db, tenant_id)
         .await
         .map_err(internal)?;
     if txn.get_database_backend() == DbBackend::Postgres {

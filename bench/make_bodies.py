@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Writes the webhook benchmark's request bodies as a Lua table for wrk.
+
+Realistic variety: referrals through ref links with payloads, Get Started postbacks carrying a
+referral, text messages, quick replies and notification opt-ins, from many people on one page,
+each body unique (a fresh timestamp and mid) and signed exactly as Meta signs it.
+Usage: make_bodies.py APP_SECRET PAGE_ID COUNT OUT.lua
+"""
+import hashlib
+import hmac
+import json
+import random
+import sys
+
+secret, page_id, count, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+random.seed(42)
+base_ms = 1_795_000_000_000
+
+
+def item(i):
+    psid = str(6_200_000_000_000_000 + random.randrange(50_000))
+    ts = base_ms + i * 7
+    kind = random.choices(["referral", "postback", "message", "quick_reply", "optin"], [35, 15, 30, 15, 5])[0]
+    common = {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": ts}
+    if kind == "referral":
+        ref = random.choice(["summer_coupon", "tutorial--gold--738--Berlin--514--42", "youtube", "tutorial--456"])
+        return {**common, "referral": {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD"}}
+    if kind == "postback":
+        return {**common, "postback": {"mid": f"m_pb_{i}", "title": "Get Started", "payload": "GET_STARTED",
+                                       "referral": {"ref": "tutorial--456", "source": "SHORTLINK", "type": "OPEN_THREAD"}}}
+    if kind == "message":
+        return {**common, "message": {"mid": f"m_txt_{i}", "text": random.choice(["hi", "price?", "Grüße 👋", "stop"])}}
+    if kind == "quick_reply":
+        return {**common, "message": {"mid": f"m_qr_{i}", "text": "Menu", "quick_reply": {"payload": "MENU"}}}
+    return {**common, "optin": {"type": "notification_messages", "title": "weekly deals",
+                                "notification_messages_token": f"NMT-{i:012d}",
+                                "notification_messages_topic": "weekly deals",
+                                "notification_messages_frequency": "WEEKLY",
+                                "notification_messages_timezone": "Europe/Berlin",
+                                "token_expiry_timestamp": base_ms + 31_536_000_000}}
+
+
+with open(out, "w") as lua:
+    lua.write("bodies = {\n")
+    for i in range(count):
+        body = json.dumps({"object": "page", "entry": [{"id": page_id, "time": base_ms + i * 7, "messaging": [item(i)]}]},
+                          separators=(",", ":"), ensure_ascii=False).encode()
+        sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        lua.write("{%s,%s},\n" % (json.dumps(body.decode(), ensure_ascii=True), json.dumps(sig)))
+    lua.write("}\n")

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Webhook ingest benchmark: a release build on PostgreSQL, wrk on loopback posting signed bodies
+# of realistic variety, beside two ceilings measured in the same run on the same machine:
+#   - a bare actix-web handler that reads the body and answers 200 (tests/src/bin/bare_ceiling.rs)
+#   - pgbench inserting one comparable row per transaction at the same concurrency.
+# Reports acknowledged requests/s, p50 and p99, end-to-end processing throughput and the
+# server's resident memory.
+#
+#   bash bench/webhook.sh                     # defaults: 32 connections, 2 threads, 20 s
+#   CONNS=64 DURATION=30s bash bench/webhook.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ADMIN_URL=${BENCH_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+DB=refhub_bench
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+DURATION=${DURATION:-20s}
+BODIES_COUNT=${BODIES_COUNT:-150000}
+APP_PORT=8088
+BARE_PORT=8090
+SECRET=bench-app-secret-0123456789
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+command -v pgbench >/dev/null || { echo "pgbench is missing (postgresql-contrib)"; exit 1; }
+pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+
+echo "==> release build"
+cargo build -q --release -p refhub-api --bin refhub
+cargo build -q --release -p refhub-tests --bin bare_ceiling
+
+psql_admin() { psql "$ADMIN_URL" -qAt "$@"; }
+BENCH_URL="${ADMIN_URL%/*}/$DB"
+psql_admin -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+psql_admin -c "DO \$\$ BEGIN CREATE ROLE refhub_app LOGIN; EXCEPTION WHEN duplicate_object THEN ALTER ROLE refhub_app LOGIN; END \$\$"
+DATABASE_URL="$BENCH_URL" target/release/refhub migrate >/dev/null
+
+echo "==> starting refhub (PostgreSQL, app role, 2 in-process workers)"
+DATABASE_URL="postgres://refhub_app@127.0.0.1:5432/$DB" MIGRATE_ON_START=false APP_ENV=development \
+  BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT \
+  JWT_SECRET=bench-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'a%.0s' $(seq 64)) \
+  DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} WORKERS=${WORKERS:-2} RUST_LOG=warn \
+  target/release/refhub serve >"$work/refhub.log" 2>&1 &
+app_pid=$!; pids+=("$app_pid")
+for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$APP_PORT/readyz" >/dev/null && break; sleep 0.2; done
+
+gql() {
+  curl -fs -XPOST "http://127.0.0.1:$APP_PORT/graphql" -H 'content-type: application/json' \
+    ${TOKEN:+-H "Authorization: Bearer $TOKEN"} -d "$1"
+}
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
+TOKEN=$(gql '{"query":"mutation { signUp(input:{email:\"bench@example.com\", password:\"correct-Horse-battery-9\", tenantName:\"Bench\"}) { accessToken } }"}' | field "['data']['signUp']['accessToken']")
+HOOK=$(gql "{\"query\":\"mutation { connectMessengerApp(input:{appId:\\\"1234567\\\", appSecret:\\\"$SECRET\\\", verifyToken:\\\"v\\\"}) { webhookUrl } }\"}" | field "['data']['connectMessengerApp']['webhookUrl']")
+PAGE=$(gql '{"query":"mutation { connectPage(input:{facebookPageId:\"104857600000001\", name:\"Bench\", accessToken:\"EAAB-bench-token\"}) { id } }"}' | field "['data']['connectPage']['id']")
+F1=$(gql '{"query":"mutation { createCustomField(input:{name:\"Level\", type: TEXT}) { id } }"}' | field "['data']['createCustomField']['id']")
+gql '{"query":"mutation { createCustomField(input:{name:\"City\", type: TEXT, number: 738}) { id } }"}' >/dev/null
+gql '{"query":"mutation { createCustomField(input:{name:\"Age\", type: NUMBER, number: 514}) { id } }"}' >/dev/null
+TAG=$(gql '{"query":"mutation { createTag(input:{name:\"Bench\"}) { id } }"}' | field "['data']['createTag']['id']")
+for ref in tutorial summer_coupon; do
+  gql "{\"query\":\"mutation { createRefLink(input:{pageId:\\\"$PAGE\\\", ref:\\\"$ref\\\", defaultFieldId:\\\"$F1\\\", tagIds:[\\\"$TAG\\\"]}) { id } }\"}" >/dev/null
+done
+gql "{\"query\":\"mutation { createNotificationTopic(input:{pageId:\\\"$PAGE\\\", title:\\\"weekly deals\\\", defaultCadence: WEEKLY}) { id } }\"}" >/dev/null
+
+echo "==> generating $BODIES_COUNT signed bodies"
+python3 bench/make_bodies.py "$SECRET" 104857600000001 "$BODIES_COUNT" "$work/bodies.lua"
+run_wrk() { BODIES="$work/bodies.lua" WRK_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/post_bodies.lua "$1" | grep '^RESULT'; }
+value() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+
+echo "==> ceiling 1: bare actix-web handler"
+BIND_ADDR=127.0.0.1:$BARE_PORT target/release/bare_ceiling & bare_pid=$!; pids+=("$bare_pid")
+sleep 0.5
+bare=$(run_wrk "http://127.0.0.1:$BARE_PORT/")
+kill "$bare_pid"
+
+echo "==> ceiling 2: pgbench, one comparable row per transaction, $CONNS clients"
+psql_admin -d "$DB" -c "CREATE TABLE bench_events (LIKE webhook_events INCLUDING DEFAULTS INCLUDING INDEXES)" 2>/dev/null \
+  || psql "$BENCH_URL" -qAt -c "CREATE TABLE bench_events (LIKE webhook_events INCLUDING DEFAULTS INCLUDING INDEXES)"
+pgb=$(pgbench -n -c "$CONNS" -j "$THREADS" -T "${DURATION%s}" -f bench/pgbench_insert.sql "$BENCH_URL" 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
+psql "$BENCH_URL" -qAt -c "DROP TABLE bench_events"
+
+echo "==> refhub: signed webhooks, durable and deduplicated, workers processing meanwhile"
+start=$(date +%s.%N)
+hook=$(run_wrk "$HOOK")
+acked_at=$(date +%s.%N)
+rss_kb=$(ps -o rss= -p "$app_pid" | tr -d ' ')
+backlog() { psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events WHERE status IN ('pending','processing','failed')"; }
+while [ "$(backlog)" != "0" ]; do sleep 0.5; done
+drained_at=$(date +%s.%N)
+stored=$(psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events")
+bad=$(psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events WHERE status IN ('dead')")
+processing_rate=$(python3 -c "print(round($stored / ($drained_at - $start), 1))")
+drain_after=$(python3 -c "print(round($drained_at - $acked_at, 1))")
+
+cat <<REPORT
+
+Webhook ingest benchmark ($(nproc) cores, $CONNS connections, $THREADS wrk threads, $DURATION per run)
+| what                                   | requests/s | p50 ms | p99 ms |
+|----------------------------------------|-----------:|-------:|-------:|
+| bare actix-web handler (ceiling)       | $(value rps "$bare") | $(value p50_ms "$bare") | $(value p99_ms "$bare") |
+| pgbench, 1 row per transaction (ceiling)| $pgb | | |
+| refhub POST /webhooks/messenger/{key}  | $(value rps "$hook") | $(value p50_ms "$hook") | $(value p99_ms "$hook") |
+
+refhub: $(value requests "$hook") requests acknowledged ($(value errors_status "$hook") non-2xx), $stored distinct events stored, $bad dead
+end-to-end processing: $processing_rate events/s (backlog drained ${drain_after}s after the load stopped)
+resident memory after the load: $((rss_kb / 1024)) MiB
+REPORT

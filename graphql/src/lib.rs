@@ -17,6 +17,7 @@ pub use error::tag_uncoded_errors;
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     identity::IdentityQuery,
     catalogue::CatalogueQuery,
@@ -25,6 +26,7 @@ pub struct QueryRoot(
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     identity::IdentityMutation,
     catalogue::CatalogueMutation,

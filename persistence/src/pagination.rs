@@ -65,3 +65,19 @@ where
         total_count,
     })
 }
+
+/// Maps a page of rows whose mapping can fail (a stored value the code never wrote).
+pub(crate) fn try_map_page<R, T>(
+    rows: Page<R>,
+    map: impl FnMut(R) -> refhub_domain::DomainResult<T>,
+) -> refhub_domain::DomainResult<Page<T>> {
+    Ok(Page {
+        items: rows
+            .items
+            .into_iter()
+            .map(map)
+            .collect::<refhub_domain::DomainResult<_>>()?,
+        has_next_page: rows.has_next_page,
+        total_count: rows.total_count,
+    })
+}

@@ -72,3 +72,118 @@ async fn set(txn: &DatabaseTransaction, setting: &str, value: String) -> Result<
     }
     Ok(())
 }
+
+/// One statement in its own tenant-scoped transaction: the shapes every repository repeats.
+pub(crate) mod run {
+    use refhub_domain::DomainResult;
+    use refhub_domain::ids::TenantId;
+    use refhub_domain::pagination::{Page, PageRequest};
+    use sea_orm::{
+        DatabaseConnection, DeleteMany, EntityTrait, PaginatorTrait, Select, UpdateMany,
+    };
+
+    use crate::error::internal;
+    use crate::pagination::{keyset_page, keyset_page_newest_first};
+
+    /// Every row `query` selects.
+    pub(crate) async fn all<E: EntityTrait>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        query: Select<E>,
+    ) -> DomainResult<Vec<E::Model>> {
+        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
+        let rows = query.all(&txn).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(rows)
+    }
+
+    /// The first row `query` selects.
+    pub(crate) async fn one<E: EntityTrait>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        query: Select<E>,
+    ) -> DomainResult<Option<E::Model>> {
+        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
+        let row = query.one(&txn).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(row)
+    }
+
+    /// How many rows `query` selects.
+    pub(crate) async fn count<E>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        query: Select<E>,
+    ) -> DomainResult<u64>
+    where
+        E: EntityTrait,
+        E::Model: Sync,
+    {
+        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
+        let count = query.count(&txn).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(count)
+    }
+
+    /// A keyset page of `query` by `id`, oldest first.
+    pub(crate) async fn page<E>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        query: Select<E>,
+        id: E::Column,
+        page: PageRequest,
+    ) -> DomainResult<Page<E::Model>>
+    where
+        E: EntityTrait,
+        E::Model: Sync,
+    {
+        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
+        let rows = keyset_page(&txn, query, id, page).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(rows)
+    }
+
+    /// A keyset page of `query` by `id`, newest first.
+    pub(crate) async fn page_newest_first<E>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        query: Select<E>,
+        id: E::Column,
+        page: PageRequest,
+    ) -> DomainResult<Page<E::Model>>
+    where
+        E: EntityTrait,
+        E::Model: Sync,
+    {
+        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
+        let rows = keyset_page_newest_first(&txn, query, id, page)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(rows)
+    }
+
+    /// Applies `update`; returns how many rows it changed.
+    pub(crate) async fn update<E: EntityTrait>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        update: UpdateMany<E>,
+    ) -> DomainResult<u64> {
+        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
+        let result = update.exec(&txn).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(result.rows_affected)
+    }
+
+    /// Applies `delete`; returns how many rows it removed.
+    pub(crate) async fn delete<E: EntityTrait>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        delete: DeleteMany<E>,
+    ) -> DomainResult<u64> {
+        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
+        let result = delete.exec(&txn).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(result.rows_affected)
+    }
+}

@@ -9,9 +9,7 @@ use refhub_domain::audience::{
 use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId};
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::mapping;
@@ -20,8 +18,8 @@ use crate::entities::{
     notification_opt_ins, subscriber_field_values, subscriber_tags, subscribers,
 };
 use crate::error::internal;
-use crate::pagination::keyset_page;
-use crate::scope;
+use crate::pagination::try_map_page;
+use crate::scope::{self, run};
 
 /// `%text%` with LIKE's own wildcards taken literally.
 fn contains_pattern(text: &str) -> String {
@@ -111,27 +109,12 @@ impl SubscriberRepository for Store {
         filter: &SubscriberFilter,
         page: PageRequest,
     ) -> DomainResult<Page<Subscriber>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
         let query = subscribers::Entity::find()
             .filter(subscribers::Column::TenantId.eq(tenant_id.0))
             .filter(subscribers::Column::PageId.eq(page_id.0))
             .filter(filter_condition(tenant_id, filter));
-        let rows = keyset_page(&txn, query, subscribers::Column::Id, page)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        let items = rows
-            .items
-            .into_iter()
-            .map(mapping::subscriber)
-            .collect::<DomainResult<_>>()?;
-        Ok(Page {
-            items,
-            has_next_page: rows.has_next_page,
-            total_count: rows.total_count,
-        })
+        let rows = run::page(&self.db, tenant_id, query, subscribers::Column::Id, page).await?;
+        try_map_page(rows, mapping::subscriber)
     }
 
     async fn find(
@@ -139,15 +122,13 @@ impl SubscriberRepository for Store {
         tenant_id: TenantId,
         id: SubscriberId,
     ) -> DomainResult<Option<Subscriber>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = subscribers::Entity::find_by_id((tenant_id.0, id.0))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        row.map(mapping::subscriber).transpose()
+        let query = subscribers::Entity::find()
+            .filter(subscribers::Column::TenantId.eq(tenant_id.0))
+            .filter(subscribers::Column::Id.eq(id.0));
+        run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::subscriber)
+            .transpose()
     }
 
     async fn field_values(
@@ -158,16 +139,10 @@ impl SubscriberRepository for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = subscriber_field_values::Entity::find()
+        let query = subscriber_field_values::Entity::find()
             .filter(subscriber_field_values::Column::TenantId.eq(tenant_id.0))
-            .filter(subscriber_field_values::Column::SubscriberId.is_in(uuids(ids)))
-            .all(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+            .filter(subscriber_field_values::Column::SubscriberId.is_in(uuids(ids)));
+        let rows = run::all(&self.db, tenant_id, query).await?;
         Ok(rows
             .iter()
             .map(|row| (row.subscriber_id.into(), mapping::field_value(row)))
@@ -182,16 +157,10 @@ impl SubscriberRepository for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = subscriber_tags::Entity::find()
+        let query = subscriber_tags::Entity::find()
             .filter(subscriber_tags::Column::TenantId.eq(tenant_id.0))
-            .filter(subscriber_tags::Column::SubscriberId.is_in(uuids(ids)))
-            .all(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+            .filter(subscriber_tags::Column::SubscriberId.is_in(uuids(ids)));
+        let rows = run::all(&self.db, tenant_id, query).await?;
         Ok(rows
             .into_iter()
             .map(|row| (row.subscriber_id.into(), row.tag_id.into()))
@@ -202,16 +171,10 @@ impl SubscriberRepository for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = notification_opt_ins::Entity::find()
+        let query = notification_opt_ins::Entity::find()
             .filter(notification_opt_ins::Column::TenantId.eq(tenant_id.0))
-            .filter(notification_opt_ins::Column::SubscriberId.is_in(uuids(ids)))
-            .all(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+            .filter(notification_opt_ins::Column::SubscriberId.is_in(uuids(ids)));
+        let rows = run::all(&self.db, tenant_id, query).await?;
         rows.into_iter().map(mapping::opt_in).collect()
     }
 
@@ -255,15 +218,11 @@ impl SubscriberRepository for Store {
         id: SubscriberId,
         field_id: CustomFieldId,
     ) -> DomainResult<bool> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let result = subscriber_field_values::Entity::delete_by_id((tenant_id.0, id.0, field_id.0))
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        Ok(result.rows_affected > 0)
+        let delete = subscriber_field_values::Entity::delete_many()
+            .filter(subscriber_field_values::Column::TenantId.eq(tenant_id.0))
+            .filter(subscriber_field_values::Column::SubscriberId.eq(id.0))
+            .filter(subscriber_field_values::Column::FieldId.eq(field_id.0));
+        Ok(run::delete(&self.db, tenant_id, delete).await? > 0)
     }
 
     async fn add_tag(
@@ -301,15 +260,11 @@ impl SubscriberRepository for Store {
         id: SubscriberId,
         tag_id: TagId,
     ) -> DomainResult<bool> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let result = subscriber_tags::Entity::delete_by_id((tenant_id.0, id.0, tag_id.0))
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        Ok(result.rows_affected > 0)
+        let delete = subscriber_tags::Entity::delete_many()
+            .filter(subscriber_tags::Column::TenantId.eq(tenant_id.0))
+            .filter(subscriber_tags::Column::SubscriberId.eq(id.0))
+            .filter(subscriber_tags::Column::TagId.eq(tag_id.0));
+        Ok(run::delete(&self.db, tenant_id, delete).await? > 0)
     }
 
     async fn field_has_values(
@@ -317,16 +272,9 @@ impl SubscriberRepository for Store {
         tenant_id: TenantId,
         field_id: CustomFieldId,
     ) -> DomainResult<bool> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let count = subscriber_field_values::Entity::find()
+        let query = subscriber_field_values::Entity::find()
             .filter(subscriber_field_values::Column::TenantId.eq(tenant_id.0))
-            .filter(subscriber_field_values::Column::FieldId.eq(field_id.0))
-            .count(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        Ok(count > 0)
+            .filter(subscriber_field_values::Column::FieldId.eq(field_id.0));
+        Ok(run::count(&self.db, tenant_id, query).await? > 0)
     }
 }

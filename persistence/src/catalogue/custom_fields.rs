@@ -12,8 +12,8 @@ use super::mapping;
 use crate::Store;
 use crate::entities::{custom_fields, ref_links};
 use crate::error::internal;
-use crate::pagination::keyset_page;
-use crate::scope;
+use crate::pagination::try_map_page;
+use crate::scope::{self, run};
 
 /// Attempts at taking the next free number when concurrent creations race for it.
 const NUMBER_ATTEMPTS: usize = 5;
@@ -32,6 +32,10 @@ fn clash(err: &DbErr) -> Option<Clash> {
         Some(SqlErr::UniqueConstraintViolation(_)) => Some(Clash::Number),
         _ => None,
     }
+}
+
+fn in_tenant(tenant_id: TenantId) -> sea_orm::Select<custom_fields::Entity> {
+    custom_fields::Entity::find().filter(custom_fields::Column::TenantId.eq(tenant_id.0))
 }
 
 fn name_taken() -> DomainError {
@@ -97,15 +101,11 @@ impl CustomFieldRepository for Store {
         tenant_id: TenantId,
         id: CustomFieldId,
     ) -> DomainResult<Option<CustomField>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = custom_fields::Entity::find_by_id((tenant_id.0, id.0))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        row.map(mapping::custom_field).transpose()
+        let query = in_tenant(tenant_id).filter(custom_fields::Column::Id.eq(id.0));
+        run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::custom_field)
+            .transpose()
     }
 
     async fn find_many(
@@ -116,17 +116,13 @@ impl CustomFieldRepository for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = custom_fields::Entity::find()
-            .filter(custom_fields::Column::TenantId.eq(tenant_id.0))
-            .filter(custom_fields::Column::Id.is_in(ids.iter().map(|id| id.0)))
-            .all(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        rows.into_iter().map(mapping::custom_field).collect()
+        let query =
+            in_tenant(tenant_id).filter(custom_fields::Column::Id.is_in(ids.iter().map(|id| id.0)));
+        run::all(&self.db, tenant_id, query)
+            .await?
+            .into_iter()
+            .map(mapping::custom_field)
+            .collect()
     }
 
     async fn find_by_number(
@@ -134,17 +130,11 @@ impl CustomFieldRepository for Store {
         tenant_id: TenantId,
         number: i32,
     ) -> DomainResult<Option<CustomField>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = custom_fields::Entity::find()
-            .filter(custom_fields::Column::TenantId.eq(tenant_id.0))
-            .filter(custom_fields::Column::Number.eq(number))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        row.map(mapping::custom_field).transpose()
+        let query = in_tenant(tenant_id).filter(custom_fields::Column::Number.eq(number));
+        run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::custom_field)
+            .transpose()
     }
 
     async fn list(
@@ -153,28 +143,12 @@ impl CustomFieldRepository for Store {
         include_archived: bool,
         page: PageRequest,
     ) -> DomainResult<ListPage<CustomField>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let mut query =
-            custom_fields::Entity::find().filter(custom_fields::Column::TenantId.eq(tenant_id.0));
+        let mut query = in_tenant(tenant_id);
         if !include_archived {
             query = query.filter(custom_fields::Column::ArchivedAt.is_null());
         }
-        let rows = keyset_page(&txn, query, custom_fields::Column::Id, page)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        let items = rows
-            .items
-            .into_iter()
-            .map(mapping::custom_field)
-            .collect::<DomainResult<_>>()?;
-        Ok(ListPage {
-            items,
-            has_next_page: rows.has_next_page,
-            total_count: rows.total_count,
-        })
+        let rows = run::page(&self.db, tenant_id, query, custom_fields::Column::Id, page).await?;
+        try_map_page(rows, mapping::custom_field)
     }
 
     async fn update(&self, field: &CustomField) -> DomainResult<()> {

@@ -9,8 +9,11 @@ use super::mapping;
 use crate::Store;
 use crate::entities::pages;
 use crate::error::{internal, unique_as_conflict};
-use crate::pagination::keyset_page;
-use crate::scope;
+use crate::scope::{self, run};
+
+fn in_tenant(tenant_id: TenantId) -> sea_orm::Select<pages::Entity> {
+    pages::Entity::find().filter(pages::Column::TenantId.eq(tenant_id.0))
+}
 
 #[async_trait]
 impl PageRepository for Store {
@@ -25,15 +28,10 @@ impl PageRepository for Store {
     }
 
     async fn find(&self, tenant_id: TenantId, id: PageId) -> DomainResult<Option<Page>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = pages::Entity::find_by_id((tenant_id.0, id.0))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        Ok(row.map(mapping::page))
+        let query = in_tenant(tenant_id).filter(pages::Column::Id.eq(id.0));
+        Ok(run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::page))
     }
 
     async fn find_by_facebook_id(
@@ -41,28 +39,21 @@ impl PageRepository for Store {
         tenant_id: TenantId,
         facebook_page_id: &str,
     ) -> DomainResult<Option<Page>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = pages::Entity::find()
-            .filter(pages::Column::TenantId.eq(tenant_id.0))
-            .filter(pages::Column::FacebookPageId.eq(facebook_page_id))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        Ok(row.map(mapping::page))
+        let query = in_tenant(tenant_id).filter(pages::Column::FacebookPageId.eq(facebook_page_id));
+        Ok(run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::page))
     }
 
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<ListPage<Page>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let query = pages::Entity::find().filter(pages::Column::TenantId.eq(tenant_id.0));
-        let rows = keyset_page(&txn, query, pages::Column::Id, page)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        let rows = run::page(
+            &self.db,
+            tenant_id,
+            in_tenant(tenant_id),
+            pages::Column::Id,
+            page,
+        )
+        .await?;
         Ok(rows.map(mapping::page))
     }
 
@@ -78,14 +69,9 @@ impl PageRepository for Store {
     }
 
     async fn delete(&self, tenant_id: TenantId, id: PageId) -> DomainResult<bool> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let result = pages::Entity::delete_by_id((tenant_id.0, id.0))
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        Ok(result.rows_affected > 0)
+        let delete = pages::Entity::delete_many()
+            .filter(pages::Column::TenantId.eq(tenant_id.0))
+            .filter(pages::Column::Id.eq(id.0));
+        Ok(run::delete(&self.db, tenant_id, delete).await? > 0)
     }
 }

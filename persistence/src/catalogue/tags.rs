@@ -9,10 +9,13 @@ use super::mapping;
 use crate::Store;
 use crate::entities::tags;
 use crate::error::{internal, unique_as_conflict};
-use crate::pagination::keyset_page;
-use crate::scope;
+use crate::scope::{self, run};
 
 const NAME_TAKEN: &str = "a tag with this name already exists";
+
+fn in_tenant(tenant_id: TenantId) -> sea_orm::Select<tags::Entity> {
+    tags::Entity::find().filter(tags::Column::TenantId.eq(tenant_id.0))
+}
 
 #[async_trait]
 impl TagRepository for Store {
@@ -28,43 +31,30 @@ impl TagRepository for Store {
     }
 
     async fn find(&self, tenant_id: TenantId, id: TagId) -> DomainResult<Option<Tag>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = tags::Entity::find_by_id((tenant_id.0, id.0))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        Ok(row.map(mapping::tag))
+        let query = in_tenant(tenant_id).filter(tags::Column::Id.eq(id.0));
+        Ok(run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::tag))
     }
 
     async fn find_many(&self, tenant_id: TenantId, ids: &[TagId]) -> DomainResult<Vec<Tag>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = tags::Entity::find()
-            .filter(tags::Column::TenantId.eq(tenant_id.0))
-            .filter(tags::Column::Id.is_in(ids.iter().map(|id| id.0)))
-            .all(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        let query = in_tenant(tenant_id).filter(tags::Column::Id.is_in(ids.iter().map(|id| id.0)));
+        let rows = run::all(&self.db, tenant_id, query).await?;
         Ok(rows.into_iter().map(mapping::tag).collect())
     }
 
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<ListPage<Tag>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let query = tags::Entity::find().filter(tags::Column::TenantId.eq(tenant_id.0));
-        let rows = keyset_page(&txn, query, tags::Column::Id, page)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        let rows = run::page(
+            &self.db,
+            tenant_id,
+            in_tenant(tenant_id),
+            tags::Column::Id,
+            page,
+        )
+        .await?;
         Ok(rows.map(mapping::tag))
     }
 
@@ -80,14 +70,9 @@ impl TagRepository for Store {
     }
 
     async fn delete(&self, tenant_id: TenantId, id: TagId) -> DomainResult<bool> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let result = tags::Entity::delete_by_id((tenant_id.0, id.0))
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        Ok(result.rows_affected > 0)
+        let delete = tags::Entity::delete_many()
+            .filter(tags::Column::TenantId.eq(tenant_id.0))
+            .filter(tags::Column::Id.eq(id.0));
+        Ok(run::delete(&self.db, tenant_id, delete).await? > 0)
     }
 }

@@ -7,12 +7,16 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::mapping;
 use crate::Store;
-use crate::entities::notification_topics;
+use crate::entities::notification_topics as topics;
 use crate::error::{internal, unique_as_conflict};
-use crate::pagination::keyset_page;
-use crate::scope;
+use crate::pagination::try_map_page;
+use crate::scope::{self, run};
 
 const TITLE_TAKEN: &str = "this page already has a topic with this title";
+
+fn in_tenant(tenant_id: TenantId) -> sea_orm::Select<topics::Entity> {
+    topics::Entity::find().filter(topics::Column::TenantId.eq(tenant_id.0))
+}
 
 #[async_trait]
 impl TopicRepository for Store {
@@ -32,15 +36,11 @@ impl TopicRepository for Store {
         tenant_id: TenantId,
         id: TopicId,
     ) -> DomainResult<Option<NotificationTopic>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = notification_topics::Entity::find_by_id((tenant_id.0, id.0))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        row.map(mapping::topic).transpose()
+        let query = in_tenant(tenant_id).filter(topics::Column::Id.eq(id.0));
+        run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::topic)
+            .transpose()
     }
 
     async fn find_many(
@@ -51,17 +51,13 @@ impl TopicRepository for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = notification_topics::Entity::find()
-            .filter(notification_topics::Column::TenantId.eq(tenant_id.0))
-            .filter(notification_topics::Column::Id.is_in(ids.iter().map(|id| id.0)))
-            .all(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        rows.into_iter().map(mapping::topic).collect()
+        let query =
+            in_tenant(tenant_id).filter(topics::Column::Id.is_in(ids.iter().map(|id| id.0)));
+        run::all(&self.db, tenant_id, query)
+            .await?
+            .into_iter()
+            .map(mapping::topic)
+            .collect()
     }
 
     async fn find_by_title(
@@ -70,18 +66,13 @@ impl TopicRepository for Store {
         page_id: PageId,
         title: &str,
     ) -> DomainResult<Option<NotificationTopic>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = notification_topics::Entity::find()
-            .filter(notification_topics::Column::TenantId.eq(tenant_id.0))
-            .filter(notification_topics::Column::PageId.eq(page_id.0))
-            .filter(notification_topics::Column::TitleKey.eq(mapping::name_key(title.trim())))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        row.map(mapping::topic).transpose()
+        let query = in_tenant(tenant_id)
+            .filter(topics::Column::PageId.eq(page_id.0))
+            .filter(topics::Column::TitleKey.eq(mapping::name_key(title.trim())));
+        run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::topic)
+            .transpose()
     }
 
     async fn list(
@@ -90,28 +81,12 @@ impl TopicRepository for Store {
         page_id: Option<PageId>,
         page: PageRequest,
     ) -> DomainResult<ListPage<NotificationTopic>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let mut query = notification_topics::Entity::find()
-            .filter(notification_topics::Column::TenantId.eq(tenant_id.0));
+        let mut query = in_tenant(tenant_id);
         if let Some(page_id) = page_id {
-            query = query.filter(notification_topics::Column::PageId.eq(page_id.0));
+            query = query.filter(topics::Column::PageId.eq(page_id.0));
         }
-        let rows = keyset_page(&txn, query, notification_topics::Column::Id, page)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        let items = rows
-            .items
-            .into_iter()
-            .map(mapping::topic)
-            .collect::<DomainResult<_>>()?;
-        Ok(ListPage {
-            items,
-            has_next_page: rows.has_next_page,
-            total_count: rows.total_count,
-        })
+        let rows = run::page(&self.db, tenant_id, query, topics::Column::Id, page).await?;
+        try_map_page(rows, mapping::topic)
     }
 
     async fn update(&self, topic: &NotificationTopic) -> DomainResult<()> {
@@ -126,14 +101,9 @@ impl TopicRepository for Store {
     }
 
     async fn delete(&self, tenant_id: TenantId, id: TopicId) -> DomainResult<bool> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let result = notification_topics::Entity::delete_by_id((tenant_id.0, id.0))
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        Ok(result.rows_affected > 0)
+        let delete = topics::Entity::delete_many()
+            .filter(topics::Column::TenantId.eq(tenant_id.0))
+            .filter(topics::Column::Id.eq(id.0));
+        Ok(run::delete(&self.db, tenant_id, delete).await? > 0)
     }
 }

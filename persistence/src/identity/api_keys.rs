@@ -11,8 +11,12 @@ use super::mapping;
 use crate::Store;
 use crate::entities::api_keys;
 use crate::error::internal;
-use crate::pagination::keyset_page;
-use crate::scope;
+use crate::pagination::try_map_page;
+use crate::scope::{self, run};
+
+fn in_tenant(tenant_id: TenantId) -> sea_orm::Select<api_keys::Entity> {
+    api_keys::Entity::find().filter(api_keys::Column::TenantId.eq(tenant_id.0))
+}
 
 #[async_trait]
 impl ApiKeyRepository for Store {
@@ -39,36 +43,23 @@ impl ApiKeyRepository for Store {
     }
 
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<Page<ApiKey>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let query = api_keys::Entity::find().filter(api_keys::Column::TenantId.eq(tenant_id.0));
-        let rows = keyset_page(&txn, query, api_keys::Column::Id, page)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        let items = rows
-            .items
-            .into_iter()
-            .map(mapping::api_key)
-            .collect::<DomainResult<_>>()?;
-        Ok(Page {
-            items,
-            has_next_page: rows.has_next_page,
-            total_count: rows.total_count,
-        })
+        let rows = run::page(
+            &self.db,
+            tenant_id,
+            in_tenant(tenant_id),
+            api_keys::Column::Id,
+            page,
+        )
+        .await?;
+        try_map_page(rows, mapping::api_key)
     }
 
     async fn find(&self, tenant_id: TenantId, id: ApiKeyId) -> DomainResult<Option<ApiKey>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = api_keys::Entity::find_by_id((tenant_id.0, id.0))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        row.map(mapping::api_key).transpose()
+        let query = in_tenant(tenant_id).filter(api_keys::Column::Id.eq(id.0));
+        run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::api_key)
+            .transpose()
     }
 
     async fn find_by_fingerprint(
@@ -76,17 +67,11 @@ impl ApiKeyRepository for Store {
         tenant_id: TenantId,
         fingerprint: &str,
     ) -> DomainResult<Option<ApiKey>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = api_keys::Entity::find()
-            .filter(api_keys::Column::TenantId.eq(tenant_id.0))
-            .filter(api_keys::Column::Fingerprint.eq(fingerprint))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        row.map(mapping::api_key).transpose()
+        let query = in_tenant(tenant_id).filter(api_keys::Column::Fingerprint.eq(fingerprint));
+        run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::api_key)
+            .transpose()
     }
 
     async fn revoke(
@@ -120,16 +105,10 @@ impl ApiKeyRepository for Store {
         id: ApiKeyId,
         at: DateTime<Utc>,
     ) -> DomainResult<()> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        api_keys::Entity::update_many()
+        let update = api_keys::Entity::update_many()
             .col_expr(api_keys::Column::LastUsedAt, Expr::value(at))
             .filter(api_keys::Column::TenantId.eq(tenant_id.0))
-            .filter(api_keys::Column::Id.eq(id.0))
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)
+            .filter(api_keys::Column::Id.eq(id.0));
+        run::update(&self.db, tenant_id, update).await.map(|_| ())
     }
 }

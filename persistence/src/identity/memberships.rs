@@ -14,8 +14,7 @@ use super::mapping;
 use crate::Store;
 use crate::entities::{memberships, tenants, users};
 use crate::error::{internal, unique_as_conflict};
-use crate::pagination::keyset_page;
-use crate::scope;
+use crate::scope::{self, run};
 
 pub(crate) fn new_membership_row(membership: &Membership) -> memberships::ActiveModel {
     memberships::ActiveModel {
@@ -80,29 +79,19 @@ async fn owner_count(txn: &DatabaseTransaction, tenant_id: TenantId) -> DomainRe
 #[async_trait]
 impl MembershipRepository for Store {
     async fn find(&self, tenant_id: TenantId, user_id: UserId) -> DomainResult<Option<Membership>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = memberships::Entity::find()
+        let query = memberships::Entity::find()
             .filter(memberships::Column::TenantId.eq(tenant_id.0))
-            .filter(memberships::Column::UserId.eq(user_id.0))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        row.map(mapping::membership).transpose()
+            .filter(memberships::Column::UserId.eq(user_id.0));
+        run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::membership)
+            .transpose()
     }
 
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<Page<Member>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
         let query =
             memberships::Entity::find().filter(memberships::Column::TenantId.eq(tenant_id.0));
-        let rows = keyset_page(&txn, query, memberships::Column::Id, page)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        let rows = run::page(&self.db, tenant_id, query, memberships::Column::Id, page).await?;
         let user_ids: Vec<_> = rows.items.iter().map(|m| m.user_id).collect();
         let emails: HashMap<_, _> = users::Entity::find()
             .filter(users::Column::Id.is_in(user_ids))

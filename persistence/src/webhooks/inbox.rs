@@ -17,8 +17,8 @@ use super::mapping;
 use crate::Store;
 use crate::entities::webhook_events;
 use crate::error::internal;
-use crate::pagination::keyset_page_newest_first;
-use crate::scope;
+use crate::pagination::try_map_page;
+use crate::scope::{self, run};
 
 /// Rows per INSERT statement: well under both engines' bound-parameter limits (16 columns).
 const INSERT_CHUNK: usize = 500;
@@ -125,10 +125,7 @@ impl InboxRepository for Store {
         outcome: Value,
         at: DateTime<Utc>,
     ) -> DomainResult<()> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        webhook_events::Entity::update_many()
+        let update = webhook_events::Entity::update_many()
             .col_expr(webhook_events::Column::Status, Expr::value(status.as_str()))
             .col_expr(webhook_events::Column::Outcome, Expr::value(outcome))
             .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
@@ -141,11 +138,8 @@ impl InboxRepository for Store {
                 Expr::value(Option::<String>::None),
             )
             .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
-            .filter(webhook_events::Column::Id.eq(id.0))
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)
+            .filter(webhook_events::Column::Id.eq(id.0));
+        run::update(&self.db, tenant_id, update).await.map(|_| ())
     }
 
     async fn fail(
@@ -155,9 +149,6 @@ impl InboxRepository for Store {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> DomainResult<()> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
         let status = match retry_at {
             Some(_) => InboxStatus::Failed,
             None => InboxStatus::Dead,
@@ -172,13 +163,10 @@ impl InboxRepository for Store {
         if let Some(at) = retry_at {
             update = update.col_expr(webhook_events::Column::NextAttemptAt, Expr::value(at));
         }
-        update
+        let update = update
             .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
-            .filter(webhook_events::Column::Id.eq(id.0))
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)
+            .filter(webhook_events::Column::Id.eq(id.0));
+        run::update(&self.db, tenant_id, update).await.map(|_| ())
     }
 
     async fn list(
@@ -187,28 +175,15 @@ impl InboxRepository for Store {
         status: Option<InboxStatus>,
         page: PageRequest,
     ) -> DomainResult<Page<InboxEvent>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
         let mut query =
             webhook_events::Entity::find().filter(webhook_events::Column::TenantId.eq(tenant_id.0));
         if let Some(status) = status {
             query = query.filter(webhook_events::Column::Status.eq(status.as_str()));
         }
-        let rows = keyset_page_newest_first(&txn, query, webhook_events::Column::Id, page)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        let items = rows
-            .items
-            .into_iter()
-            .map(mapping::event)
-            .collect::<DomainResult<_>>()?;
-        Ok(Page {
-            items,
-            has_next_page: rows.has_next_page,
-            total_count: rows.total_count,
-        })
+        let rows =
+            run::page_newest_first(&self.db, tenant_id, query, webhook_events::Column::Id, page)
+                .await?;
+        try_map_page(rows, mapping::event)
     }
 
     async fn find(
@@ -216,15 +191,13 @@ impl InboxRepository for Store {
         tenant_id: TenantId,
         id: WebhookEventId,
     ) -> DomainResult<Option<InboxEvent>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = webhook_events::Entity::find_by_id((tenant_id.0, id.0))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
-        row.map(mapping::event).transpose()
+        let query = webhook_events::Entity::find()
+            .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
+            .filter(webhook_events::Column::Id.eq(id.0));
+        run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::event)
+            .transpose()
     }
 
     async fn requeue(

@@ -1,6 +1,6 @@
 //! Time as a port, so that use cases can be tested at any instant.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 /// Tells the current time in UTC.
 pub trait Clock: Send + Sync {
@@ -14,6 +14,8 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        // PostgreSQL keeps microseconds: an instant answered by a mutation must read back the
+        // same from the database.
+        Utc::now().trunc_subsecs(6)
     }
 }

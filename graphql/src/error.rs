@@ -36,14 +36,52 @@ impl<T> IntoGraphql<T> for DomainResult<T> {
 }
 
 /// Errors raised by the GraphQL engine itself (syntax, unknown fields, wrong variable types,
-/// depth and complexity limits) carry no code; they are all faults in the request document, so
-/// they are tagged `VALIDATION` for clients that branch on the code alone.
+/// unknown enum values, depth and complexity limits) carry no code; they are all faults in the
+/// request document, so they are tagged `VALIDATION`, with the argument at fault as `field`
+/// when the engine names one.
 pub fn tag_uncoded_errors(mut response: Response) -> Response {
     for error in &mut response.errors {
+        let field = argument_named_in(&error.message);
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", Value::from(ErrorCode::Validation.as_str()));
+            if let Some(field) = field {
+                extensions.set("field", Value::from(field));
+            }
         }
     }
     response
+}
+
+/// The argument an engine message blames (`Invalid value for argument "input.type", …`), as
+/// the client named it inside the input (`type`).
+fn argument_named_in(message: &str) -> Option<String> {
+    let rest = message.split_once("argument \"")?.1;
+    let path = rest.split_once('"')?.0;
+    let field = path.strip_prefix("input.").unwrap_or(path);
+    (!field.is_empty()).then(|| field.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argument_named_in;
+
+    #[test]
+    fn engine_messages_name_their_argument() {
+        assert_eq!(
+            argument_named_in(
+                "Invalid value for argument \"input.type\", enumeration type \"CustomFieldType\" does not contain the value \"COLOR\""
+            )
+            .as_deref(),
+            Some("type")
+        );
+        assert_eq!(
+            argument_named_in("Invalid value for argument \"cadence\", …").as_deref(),
+            Some("cadence")
+        );
+        assert_eq!(
+            argument_named_in("Unknown field \"nope\" on type \"Query\"."),
+            None
+        );
+    }
 }

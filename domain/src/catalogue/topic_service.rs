@@ -77,7 +77,7 @@ impl TopicService {
         changes: TopicChanges,
     ) -> DomainResult<NotificationTopic> {
         let access = principal.require_role(Role::Editor)?;
-        let mut topic = self.topic_in(access.tenant_id, id).await?;
+        let mut topic = self.topic_in(access.tenant_id, id, "id").await?;
         if let Some(title) = changes.title {
             let title = TopicTitle::parse(&title)?.0;
             if title != topic.title {
@@ -115,7 +115,7 @@ impl TopicService {
     /// A topic by id.
     pub async fn get(&self, principal: &Principal, id: TopicId) -> DomainResult<NotificationTopic> {
         let access = principal.require_role(Role::Viewer)?;
-        self.topic_in(access.tenant_id, id).await
+        self.topic_in(access.tenant_id, id, "id").await
     }
 
     /// The tenant's topics, on one page or all.
@@ -147,7 +147,7 @@ impl TopicService {
     ) -> DomainResult<NotificationTopic> {
         let access = principal.require_role(Role::Editor)?;
         let psid = text::numeric_id(psid, "psid", 32)?;
-        let mut topic = self.topic_in(access.tenant_id, id).await?;
+        let mut topic = self.topic_in(access.tenant_id, id, "topicId").await?;
         let page = self.page_of(&topic).await?;
         let request = TopicRegistrationRequest {
             facebook_page_id: page.facebook_page_id.clone(),
@@ -175,11 +175,16 @@ impl TopicService {
         Ok(topic)
     }
 
-    async fn topic_in(&self, tenant_id: TenantId, id: TopicId) -> DomainResult<NotificationTopic> {
+    async fn topic_in(
+        &self,
+        tenant_id: TenantId,
+        id: TopicId,
+        field: &str,
+    ) -> DomainResult<NotificationTopic> {
         self.topics
             .find(tenant_id, id)
             .await?
-            .ok_or(DomainError::not_found_in("notification topic", "id"))
+            .ok_or_else(|| DomainError::not_found_in("notification topic", field))
     }
 
     async fn page_in(&self, tenant_id: TenantId, id: PageId, field: &str) -> DomainResult<Page> {

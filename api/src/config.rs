@@ -55,6 +55,8 @@ pub struct Config {
     pub graph_api_base_url: String,
     /// Webhook worker tasks run inside `serve` (0: none; run `refhub worker` instead).
     pub workers: usize,
+    /// Sign-up, log-in and refresh attempts allowed per client address per minute.
+    pub sign_in_per_minute: u32,
     /// Seconds a worker's claim on an event lasts; a crashed worker's events are taken over
     /// after it.
     pub worker_lease_secs: u32,
@@ -90,6 +92,7 @@ struct Env {
     graph_api_base_url: Option<String>,
     workers: Option<usize>,
     worker_lease_secs: Option<u32>,
+    sign_in_per_minute: Option<u32>,
     data_dir: Option<PathBuf>,
 }
 
@@ -175,6 +178,7 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_GRAPH_API_BASE_URL.to_owned()),
             workers: env.workers.unwrap_or(2),
             worker_lease_secs: env.worker_lease_secs.unwrap_or(60).max(1),
+            sign_in_per_minute: env.sign_in_per_minute.unwrap_or(20),
             warnings,
         })
     }
@@ -197,6 +201,8 @@ impl Config {
                 .to_owned(),
             workers: 2,
             worker_lease_secs: 60,
+            // Tests sign many people in from one address; the limit itself has its own test.
+            sign_in_per_minute: 100_000,
             warnings: Vec::new(),
         }
     }

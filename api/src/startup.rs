@@ -32,7 +32,9 @@ use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook::{self, NewEvents};
 use crate::http::{health, qr_code};
 use crate::qr_codes::QrCodes;
-use crate::security::{AeadCipher, Argon2Hasher, HubSignatures, JwtCodec, RandomSecrets};
+use crate::security::{
+    AeadCipher, Argon2Hasher, GovernorThrottle, HubSignatures, JwtCodec, RandomSecrets,
+};
 use crate::workers::{BatchingInbox, WorkerPool, WorkerSettings};
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
@@ -304,6 +306,7 @@ impl Wiring {
             inbox: Arc::new(InboxService::new(inbox.clone(), clock.clone())),
             qr_codes: Arc::new(QrCodes),
             clock: clock.clone(),
+            sign_in_throttle: Arc::new(GovernorThrottle::new(config.sign_in_per_minute)),
         };
         let ingest = Arc::new(WebhookIngestService::new(
             apps,

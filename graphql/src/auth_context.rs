@@ -46,6 +46,29 @@ pub struct Services {
     pub inbox: Arc<InboxService>,
     /// Time (the 24-hour window).
     pub clock: Arc<dyn Clock>,
+    /// Limits sign-in attempts per client address.
+    pub sign_in_throttle: Arc<dyn SignInThrottle>,
+}
+
+/// Limits how often one client address may sign up, log in or refresh.
+pub trait SignInThrottle: Send + Sync {
+    /// `Ok` to go ahead, or `Err(seconds)` to wait before trying again.
+    fn check(&self, client: std::net::IpAddr) -> Result<(), u64>;
+}
+
+/// The address the request came from (the TCP peer).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// Refuses the request when its address has used up its sign-in attempts.
+pub(crate) fn throttle_sign_in(ctx: &Context<'_>) -> DomainResult<()> {
+    let Some(client) = ctx.data_opt::<ClientAddress>() else {
+        return Ok(());
+    };
+    services(ctx)
+        .sign_in_throttle
+        .check(client.0)
+        .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs })
 }
 
 /// The outcome of reading the request's bearer credential, resolved once per request by the
@@ -114,7 +137,12 @@ pub fn prepare_request(
     request: async_graphql::Request,
     services: &Services,
     authentication: Authentication,
+    client: Option<ClientAddress>,
 ) -> async_graphql::Request {
+    let request = match client {
+        Some(client) => request.data(client),
+        None => request,
+    };
     let request = match &authentication {
         Authentication::Authenticated(principal) => {
             request.data(Arc::new(crate::loaders::Loaders::new(services, *principal)))

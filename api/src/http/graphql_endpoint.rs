@@ -9,7 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{ErrorExtensions, Response, ServerError};
 use refhub_domain::DomainError;
-use refhub_graphql::{AppSchema, Authentication, Services, prepare_request, tag_uncoded_errors};
+use refhub_graphql::{
+    AppSchema, Authentication, ClientAddress, Services, prepare_request, tag_uncoded_errors,
+};
 use tracing::Instrument;
 
 use super::bearer::bearer;
@@ -52,7 +54,12 @@ pub async fn execute(
         tenant_id = tenant.as_deref().unwrap_or(""),
     );
     let response = schema
-        .execute(prepare_request(gql_request, &services, authentication))
+        .execute(prepare_request(
+            gql_request,
+            &services,
+            authentication,
+            request.peer_addr().map(|peer| ClientAddress(peer.ip())),
+        ))
         .instrument(span)
         .await;
     json_response(&tag_uncoded_errors(response))

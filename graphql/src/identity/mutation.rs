@@ -8,7 +8,7 @@ use super::inputs::{
     SwitchTenantInput, UpdateMemberRoleInput,
 };
 use super::types::{ApiKey, AuthPayload, CreateApiKeyPayload, LogOutPayload, Membership, Tenant};
-use crate::auth_context::{principal, services};
+use crate::auth_context::{principal, services, throttle_sign_in};
 use crate::error::IntoGraphql;
 use crate::ids::{parse_id, to_id};
 
@@ -20,6 +20,7 @@ pub(crate) struct IdentityMutation;
 impl IdentityMutation {
     /// Creates a workspace and its owner's account, and signs the owner in.
     async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> Result<AuthPayload> {
+        throttle_sign_in(ctx).gql()?;
         services(ctx)
             .auth
             .sign_up(&input.email, input.password, &input.tenant_name)
@@ -30,6 +31,7 @@ impl IdentityMutation {
 
     /// Signs in with e-mail and password.
     async fn log_in(&self, ctx: &Context<'_>, input: LogInInput) -> Result<AuthPayload> {
+        throttle_sign_in(ctx).gql()?;
         let tenant_id = input
             .tenant_id
             .as_ref()
@@ -51,6 +53,7 @@ impl IdentityMutation {
         ctx: &Context<'_>,
         input: RefreshTokenInput,
     ) -> Result<AuthPayload> {
+        throttle_sign_in(ctx).gql()?;
         services(ctx)
             .auth
             .refresh(&input.refresh_token)

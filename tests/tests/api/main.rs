@@ -8,6 +8,7 @@ mod health;
 mod log_in;
 mod operators;
 mod pagination;
+mod rate_limits;
 mod roles;
 mod sessions;
 mod sign_up;

@@ -12,9 +12,7 @@ mod loaders;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
-pub use auth_context::{
-    Authentication, ClientAddress, Services, SignInThrottle, prepare_request,
-};
+pub use auth_context::{Authentication, ClientAddress, Services, SignInThrottle, prepare_request};
 pub use error::tag_uncoded_errors;
 
 /// Every query of the API.

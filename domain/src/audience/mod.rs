@@ -8,5 +8,7 @@ mod subscriber_service;
 
 pub use effects::{AppliedEvent, Entry, EventEffects, Interaction, OptInChange};
 pub use ports::{AudienceStore, SubscriberFilter, SubscriberRepository};
-pub use subscriber::{FieldValueRecord, MESSAGING_WINDOW_HOURS, OptIn, OptInStatus, Subscriber};
+pub use subscriber::{
+    FieldValueRecord, InteractionRecord, MESSAGING_WINDOW_HOURS, OptIn, OptInStatus, Subscriber,
+};
 pub use subscriber_service::SubscriberService;

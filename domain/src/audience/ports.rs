@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::audience::effects::{AppliedEvent, EventEffects};
-use crate::audience::subscriber::{FieldValueRecord, OptIn, Subscriber};
+use crate::audience::subscriber::{FieldValueRecord, InteractionRecord, OptIn, Subscriber};
 use crate::error::DomainResult;
 use crate::ids::{CustomFieldId, PageId, RefLinkId, SubscriberId, TagId, TenantId, TopicId};
 use crate::pagination::{Page, PageRequest};
@@ -62,6 +62,13 @@ pub trait SubscriberRepository: Send + Sync {
     ) -> DomainResult<Vec<(SubscriberId, TagId)>>;
     /// The opt-ins of subscribers.
     async fn opt_ins(&self, tenant_id: TenantId, ids: &[SubscriberId]) -> DomainResult<Vec<OptIn>>;
+    /// A subscriber's timeline, newest first.
+    async fn interactions(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+        page: PageRequest,
+    ) -> DomainResult<Page<InteractionRecord>>;
     /// Sets a field value.
     async fn set_field_value(
         &self,

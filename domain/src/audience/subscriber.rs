@@ -5,7 +5,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::catalogue::{Cadence, SealedSecret};
-use crate::ids::{CustomFieldId, OptInId, PageId, RefLinkId, SubscriberId, TenantId, TopicId};
+use crate::ids::{
+    CustomFieldId, OptInId, PageId, RefLinkId, SubscriberId, TenantId, TopicId, WebhookEventId,
+};
 use crate::webhooks::Sender;
 
 /// How long after the person's last action the page may message them freely.
@@ -61,6 +63,21 @@ pub struct FieldValueRecord {
     pub value: String,
     /// When it was set (by the event's time, so late deliveries do not overwrite newer values).
     pub set_at: DateTime<Utc>,
+}
+
+/// One entry of a subscriber's timeline: something they did, from one webhook event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InteractionRecord {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// The event it came from.
+    pub event_id: WebhookEventId,
+    /// `referral`, `postback`, `message`, `quick_reply`, `optin`, `optout`, `resume`.
+    pub kind: String,
+    /// The payload or text.
+    pub detail: Option<String>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
 }
 
 /// Whether an opt-in's token may be used.

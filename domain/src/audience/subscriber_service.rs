@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::audience::ports::{SubscriberFilter, SubscriberRepository};
-use crate::audience::subscriber::{FieldValueRecord, OptIn, Subscriber};
+use crate::audience::subscriber::{FieldValueRecord, InteractionRecord, OptIn, Subscriber};
 use crate::catalogue::{CustomFieldRepository, PageRepository, TagRepository};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
@@ -104,6 +104,19 @@ impl SubscriberService {
     ) -> DomainResult<Vec<OptIn>> {
         let access = principal.require_role(Role::Viewer)?;
         self.subscribers.opt_ins(access.tenant_id, ids).await
+    }
+
+    /// A subscriber's timeline, newest first.
+    pub async fn interactions(
+        &self,
+        principal: &Principal,
+        id: SubscriberId,
+        page: PageRequest,
+    ) -> DomainResult<Page<InteractionRecord>> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.subscribers
+            .interactions(access.tenant_id, id, page)
+            .await
     }
 
     /// Sets a field value by hand, checked against the field's type.

@@ -7,6 +7,7 @@ use refhub_domain::webhooks::{InboxEvent, InboxStatus, Sender};
 
 use crate::auth_context::{principal, services};
 use crate::catalogue::types::{Cadence, CustomField, NotificationTopic, Page, RefLink, Tag};
+use crate::connection::{ListConnection, from_page, page_request};
 use crate::error::IntoGraphql;
 use crate::ids::to_id;
 use crate::loaders::loaders;
@@ -148,6 +149,34 @@ impl Subscriber {
             .collect())
     }
 
+    /// What they did, newest first: referrals, postbacks, messages, quick replies, opt-ins.
+    async fn interactions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<ListConnection<Interaction>> {
+        let principal = principal(ctx).gql()?;
+        let had_cursor = after.is_some();
+        let page = page_request(first, after).gql()?;
+        let interactions = services(ctx)
+            .subscribers
+            .interactions(principal, self.0.id, page)
+            .await
+            .gql()?;
+        Ok(from_page(
+            interactions,
+            had_cursor,
+            |i| i.id,
+            |i| Interaction {
+                kind: i.kind,
+                detail: i.detail,
+                occurred_at: i.occurred_at,
+                event_id: to_id(i.event_id.0),
+            },
+        ))
+    }
+
     /// Their notification opt-ins.
     async fn opt_ins(&self, ctx: &Context<'_>) -> Result<Vec<SubscriberOptIn>> {
         let loaders = loaders(ctx)?;
@@ -178,6 +207,19 @@ impl Subscriber {
             })
             .collect())
     }
+}
+
+/// Something a subscriber did.
+#[derive(SimpleObject)]
+pub(crate) struct Interaction {
+    /// `referral`, `postback`, `message`, `quick_reply`, `optin`, `optout` or `resume`.
+    pub kind: String,
+    /// The ref, payload or text.
+    pub detail: Option<String>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The webhook event it came from.
+    pub event_id: ID,
 }
 
 /// A subscriber's value for one custom field.

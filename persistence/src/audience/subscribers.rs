@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
 use refhub_domain::audience::{
-    FieldValueRecord, OptIn, Subscriber, SubscriberFilter, SubscriberRepository,
+    FieldValueRecord, InteractionRecord, OptIn, Subscriber, SubscriberFilter, SubscriberRepository,
 };
 use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId};
 use refhub_domain::pagination::{Page, PageRequest};
@@ -15,7 +15,8 @@ use uuid::Uuid;
 use super::mapping;
 use crate::Store;
 use crate::entities::{
-    notification_opt_ins, subscriber_field_values, subscriber_tags, subscribers,
+    notification_opt_ins, subscriber_field_values, subscriber_interactions, subscriber_tags,
+    subscribers,
 };
 use crate::error::internal;
 use crate::pagination::try_map_page;
@@ -176,6 +177,32 @@ impl SubscriberRepository for Store {
             .filter(notification_opt_ins::Column::SubscriberId.is_in(uuids(ids)));
         let rows = run::all(&self.db, tenant_id, query).await?;
         rows.into_iter().map(mapping::opt_in).collect()
+    }
+
+    async fn interactions(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriberId,
+        page: PageRequest,
+    ) -> DomainResult<Page<InteractionRecord>> {
+        let query = subscriber_interactions::Entity::find()
+            .filter(subscriber_interactions::Column::TenantId.eq(tenant_id.0))
+            .filter(subscriber_interactions::Column::SubscriberId.eq(id.0));
+        let rows = run::page_newest_first(
+            &self.db,
+            tenant_id,
+            query,
+            subscriber_interactions::Column::Id,
+            page,
+        )
+        .await?;
+        Ok(rows.map(|row| InteractionRecord {
+            id: row.id,
+            event_id: row.event_id.into(),
+            kind: row.kind,
+            detail: row.detail,
+            occurred_at: row.occurred_at,
+        }))
     }
 
     async fn set_field_value(

@@ -80,6 +80,7 @@ enum SubscriberInteractions {
     EventId,
     Kind,
     Detail,
+    TokenFingerprint,
     OccurredAt,
 }
 
@@ -368,6 +369,7 @@ impl MigrationTrait for Migration {
                 .col(uuid(SubscriberInteractions::EventId))
                 .col(text(SubscriberInteractions::Kind))
                 .col(text_null(SubscriberInteractions::Detail))
+                .col(text_null(SubscriberInteractions::TokenFingerprint))
                 .col(at(SubscriberInteractions::OccurredAt))
                 .primary_key(
                     Index::create()

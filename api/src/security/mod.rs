@@ -11,5 +11,5 @@ pub use aead_cipher::AeadCipher;
 pub use hub_signature::HubSignatures;
 pub use jwt_codec::JwtCodec;
 pub use password_hasher::Argon2Hasher;
-pub use sign_in_throttle::GovernorThrottle;
 pub use random_secrets::{RandomSecrets, random_alphanumeric, random_bytes};
+pub use sign_in_throttle::GovernorThrottle;

@@ -58,20 +58,46 @@ async fn write_groups(inner: Arc<dyn InboxRepository>, mut receiver: mpsc::Recei
                 Err(_) => break,
             }
         }
+        if group.len() == 1 {
+            let pending = group.remove(0);
+            let result = inner
+                .append(pending.events)
+                .await
+                .map_err(|err| logged(&err, 1));
+            let _ = pending.done.send(result);
+            continue;
+        }
         let events: Vec<NewInboxEvent> = group
-            .iter_mut()
-            .flat_map(|pending| std::mem::take(&mut pending.events))
+            .iter()
+            .flat_map(|pending| pending.events.iter().cloned())
             .collect();
-        let result = inner.append(events).await.map_err(|err| {
-            if let DomainError::Internal(source) = &err {
-                tracing::error!(error = %source, requests = group.len(), "inbox group commit failed");
+        match inner.append(events).await {
+            Ok(()) => {
+                for pending in group {
+                    let _ = pending.done.send(Ok(()));
+                }
             }
-            err.to_string()
-        });
-        for pending in group {
-            let _ = pending.done.send(result.clone());
+            Err(err) => {
+                // One delivery the store refuses must not fail the others that shared its
+                // commit (other tenants' included): commit each on its own, and answer each.
+                logged(&err, group.len());
+                for pending in group {
+                    let result = inner
+                        .append(pending.events)
+                        .await
+                        .map_err(|err| logged(&err, 1));
+                    let _ = pending.done.send(result);
+                }
+            }
         }
     }
+}
+
+fn logged(err: &DomainError, requests: usize) -> String {
+    if let DomainError::Internal(source) = err {
+        tracing::error!(error = %source, requests, "inbox commit failed");
+    }
+    err.to_string()
 }
 
 #[async_trait]

@@ -28,6 +28,9 @@ pub struct Interaction {
     pub kind: String,
     /// The payload or text.
     pub detail: Option<String>,
+    /// For opt-ins, opt-outs and resumes: the fingerprint of the token concerned, so that a
+    /// status change processed before its opt-in still wins by event time.
+    pub token_fingerprint: Option<String>,
 }
 
 /// A change to a notification opt-in.

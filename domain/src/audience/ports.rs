@@ -28,7 +28,7 @@ pub struct SubscriberFilter {
     pub ref_link_id: Option<RefLinkId>,
     /// Has this value (canonical text) for this field.
     pub field_value: Option<(CustomFieldId, String)>,
-    /// Has an active opt-in to this topic.
+    /// Has an active, unexpired opt-in to this topic.
     pub opted_in_topic: Option<TopicId>,
     /// Name or PSID contains this text (case-insensitively).
     pub search: Option<String>,
@@ -37,12 +37,13 @@ pub struct SubscriberFilter {
 /// Reading subscribers and changing them by hand.
 #[async_trait]
 pub trait SubscriberRepository: Send + Sync {
-    /// A page's subscribers, oldest first.
+    /// A page's subscribers, oldest first; `now` decides which opt-ins have expired.
     async fn list(
         &self,
         tenant_id: TenantId,
         page_id: PageId,
         filter: &SubscriberFilter,
+        now: DateTime<Utc>,
         page: PageRequest,
     ) -> DomainResult<Page<Subscriber>>;
     /// One subscriber.

@@ -66,7 +66,7 @@ impl SubscriberService {
             filter.field_value = Some((field_id, value.canonical()));
         }
         self.subscribers
-            .list(access.tenant_id, page_id, &filter, page)
+            .list(access.tenant_id, page_id, &filter, self.clock.now(), page)
             .await
     }
 

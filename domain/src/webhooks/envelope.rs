@@ -149,7 +149,7 @@ fn read_item(
             if standby { "|standby" } else { "" }
         ),
     };
-    let mut item = item.clone();
+    let mut item = without_nul_characters(item.clone());
     if standby && let Some(object) = item.as_object_mut() {
         object.insert("standby".to_owned(), Value::Bool(true));
     }
@@ -160,6 +160,23 @@ fn read_item(
         occurred_at,
         dedup_key,
         item,
+    }
+}
+
+/// U+0000 is valid JSON but cannot be stored by PostgreSQL's `jsonb` (nor shown safely): it is
+/// replaced by U+FFFD wherever it appears, so that such a delivery is stored like any other.
+fn without_nul_characters(value: Value) -> Value {
+    match value {
+        Value::String(s) if s.contains('\0') => Value::String(s.replace('\0', "\u{FFFD}")),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(without_nul_characters).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| (key.replace('\0', "\u{FFFD}"), without_nul_characters(value)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -248,6 +265,13 @@ mod tests {
         assert!(split_envelope(b"nope", now()).is_err());
         assert!(split_envelope(b"[1,2]", now()).is_err());
         assert!(split_envelope(b"{}", now()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn nul_characters_are_replaced() {
+        let body = br#"{"entry":[{"id":"1","messaging":[{"sender":{"id":"5"},"message":{"mid":"m","text":"a\u0000b"}}]}]}"#;
+        let events = split_envelope(body, now()).unwrap();
+        assert_eq!(events[0].item["message"]["text"], "a\u{FFFD}b");
     }
 
     #[test]

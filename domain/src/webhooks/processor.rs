@@ -132,7 +132,7 @@ impl EventProcessor {
             sender,
             occurred_at: event.occurred_at,
             opens_window: meaning.opens_window(),
-            interaction: interaction(&meaning),
+            interaction: interaction(&meaning, self.ports.secrets.as_ref()),
             entry: None,
             field_values: Vec::new(),
             tag_ids: Vec::new(),
@@ -349,7 +349,14 @@ impl EventProcessor {
     }
 }
 
-fn interaction(meaning: &MessengerEvent) -> Interaction {
+fn interaction(meaning: &MessengerEvent, secrets: &dyn SecretGenerator) -> Interaction {
+    let token = match meaning {
+        MessengerEvent::OptedIn(optin) => Some(optin.token.as_str()),
+        MessengerEvent::OptedOut { token } | MessengerEvent::Resumed { token } => {
+            Some(token.as_str())
+        }
+        _ => None,
+    };
     let (kind, detail) = match meaning {
         MessengerEvent::Referred(referral) => ("referral", referral.reference.clone()),
         MessengerEvent::Postback { payload, .. } => ("postback", payload.clone()),
@@ -367,6 +374,7 @@ fn interaction(meaning: &MessengerEvent) -> Interaction {
     Interaction {
         kind: kind.to_owned(),
         detail,
+        token_fingerprint: token.map(|token| secrets.fingerprint(token)),
     }
 }
 

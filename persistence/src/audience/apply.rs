@@ -8,7 +8,7 @@ use refhub_domain::webhooks::{InboxStatus, Sender};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -88,6 +88,7 @@ async fn record_interaction(
         event_id: Set(effects.event_id.0),
         kind: Set(effects.interaction.kind.clone()),
         detail: Set(effects.interaction.detail.clone()),
+        token_fingerprint: Set(effects.interaction.token_fingerprint.clone()),
         occurred_at: Set(effects.occurred_at),
     })
     .on_conflict(
@@ -227,6 +228,26 @@ async fn change_opt_in(
             {
                 return Ok(());
             }
+            // A stop or resume of this token may have been processed first although it
+            // happened later: it still decides the status.
+            let later_change = subscriber_interactions::Entity::find()
+                .filter(subscriber_interactions::Column::TenantId.eq(effects.tenant_id.0))
+                .filter(subscriber_interactions::Column::SubscriberId.eq(subscriber_id))
+                .filter(
+                    subscriber_interactions::Column::TokenFingerprint
+                        .eq(token_fingerprint.as_str()),
+                )
+                .filter(subscriber_interactions::Column::Kind.is_in(["optout", "resume"]))
+                .filter(subscriber_interactions::Column::OccurredAt.gt(at))
+                .order_by_desc(subscriber_interactions::Column::OccurredAt)
+                .one(txn)
+                .await
+                .map_err(internal)?;
+            let (status, status_changed_at) = match &later_change {
+                Some(change) if change.kind == "optout" => ("stopped", change.occurred_at),
+                Some(change) => ("active", change.occurred_at),
+                None => ("active", at),
+            };
             let row = notification_opt_ins::ActiveModel {
                 tenant_id: Set(effects.tenant_id.0),
                 id: Set(id.0),
@@ -238,8 +259,8 @@ async fn change_opt_in(
                 frequency: Set(frequency.map(|f| f.as_str().to_owned())),
                 timezone: Set(timezone.clone()),
                 expires_at: Set(*expires_at),
-                status: Set("active".to_owned()),
-                status_changed_at: Set(at),
+                status: Set(status.to_owned()),
+                status_changed_at: Set(status_changed_at),
                 last_sent_at: Set(existing.as_ref().and_then(|row| row.last_sent_at)),
                 created_at: Set(existing.as_ref().map_or(at, |row| row.created_at)),
                 updated_at: Set(Utc::now()),

@@ -32,7 +32,11 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-fn filter_condition(tenant_id: TenantId, filter: &SubscriberFilter) -> Condition {
+fn filter_condition(
+    tenant_id: TenantId,
+    filter: &SubscriberFilter,
+    now: DateTime<Utc>,
+) -> Condition {
     let tenant = tenant_id.0;
     let mut condition = Condition::all();
     if let Some(tag_id) = filter.tag_id {
@@ -72,6 +76,11 @@ fn filter_condition(tenant_id: TenantId, filter: &SubscriberFilter) -> Condition
                     .and_where(notification_opt_ins::Column::TenantId.eq(tenant))
                     .and_where(notification_opt_ins::Column::TopicId.eq(topic_id.0))
                     .and_where(notification_opt_ins::Column::Status.eq("active"))
+                    .cond_where(
+                        Condition::any()
+                            .add(notification_opt_ins::Column::ExpiresAt.is_null())
+                            .add(notification_opt_ins::Column::ExpiresAt.gt(now)),
+                    )
                     .to_owned(),
             ),
         );
@@ -108,12 +117,13 @@ impl SubscriberRepository for Store {
         tenant_id: TenantId,
         page_id: PageId,
         filter: &SubscriberFilter,
+        now: DateTime<Utc>,
         page: PageRequest,
     ) -> DomainResult<Page<Subscriber>> {
         let query = subscribers::Entity::find()
             .filter(subscribers::Column::TenantId.eq(tenant_id.0))
             .filter(subscribers::Column::PageId.eq(page_id.0))
-            .filter(filter_condition(tenant_id, filter));
+            .filter(filter_condition(tenant_id, filter, now));
         let rows = run::page(&self.db, tenant_id, query, subscribers::Column::Id, page).await?;
         try_map_page(rows, mapping::subscriber)
     }

@@ -3,16 +3,58 @@ use refhub_domain::DomainResult;
 use refhub_domain::catalogue::{NotificationTopic, TopicRepository};
 use refhub_domain::ids::{PageId, TenantId, TopicId};
 use refhub_domain::pagination::{Page as ListPage, PageRequest};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use super::mapping;
 use crate::Store;
 use crate::entities::notification_topics as topics;
+use crate::entities::{notification_opt_ins, subscribers};
 use crate::error::{internal, unique_as_conflict};
 use crate::pagination::try_map_page;
 use crate::scope::{self, run};
 
 const TITLE_TAKEN: &str = "this page already has a topic with this title";
+
+/// Opt-ins received before the topic existed (same page, same title) now belong to it.
+async fn adopt_opt_ins(txn: &DatabaseTransaction, topic: &NotificationTopic) -> DomainResult<()> {
+    let opt_ins = notification_opt_ins::Entity::find()
+        .filter(notification_opt_ins::Column::TenantId.eq(topic.tenant_id.0))
+        .filter(notification_opt_ins::Column::TopicId.is_null())
+        .filter(
+            notification_opt_ins::Column::SubscriberId.in_subquery(
+                Query::select()
+                    .column(subscribers::Column::Id)
+                    .from(subscribers::Entity)
+                    .and_where(subscribers::Column::TenantId.eq(topic.tenant_id.0))
+                    .and_where(subscribers::Column::PageId.eq(topic.page_id.0))
+                    .to_owned(),
+            ),
+        )
+        .all(txn)
+        .await
+        .map_err(internal)?;
+    let key = mapping::name_key(&topic.title);
+    let adopted: Vec<_> = opt_ins
+        .into_iter()
+        .filter(|opt_in| mapping::name_key(opt_in.topic_title.trim()) == key)
+        .map(|opt_in| opt_in.id)
+        .collect();
+    if adopted.is_empty() {
+        return Ok(());
+    }
+    notification_opt_ins::Entity::update_many()
+        .col_expr(
+            notification_opt_ins::Column::TopicId,
+            Expr::value(topic.id.0),
+        )
+        .filter(notification_opt_ins::Column::TenantId.eq(topic.tenant_id.0))
+        .filter(notification_opt_ins::Column::Id.is_in(adopted))
+        .exec(txn)
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
 
 fn in_tenant(tenant_id: TenantId) -> sea_orm::Select<topics::Entity> {
     topics::Entity::find().filter(topics::Column::TenantId.eq(tenant_id.0))
@@ -28,6 +70,7 @@ impl TopicRepository for Store {
             .insert(&txn)
             .await
             .map_err(|err| unique_as_conflict(err, "title", TITLE_TAKEN))?;
+        adopt_opt_ins(&txn, topic).await?;
         txn.commit().await.map_err(internal)
     }
 
@@ -101,9 +144,26 @@ impl TopicRepository for Store {
     }
 
     async fn delete(&self, tenant_id: TenantId, id: TopicId) -> DomainResult<bool> {
-        let delete = topics::Entity::delete_many()
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        notification_opt_ins::Entity::update_many()
+            .col_expr(
+                notification_opt_ins::Column::TopicId,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .filter(notification_opt_ins::Column::TenantId.eq(tenant_id.0))
+            .filter(notification_opt_ins::Column::TopicId.eq(id.0))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        let deleted = topics::Entity::delete_many()
             .filter(topics::Column::TenantId.eq(tenant_id.0))
-            .filter(topics::Column::Id.eq(id.0));
-        Ok(run::delete(&self.db, tenant_id, delete).await? > 0)
+            .filter(topics::Column::Id.eq(id.0))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        Ok(deleted.rows_affected > 0)
     }
 }

@@ -11,6 +11,7 @@ pub struct Model {
     pub event_id: Uuid,
     pub kind: String,
     pub detail: Option<String>,
+    pub token_fingerprint: Option<String>,
     pub occurred_at: DateTimeUtc,
 }
 

@@ -80,6 +80,16 @@ impl Session {
     }
 }
 
+/// An HTTP client for talking to the app. reqwest is built without a bundled crypto provider
+/// (the app installs ring); a test process that has not built an app yet installs it here.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("HTTP client")
+}
+
 /// Starts the application on a random port with a fresh database.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -101,10 +111,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("HTTP client"),
+        client: http_client(),
         database_url: database.app_url().to_owned(),
         admin_database_url: database.admin_url().map(str::to_owned),
         _database: database,

@@ -1,0 +1,19 @@
+//! End-to-end tests of the Messenger webhook pipeline: signed deliveries stored exactly once,
+//! processed by the workers (in the server, or in separate worker processes that crash and
+//! restart), and their effects on subscribers read back through GraphQL. One binary with a
+//! module per theme, so that the application is linked once.
+
+mod authorization;
+mod concurrency;
+mod duplicates;
+mod filters;
+mod fixture_deliveries;
+mod fixtures;
+mod opt_ins;
+mod payloads;
+mod signatures;
+mod subscriber_edits;
+mod support;
+mod tolerant_parsing;
+mod unicode;
+mod worker_processes;

@@ -40,11 +40,30 @@ def item(i):
                                 "token_expiry_timestamp": base_ms + 31_536_000_000}}
 
 
+def lua_string(data: bytes) -> str:
+    """A Lua string literal holding exactly these bytes (LuaJIT knows only decimal escapes)."""
+    out = []
+    for b in data:
+        if 32 <= b < 127 and b not in (34, 92):
+            out.append(chr(b))
+        else:
+            out.append("\\%03d" % b)
+    return '"' + "".join(out) + '"'
+
+
+# LuaJIT allows 65,536 constants per function: fill the table from several small functions.
+CHUNK = 10_000
+
 with open(out, "w") as lua:
-    lua.write("bodies = {\n")
+    lua.write("bodies = {}\n")
     for i in range(count):
+        if i % CHUNK == 0:
+            if i:
+                lua.write("end\nfill()\n")
+            lua.write("fill = function() local b = bodies\n")
         body = json.dumps({"object": "page", "entry": [{"id": page_id, "time": base_ms + i * 7, "messaging": [item(i)]}]},
                           separators=(",", ":"), ensure_ascii=False).encode()
         sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        lua.write("{%s,%s},\n" % (json.dumps(body.decode(), ensure_ascii=True), json.dumps(sig)))
-    lua.write("}\n")
+        lua.write("b[#b+1]={%s,%s}\n" % (lua_string(body), lua_string(sig.encode())))
+    if count:
+        lua.write("end\nfill()\n")

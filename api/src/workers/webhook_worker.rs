@@ -9,7 +9,7 @@ use chrono::Duration;
 use refhub_domain::DomainError;
 use refhub_domain::clock::Clock;
 use refhub_domain::webhooks::{
-    EventProcessor, InboxEvent, InboxRepository, MAX_ATTEMPTS, next_attempt,
+    CatalogueMemo, EventProcessor, InboxEvent, InboxRepository, MAX_ATTEMPTS, next_attempt,
 };
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -112,14 +112,15 @@ impl Worker {
                 }
                 continue;
             }
+            let mut memo = CatalogueMemo::default();
             for event in claimed {
-                self.process(event).await;
+                self.process(event, &mut memo).await;
             }
         }
         tracing::debug!("worker stopped");
     }
 
-    async fn process(&self, event: InboxEvent) {
+    async fn process(&self, event: InboxEvent, memo: &mut CatalogueMemo) {
         let span = tracing::info_span!(
             "process_event",
             tenant_id = %event.tenant_id,
@@ -138,7 +139,7 @@ impl Worker {
                 .await;
                 return;
             }
-            if let Err(err) = self.processor.process(&event).await {
+            if let Err(err) = self.processor.process_with(&event, memo).await {
                 log_failure("processing an event", &err);
                 let message = match &err {
                     DomainError::Internal(_) => {

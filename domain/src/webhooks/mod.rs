@@ -1,6 +1,7 @@
 //! Messenger webhooks: the request path that stores events durably, and the processing that
 //! turns them into subscriber records.
 
+mod catalogue_memo;
 mod envelope;
 mod event;
 mod inbox;
@@ -9,6 +10,7 @@ mod ingest_service;
 mod ports;
 mod processor;
 
+pub use catalogue_memo::CatalogueMemo;
 pub use envelope::{EnvelopeEvent, Sender, split_envelope};
 pub use event::{MessengerEvent, NotificationOptIn, Referral};
 pub use inbox::{InboxEvent, InboxStatus, MAX_ATTEMPTS, NewInboxEvent, retry_at};

@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::error::DomainResult;
 use crate::identity::SecretGenerator;
 use crate::ids::{OptInId, TenantId};
+use crate::webhooks::catalogue_memo::{CatalogueMemo, remembered};
 use crate::webhooks::envelope::Sender;
 use crate::webhooks::event::{MessengerEvent, NotificationOptIn};
 use crate::webhooks::inbox::{InboxEvent, InboxStatus};
@@ -92,6 +93,15 @@ impl EventProcessor {
 
     /// Processes one event. An error means "try again later"; the caller records it.
     pub async fn process(&self, event: &InboxEvent) -> DomainResult<Processed> {
+        self.process_with(event, &mut CatalogueMemo::default()).await
+    }
+
+    /// Processes one event of a batch, sharing the batch's catalogue lookups.
+    pub async fn process_with(
+        &self,
+        event: &InboxEvent,
+        memo: &mut CatalogueMemo,
+    ) -> DomainResult<Processed> {
         let tenant_id = event.tenant_id;
         let meaning = MessengerEvent::interpret(&event.kind, &event.item);
         if let MessengerEvent::Unhandled { kind } = &meaning {
@@ -105,12 +115,14 @@ impl EventProcessor {
                 .ignore(event, json!({ "ignored": "the event names no sender" }))
                 .await;
         };
-        let page = match event.page_facebook_id.as_deref() {
+        let page = match event.page_facebook_id.clone() {
             Some(facebook_id) => {
-                self.ports
-                    .pages
-                    .find_by_facebook_id(tenant_id, facebook_id)
-                    .await?
+                let pages = &self.ports.pages;
+                let key = (tenant_id, facebook_id.clone());
+                remembered(&mut memo.pages, key, || async move {
+                    pages.find_by_facebook_id(tenant_id, &facebook_id).await
+                })
+                .await?
             }
             None => None,
         };
@@ -140,13 +152,13 @@ impl EventProcessor {
             outcome: Value::Null,
         };
         if let Some(reference) = meaning.referral().and_then(|r| r.reference.clone()) {
-            self.apply_referral(&page, &reference, &mut effects, &mut notes)
+            self.apply_referral(&page, &reference, &mut effects, &mut notes, memo)
                 .await?;
         }
         match &meaning {
             MessengerEvent::OptedIn(optin) => {
                 effects.opt_in = Some(
-                    self.subscribe(&page, &effects.sender, optin, &mut notes)
+                    self.subscribe(&page, &effects.sender, optin, &mut notes, memo)
                         .await?,
                 );
             }
@@ -187,17 +199,21 @@ impl EventProcessor {
         reference: &str,
         effects: &mut EventEffects,
         notes: &mut Notes,
+        memo: &mut CatalogueMemo,
     ) -> DomainResult<()> {
         let tenant_id = page.tenant_id;
         let parsed = parse_ref(reference);
         for problem in &parsed.problems {
             notes.skip(json!(reference), problem.describe());
         }
-        let link = self
-            .ports
-            .links
-            .find_by_ref(tenant_id, page.id, &parsed.ref_name)
-            .await?;
+        let links = &self.ports.links;
+        let page_id = page.id;
+        let ref_name = parsed.ref_name.clone();
+        let key = (tenant_id, page_id, ref_name.clone());
+        let link = remembered(&mut memo.links, key, || async move {
+            links.find_by_ref(tenant_id, page_id, &ref_name).await
+        })
+        .await?;
         effects.entry = Some(Entry {
             reference: reference.to_owned(),
             ref_link_id: link.as_ref().map(|l| l.id),
@@ -219,7 +235,12 @@ impl EventProcessor {
         if let Some(value) = parsed.default_value {
             match link.default_field_id {
                 Some(field_id) => {
-                    let field = self.ports.fields.find(tenant_id, field_id).await?;
+                    let fields = &self.ports.fields;
+                    let key = (tenant_id, field_id);
+                    let field = remembered(&mut memo.fields_by_id, key, || async move {
+                        fields.find(tenant_id, field_id).await
+                    })
+                    .await?;
                     self.assign(
                         field,
                         &value,
@@ -236,7 +257,14 @@ impl EventProcessor {
         }
         for pair in parsed.pairs {
             let field = match i32::try_from(pair.field_number) {
-                Ok(number) => self.ports.fields.find_by_number(tenant_id, number).await?,
+                Ok(number) => {
+                    let fields = &self.ports.fields;
+                    let key = (tenant_id, number);
+                    remembered(&mut memo.fields_by_number, key, || async move {
+                        fields.find_by_number(tenant_id, number).await
+                    })
+                    .await?
+                }
                 Err(_) => None,
             };
             let what = json!({ "field": pair.field_number, "value": pair.value });
@@ -288,16 +316,21 @@ impl EventProcessor {
         sender: &Sender,
         optin: &NotificationOptIn,
         notes: &mut Notes,
+        memo: &mut CatalogueMemo,
     ) -> DomainResult<OptInChange> {
         let tenant_id = page.tenant_id;
         let title = optin.topic.clone().unwrap_or_default();
         let topic = if title.is_empty() {
             None
         } else {
-            self.ports
-                .topics
-                .find_by_title(tenant_id, page.id, &title)
-                .await?
+            let topics = &self.ports.topics;
+            let page_id = page.id;
+            let wanted = title.clone();
+            let key = (tenant_id, page_id, title.to_lowercase());
+            remembered(&mut memo.topics, key, || async move {
+                topics.find_by_title(tenant_id, page_id, &wanted).await
+            })
+            .await?
         };
         if topic.is_none() {
             notes.skip(

@@ -154,7 +154,9 @@ impl MigrationTrait for Migration {
                         .not_null()
                         .default(0),
                 )
-                .col(at(WebhookEvents::NextAttemptAt))
+                // When the event is next due: arrival, a retry time, or the end of a worker's
+                // lease; NULL once it needs nothing more. One index then answers the claim.
+                .col(at_null(WebhookEvents::NextAttemptAt))
                 .col(at_null(WebhookEvents::LockedUntil))
                 .col(text_null(WebhookEvents::LastError))
                 .col(ColumnDef::new(WebhookEvents::Outcome).json_binary().null())
@@ -181,10 +183,7 @@ impl MigrationTrait for Migration {
             .create_index(index(
                 "webhook_events_due_idx",
                 WebhookEvents::Table,
-                vec![
-                    WebhookEvents::Status.into_iden(),
-                    WebhookEvents::NextAttemptAt.into_iden(),
-                ],
+                vec![WebhookEvents::NextAttemptAt.into_iden()],
             ))
             .await?;
         manager

@@ -318,6 +318,10 @@ async fn mark_processed(
         )
         .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
         .col_expr(
+            webhook_events::Column::NextAttemptAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
             webhook_events::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )

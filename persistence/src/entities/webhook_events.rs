@@ -16,7 +16,7 @@ pub struct Model {
     pub item: Json,
     pub status: String,
     pub attempts: i32,
-    pub next_attempt_at: DateTimeUtc,
+    pub next_attempt_at: Option<DateTimeUtc>,
     pub locked_until: Option<DateTimeUtc>,
     pub last_error: Option<String>,
     pub outcome: Option<Json>,

@@ -23,25 +23,29 @@ use crate::scope::{self, run};
 /// Rows per INSERT statement: well under both engines' bound-parameter limits (16 columns).
 const INSERT_CHUNK: usize = 500;
 
+// `next_attempt_at` is when an event is next due (arrival, retry time, or the end of the
+// lease a worker holds on it) and NULL once done: due events are the head of its index, and a
+// crashed worker's events fall due again when its lease ends. Events are applied so that their
+// order does not matter, so due order is fine.
 const CLAIM_POSTGRES: &str = "
-    UPDATE webhook_events SET status = 'processing', locked_until = $1, attempts = attempts + 1
+    UPDATE webhook_events
+    SET status = 'processing', locked_until = $1, next_attempt_at = $1, attempts = attempts + 1
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM webhook_events
-        WHERE (status IN ('pending', 'failed') AND next_attempt_at <= $2)
-           OR (status = 'processing' AND locked_until < $2)
-        ORDER BY occurred_at, id
+        WHERE next_attempt_at <= $2
+        ORDER BY next_attempt_at
         LIMIT $3
         FOR UPDATE SKIP LOCKED)
     RETURNING *";
 
 // SQLite has one writer at a time, so the UPDATE itself is the lock.
 const CLAIM_SQLITE: &str = "
-    UPDATE webhook_events SET status = 'processing', locked_until = ?1, attempts = attempts + 1
+    UPDATE webhook_events
+    SET status = 'processing', locked_until = ?1, next_attempt_at = ?1, attempts = attempts + 1
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM webhook_events
-        WHERE (status IN ('pending', 'failed') AND next_attempt_at <= ?2)
-           OR (status = 'processing' AND locked_until < ?2)
-        ORDER BY occurred_at, id
+        WHERE next_attempt_at <= ?2
+        ORDER BY next_attempt_at
         LIMIT ?3)
     RETURNING *";
 
@@ -130,6 +134,10 @@ impl InboxRepository for Store {
             .col_expr(webhook_events::Column::Outcome, Expr::value(outcome))
             .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
             .col_expr(
+                webhook_events::Column::NextAttemptAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
                 webhook_events::Column::LockedUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
@@ -160,9 +168,8 @@ impl InboxRepository for Store {
                 webhook_events::Column::LockedUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),
             );
-        if let Some(at) = retry_at {
-            update = update.col_expr(webhook_events::Column::NextAttemptAt, Expr::value(at));
-        }
+        // A dead event is never due again (until replayed).
+        update = update.col_expr(webhook_events::Column::NextAttemptAt, Expr::value(retry_at));
         let update = update
             .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
             .filter(webhook_events::Column::Id.eq(id.0));
@@ -215,7 +222,10 @@ impl InboxRepository for Store {
                 Expr::value(InboxStatus::Pending.as_str()),
             )
             .col_expr(webhook_events::Column::Attempts, Expr::value(0))
-            .col_expr(webhook_events::Column::NextAttemptAt, Expr::value(now))
+            .col_expr(
+                webhook_events::Column::NextAttemptAt,
+                Expr::value(Some(now)),
+            )
             .col_expr(
                 webhook_events::Column::LockedUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),

@@ -42,7 +42,7 @@ pub(crate) fn new_event_row(event: NewInboxEvent) -> webhook_events::ActiveModel
         item: Set(event.item),
         status: Set(InboxStatus::Pending.as_str().to_owned()),
         attempts: Set(0),
-        next_attempt_at: Set(event.received_at),
+        next_attempt_at: Set(Some(event.received_at)),
         locked_until: Set(None),
         last_error: Set(None),
         outcome: Set(None),

@@ -93,7 +93,8 @@ impl EventProcessor {
 
     /// Processes one event. An error means "try again later"; the caller records it.
     pub async fn process(&self, event: &InboxEvent) -> DomainResult<Processed> {
-        self.process_with(event, &mut CatalogueMemo::default()).await
+        self.process_with(event, &mut CatalogueMemo::default())
+            .await
     }
 
     /// Processes one event of a batch, sharing the batch's catalogue lookups.

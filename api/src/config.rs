@@ -288,7 +288,7 @@ mod tests {
             jwt_secret: Some("x".repeat(40)),
             ..Env::default()
         };
-        let err = Config::from_parts(env).err().expect("must refuse");
+        let err = Config::from_parts(env).expect_err("must refuse");
         assert!(err.to_string().contains("ENCRYPTION_KEY"), "{err}");
     }
 

@@ -43,7 +43,7 @@ echo "==> starting refhub (PostgreSQL, app role, in-process workers)"
 DATABASE_URL="postgres://refhub_app@127.0.0.1:5432/$DB" MIGRATE_ON_START=false APP_ENV=development \
   BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT \
   JWT_SECRET=bench-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'a%.0s' $(seq 64)) \
-  DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} WORKERS=${WORKERS:-4} RUST_LOG=warn \
+  DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} WORKERS=${WORKERS:-1} RUST_LOG=warn \
   target/release/refhub serve >"$work/refhub.log" 2>&1 &
 app_pid=$!; pids+=("$app_pid")
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$APP_PORT/readyz" >/dev/null && break; sleep 0.2; done

@@ -176,7 +176,7 @@ impl Config {
             graph_api_base_url: env
                 .graph_api_base_url
                 .unwrap_or_else(|| DEFAULT_GRAPH_API_BASE_URL.to_owned()),
-            workers: env.workers.unwrap_or(4),
+            workers: env.workers.unwrap_or(1),
             worker_lease_secs: env.worker_lease_secs.unwrap_or(60).max(1),
             sign_in_per_minute: env.sign_in_per_minute.unwrap_or(20),
             warnings,

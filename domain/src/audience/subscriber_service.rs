@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::audience::ports::{SubscriberFilter, SubscriberRepository};
 use crate::audience::subscriber::{FieldValueRecord, InteractionRecord, OptIn, Subscriber};
-use crate::catalogue::{CustomFieldRepository, PageRepository, TagRepository};
+use crate::catalogue::{CustomField, CustomFieldRepository, PageRepository, TagRepository};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Principal, Role};
@@ -129,11 +129,7 @@ impl SubscriberService {
     ) -> DomainResult<FieldValueRecord> {
         let access = principal.require_role(Role::Editor)?;
         self.subscriber_in(access.tenant_id, id).await?;
-        let field = self
-            .fields
-            .find(access.tenant_id, field_id)
-            .await?
-            .ok_or_else(|| DomainError::not_found_in("custom field", "fieldId"))?;
+        let field = self.field_in(access.tenant_id, field_id).await?;
         let value = field
             .field_type
             .parse_value(value)
@@ -158,10 +154,7 @@ impl SubscriberService {
     ) -> DomainResult<()> {
         let access = principal.require_role(Role::Editor)?;
         self.subscriber_in(access.tenant_id, id).await?;
-        self.fields
-            .find(access.tenant_id, field_id)
-            .await?
-            .ok_or_else(|| DomainError::not_found_in("custom field", "fieldId"))?;
+        self.field_in(access.tenant_id, field_id).await?;
         self.subscribers
             .clear_field_value(access.tenant_id, id, field_id)
             .await?;
@@ -177,10 +170,7 @@ impl SubscriberService {
     ) -> DomainResult<()> {
         let access = principal.require_role(Role::Editor)?;
         self.subscriber_in(access.tenant_id, id).await?;
-        self.tags
-            .find(access.tenant_id, tag_id)
-            .await?
-            .ok_or_else(|| DomainError::not_found_in("tag", "tagId"))?;
+        self.tag_in(access.tenant_id, tag_id).await?;
         self.subscribers
             .add_tag(access.tenant_id, id, tag_id, self.clock.now())
             .await
@@ -195,14 +185,26 @@ impl SubscriberService {
     ) -> DomainResult<()> {
         let access = principal.require_role(Role::Editor)?;
         self.subscriber_in(access.tenant_id, id).await?;
-        self.tags
-            .find(access.tenant_id, tag_id)
-            .await?
-            .ok_or_else(|| DomainError::not_found_in("tag", "tagId"))?;
+        self.tag_in(access.tenant_id, tag_id).await?;
         self.subscribers
             .remove_tag(access.tenant_id, id, tag_id)
             .await?;
         Ok(())
+    }
+
+    async fn field_in(&self, tenant_id: TenantId, id: CustomFieldId) -> DomainResult<CustomField> {
+        self.fields
+            .find(tenant_id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found_in("custom field", "fieldId"))
+    }
+
+    async fn tag_in(&self, tenant_id: TenantId, id: TagId) -> DomainResult<()> {
+        self.tags
+            .find(tenant_id, id)
+            .await?
+            .map(|_| ())
+            .ok_or_else(|| DomainError::not_found_in("tag", "tagId"))
     }
 
     async fn subscriber_in(

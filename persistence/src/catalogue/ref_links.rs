@@ -70,6 +70,26 @@ async fn replace_tags(txn: &DatabaseTransaction, link: &RefLink) -> DomainResult
     Ok(())
 }
 
+impl Store {
+    /// The link `query` selects, with its tags, read in one tenant transaction.
+    async fn one_with_tags(
+        &self,
+        tenant_id: TenantId,
+        query: sea_orm::Select<ref_links::Entity>,
+    ) -> DomainResult<Option<RefLink>> {
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let Some(row) = query.one(&txn).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        let mut tags = tags_of(&txn, tenant_id, &[row.id]).await?;
+        txn.commit().await.map_err(internal)?;
+        let tag_ids = tags.remove(&row.id).unwrap_or_default();
+        mapping::ref_link(row, tag_ids).map(Some)
+    }
+}
+
 #[async_trait]
 impl RefLinkRepository for Store {
     async fn create(&self, link: &RefLink) -> DomainResult<()> {
@@ -85,20 +105,10 @@ impl RefLinkRepository for Store {
     }
 
     async fn find(&self, tenant_id: TenantId, id: RefLinkId) -> DomainResult<Option<RefLink>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = ref_links::Entity::find_by_id((tenant_id.0, id.0))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let mut tags = tags_of(&txn, tenant_id, &[row.id]).await?;
-        txn.commit().await.map_err(internal)?;
-        let tag_ids = tags.remove(&row.id).unwrap_or_default();
-        mapping::ref_link(row, tag_ids).map(Some)
+        let query = ref_links::Entity::find()
+            .filter(ref_links::Column::TenantId.eq(tenant_id.0))
+            .filter(ref_links::Column::Id.eq(id.0));
+        self.one_with_tags(tenant_id, query).await
     }
 
     async fn find_by_ref(
@@ -107,23 +117,11 @@ impl RefLinkRepository for Store {
         page_id: PageId,
         ref_name: &str,
     ) -> DomainResult<Option<RefLink>> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = ref_links::Entity::find()
+        let query = ref_links::Entity::find()
             .filter(ref_links::Column::TenantId.eq(tenant_id.0))
             .filter(ref_links::Column::PageId.eq(page_id.0))
-            .filter(ref_links::Column::RefName.eq(ref_name))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let mut tags = tags_of(&txn, tenant_id, &[row.id]).await?;
-        txn.commit().await.map_err(internal)?;
-        let tag_ids = tags.remove(&row.id).unwrap_or_default();
-        mapping::ref_link(row, tag_ids).map(Some)
+            .filter(ref_links::Column::RefName.eq(ref_name));
+        self.one_with_tags(tenant_id, query).await
     }
 
     async fn list_for_page(

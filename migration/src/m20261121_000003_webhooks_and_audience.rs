@@ -26,7 +26,6 @@ enum WebhookEvents {
     Status,
     Attempts,
     NextAttemptAt,
-    LockedUntil,
     LastError,
     Outcome,
     ProcessedAt,
@@ -157,7 +156,6 @@ impl MigrationTrait for Migration {
                 // When the event is next due: arrival, a retry time, or the end of a worker's
                 // lease; NULL once it needs nothing more. One index then answers the claim.
                 .col(at_null(WebhookEvents::NextAttemptAt))
-                .col(at_null(WebhookEvents::LockedUntil))
                 .col(text_null(WebhookEvents::LastError))
                 .col(ColumnDef::new(WebhookEvents::Outcome).json_binary().null())
                 .col(at_null(WebhookEvents::ProcessedAt))

@@ -79,28 +79,28 @@ pub async fn graphiql(enabled: web::Data<GraphiqlEnabled>) -> HttpResponse {
 }
 
 fn json_response(response: &Response) -> HttpResponse {
+    json_with_status(response, actix_web::http::StatusCode::OK)
+}
+
+fn bad_request(message: &str) -> HttpResponse {
+    let mut error = ServerError::new(message, None);
+    error.extensions = async_graphql::Error::new(message)
+        .extend_with(|_, ext| ext.set("code", "VALIDATION"))
+        .extensions;
+    json_with_status(
+        &Response::from_errors(vec![error]),
+        actix_web::http::StatusCode::BAD_REQUEST,
+    )
+}
+
+fn json_with_status(response: &Response, status: actix_web::http::StatusCode) -> HttpResponse {
     match serde_json::to_vec(response) {
-        Ok(body) => HttpResponse::Ok()
+        Ok(body) => HttpResponse::build(status)
             .content_type(ContentType::json())
             .body(body),
         Err(err) => {
             tracing::error!(error = %err, "could not serialise a GraphQL response");
             HttpResponse::InternalServerError().finish()
         }
-    }
-}
-
-fn bad_request(message: &str) -> HttpResponse {
-    let error = ServerError::new(message, None);
-    let mut error = error;
-    error.extensions = async_graphql::Error::new(message)
-        .extend_with(|_, ext| ext.set("code", "VALIDATION"))
-        .extensions;
-    let response = Response::from_errors(vec![error]);
-    match serde_json::to_vec(&response) {
-        Ok(body) => HttpResponse::BadRequest()
-            .content_type(ContentType::json())
-            .body(body),
-        Err(_) => HttpResponse::BadRequest().finish(),
     }
 }

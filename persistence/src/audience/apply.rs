@@ -15,10 +15,11 @@ use uuid::Uuid;
 use crate::Store;
 use crate::entities::{
     notification_opt_ins, subscriber_field_values, subscriber_interactions, subscriber_tags,
-    subscribers, webhook_events,
+    subscribers,
 };
 use crate::error::internal;
 use crate::scope;
+use crate::webhooks::mapping::finished;
 
 /// Finds or creates the subscriber, holding its row lock (PostgreSQL) so that events of one
 /// person apply one after another.
@@ -307,33 +308,16 @@ async fn mark_processed(
     effects: &EventEffects,
     at: DateTime<Utc>,
 ) -> DomainResult<()> {
-    webhook_events::Entity::update_many()
-        .col_expr(
-            webhook_events::Column::Status,
-            Expr::value(InboxStatus::Processed.as_str()),
-        )
-        .col_expr(
-            webhook_events::Column::Outcome,
-            Expr::value(effects.outcome.clone()),
-        )
-        .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
-        .col_expr(
-            webhook_events::Column::NextAttemptAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            webhook_events::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            webhook_events::Column::LastError,
-            Expr::value(Option::<String>::None),
-        )
-        .filter(webhook_events::Column::TenantId.eq(effects.tenant_id.0))
-        .filter(webhook_events::Column::Id.eq(effects.event_id.0))
-        .exec(txn)
-        .await
-        .map_err(internal)?;
+    finished(
+        effects.tenant_id,
+        effects.event_id,
+        InboxStatus::Processed,
+        effects.outcome.clone(),
+        at,
+    )
+    .exec(txn)
+    .await
+    .map_err(internal)?;
     Ok(())
 }
 

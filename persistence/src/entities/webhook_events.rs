@@ -17,7 +17,6 @@ pub struct Model {
     pub status: String,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTimeUtc>,
-    pub locked_until: Option<DateTimeUtc>,
     pub last_error: Option<String>,
     pub outcome: Option<Json>,
     pub processed_at: Option<DateTimeUtc>,

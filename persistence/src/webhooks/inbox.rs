@@ -29,7 +29,7 @@ const INSERT_CHUNK: usize = 500;
 // order does not matter, so due order is fine.
 const CLAIM_POSTGRES: &str = "
     UPDATE webhook_events
-    SET status = 'processing', locked_until = $1, next_attempt_at = $1, attempts = attempts + 1
+    SET status = 'processing', next_attempt_at = $1, attempts = attempts + 1
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM webhook_events
         WHERE next_attempt_at <= $2
@@ -41,7 +41,7 @@ const CLAIM_POSTGRES: &str = "
 // SQLite has one writer at a time, so the UPDATE itself is the lock.
 const CLAIM_SQLITE: &str = "
     UPDATE webhook_events
-    SET status = 'processing', locked_until = ?1, next_attempt_at = ?1, attempts = attempts + 1
+    SET status = 'processing', next_attempt_at = ?1, attempts = attempts + 1
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM webhook_events
         WHERE next_attempt_at <= ?2
@@ -129,24 +129,7 @@ impl InboxRepository for Store {
         outcome: Value,
         at: DateTime<Utc>,
     ) -> DomainResult<()> {
-        let update = webhook_events::Entity::update_many()
-            .col_expr(webhook_events::Column::Status, Expr::value(status.as_str()))
-            .col_expr(webhook_events::Column::Outcome, Expr::value(outcome))
-            .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
-            .col_expr(
-                webhook_events::Column::NextAttemptAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(
-                webhook_events::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(
-                webhook_events::Column::LastError,
-                Expr::value(Option::<String>::None),
-            )
-            .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
-            .filter(webhook_events::Column::Id.eq(id.0));
+        let update = mapping::finished(tenant_id, id, status, outcome, at);
         run::update(&self.db, tenant_id, update).await.map(|_| ())
     }
 
@@ -163,11 +146,7 @@ impl InboxRepository for Store {
         };
         let mut update = webhook_events::Entity::update_many()
             .col_expr(webhook_events::Column::Status, Expr::value(status.as_str()))
-            .col_expr(webhook_events::Column::LastError, Expr::value(error))
-            .col_expr(
-                webhook_events::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            );
+            .col_expr(webhook_events::Column::LastError, Expr::value(error));
         // A dead event is never due again (until replayed).
         update = update.col_expr(webhook_events::Column::NextAttemptAt, Expr::value(retry_at));
         let update = update
@@ -225,10 +204,6 @@ impl InboxRepository for Store {
             .col_expr(
                 webhook_events::Column::NextAttemptAt,
                 Expr::value(Some(now)),
-            )
-            .col_expr(
-                webhook_events::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
             )
             .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
             .filter(webhook_events::Column::Id.eq(id.0))

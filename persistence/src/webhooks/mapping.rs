@@ -1,8 +1,13 @@
 //! Inbox rows to domain values and back.
 
+use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
+use refhub_domain::ids::{TenantId, WebhookEventId};
 use refhub_domain::webhooks::{InboxEvent, InboxStatus, NewInboxEvent};
 use sea_orm::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, UpdateMany};
+use serde_json::Value;
 
 use crate::entities::webhook_events;
 use crate::error::corrupt;
@@ -43,9 +48,32 @@ pub(crate) fn new_event_row(event: NewInboxEvent) -> webhook_events::ActiveModel
         status: Set(InboxStatus::Pending.as_str().to_owned()),
         attempts: Set(0),
         next_attempt_at: Set(Some(event.received_at)),
-        locked_until: Set(None),
         last_error: Set(None),
         outcome: Set(None),
         processed_at: Set(None),
     }
+}
+
+/// The update that closes an event: its final status and outcome, no longer due, no error.
+pub(crate) fn finished(
+    tenant_id: TenantId,
+    id: WebhookEventId,
+    status: InboxStatus,
+    outcome: Value,
+    at: DateTime<Utc>,
+) -> UpdateMany<webhook_events::Entity> {
+    webhook_events::Entity::update_many()
+        .col_expr(webhook_events::Column::Status, Expr::value(status.as_str()))
+        .col_expr(webhook_events::Column::Outcome, Expr::value(outcome))
+        .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
+        .col_expr(
+            webhook_events::Column::NextAttemptAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            webhook_events::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
+        .filter(webhook_events::Column::Id.eq(id.0))
 }

@@ -60,6 +60,11 @@ pub struct Config {
     /// Seconds a worker's claim on an event lasts; a crashed worker's events are taken over
     /// after it.
     pub worker_lease_secs: u32,
+    /// The first retry delay of an outgoing message that failed for a passing reason (it
+    /// doubles with each try, with jitter).
+    pub outbox_retry_base: std::time::Duration,
+    /// Send API calls allowed per page per second (Meta allows about 300).
+    pub sends_per_page_per_second: u32,
     /// Warnings found while loading, logged once logging is up.
     warnings: Vec<String>,
 }
@@ -92,6 +97,8 @@ struct Env {
     graph_api_base_url: Option<String>,
     workers: Option<usize>,
     worker_lease_secs: Option<u32>,
+    outbox_retry_base_ms: Option<u64>,
+    sends_per_page_per_second: Option<u32>,
     sign_in_per_minute: Option<u32>,
     data_dir: Option<PathBuf>,
 }
@@ -178,6 +185,10 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_GRAPH_API_BASE_URL.to_owned()),
             workers: env.workers.unwrap_or(1),
             worker_lease_secs: env.worker_lease_secs.unwrap_or(60).max(1),
+            outbox_retry_base: std::time::Duration::from_millis(
+                env.outbox_retry_base_ms.unwrap_or(2000).max(1),
+            ),
+            sends_per_page_per_second: env.sends_per_page_per_second.unwrap_or(250).max(1),
             sign_in_per_minute: env.sign_in_per_minute.unwrap_or(20),
             warnings,
         })
@@ -201,6 +212,9 @@ impl Config {
                 .to_owned(),
             workers: 2,
             worker_lease_secs: 60,
+            // Retries within a test's patience.
+            outbox_retry_base: std::time::Duration::from_millis(100),
+            sends_per_page_per_second: 250,
             // Tests sign many people in from one address; the limit itself has its own test.
             sign_in_per_minute: 100_000,
             warnings: Vec::new(),

@@ -13,6 +13,10 @@ use refhub_domain::catalogue::{
     SecretCipher, TagService, TopicService,
 };
 use refhub_domain::clock::{Clock, SystemClock};
+use refhub_domain::flows::{
+    FlowRunRepository, FlowRunner, FlowService, FlowServicePorts, NotificationService,
+    OutboxRepository, OutboxSender, RunnerPorts, SenderPorts,
+};
 use refhub_domain::identity::{
     ApiKeyService, AuthPorts, AuthService, MemberService, OperatorService, TokenSettings,
 };
@@ -33,9 +37,10 @@ use crate::http::messenger_webhook::{self, NewEvents};
 use crate::http::{health, qr_code};
 use crate::qr_codes::QrCodes;
 use crate::security::{
-    AeadCipher, Argon2Hasher, GovernorThrottle, HubSignatures, JwtCodec, RandomSecrets,
+    AeadCipher, Argon2Hasher, GovernorThrottle, HubSignatures, JwtCodec, PageSendThrottle,
+    RandomSecrets,
 };
-use crate::workers::{BatchingInbox, WorkerPool, WorkerSettings};
+use crate::workers::{BatchingInbox, FlowWorkerSettings, FlowWorkers, WorkerPool, WorkerSettings};
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -51,13 +56,17 @@ struct Wiring {
     processor: Arc<EventProcessor>,
     clock: Arc<dyn Clock>,
     new_events: Arc<Notify>,
+    runs: Arc<dyn FlowRunRepository>,
+    runner: Arc<FlowRunner>,
+    outbox: Arc<dyn OutboxRepository>,
+    sender: Arc<OutboxSender>,
 }
 
 /// A built, listening application. Tests build one on port 0 and run it in the background.
 pub struct Application {
     local_addr: SocketAddr,
     server: Server,
-    workers: Option<WorkerPool>,
+    workers: Option<(WorkerPool, FlowWorkers)>,
 }
 
 impl Application {
@@ -65,7 +74,12 @@ impl Application {
     /// in-process workers (unless `workers` is 0).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let wiring = Wiring::build(&config).await?;
-        let workers = (config.workers > 0).then(|| wiring.start_workers(&config));
+        let workers = (config.workers > 0).then(|| {
+            (
+                wiring.start_workers(&config),
+                wiring.start_flow_workers(&config),
+            )
+        });
         let schema = build_schema(
             wiring.services.clone(),
             SchemaLimits {
@@ -134,8 +148,9 @@ impl Application {
     /// after the events in their hands.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        if let Some(workers) = self.workers {
-            workers.shutdown().await;
+        if let Some((webhooks, flows)) = self.workers {
+            webhooks.shutdown().await;
+            flows.shutdown().await;
         }
         served
     }
@@ -145,10 +160,15 @@ impl Application {
 pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     let wiring = Wiring::build(config).await?;
     let pool = wiring.start_workers(config);
-    tracing::info!(workers = config.workers.max(1), "webhook workers running");
+    let flows = wiring.start_flow_workers(config);
+    tracing::info!(
+        workers = config.workers.max(1),
+        "webhook, flow and outbox workers running"
+    );
     shutdown_signal().await;
-    tracing::info!("stopping workers after the events in hand");
+    tracing::info!("stopping workers after the work in hand");
     pool.shutdown().await;
+    flows.shutdown().await;
     Ok(())
 }
 
@@ -286,13 +306,32 @@ impl Wiring {
                 db.clone(),
                 db.clone(),
                 db.clone(),
+                db.clone(),
+                clock.clone(),
+            )),
+            flows: Arc::new(FlowService::new(FlowServicePorts {
+                flows: db.clone(),
+                triggers: db.clone(),
+                runs: db.clone(),
+                outbox: db.clone(),
+                fields: db.clone(),
+                tags: db.clone(),
+                pages: db.clone(),
+                topics: db.clone(),
+                subscribers: db.clone(),
+                clock: clock.clone(),
+            })),
+            notifications: Arc::new(NotificationService::new(
+                db.clone(),
+                db.clone(),
+                db.clone(),
                 clock.clone(),
             )),
             topics: Arc::new(TopicService::new(
                 db.clone(),
                 db.clone(),
                 pages.clone(),
-                gateway,
+                gateway.clone(),
                 clock.clone(),
             )),
             pages,
@@ -320,12 +359,35 @@ impl Wiring {
             links: db.clone(),
             fields: db.clone(),
             topics: db.clone(),
+            flows: db.clone(),
+            triggers: db.clone(),
             audience: db.clone(),
             inbox: inbox.clone(),
-            cipher,
+            cipher: cipher.clone(),
             secrets,
             clock: clock.clone(),
         }));
+        let runner = Arc::new(FlowRunner::new(RunnerPorts {
+            runs: db.clone(),
+            subscribers: db.clone(),
+            fields: db.clone(),
+            tags: db.clone(),
+            clock: clock.clone(),
+        }));
+        let sender = Arc::new(OutboxSender::new(
+            SenderPorts {
+                outbox: db.clone(),
+                runs: db.clone(),
+                pages: db.clone(),
+                subscribers: db.clone(),
+                cipher,
+                api: gateway,
+                throttle: Arc::new(PageSendThrottle::new(config.sends_per_page_per_second)),
+                clock: clock.clone(),
+            },
+            chrono::Duration::from_std(config.outbox_retry_base)
+                .unwrap_or(chrono::Duration::seconds(2)),
+        ));
         Ok(Self {
             store,
             services,
@@ -334,7 +396,24 @@ impl Wiring {
             processor,
             clock,
             new_events: Arc::new(Notify::new()),
+            runs: db.clone(),
+            runner,
+            outbox: db,
+            sender,
         })
+    }
+
+    fn start_flow_workers(&self, config: &Config) -> FlowWorkers {
+        FlowWorkers::start(
+            self.runs.clone(),
+            self.runner.clone(),
+            self.outbox.clone(),
+            self.sender.clone(),
+            self.clock.clone(),
+            FlowWorkerSettings::with_lease(chrono::Duration::seconds(i64::from(
+                config.worker_lease_secs,
+            ))),
+        )
     }
 
     fn start_workers(&self, config: &Config) -> WorkerPool {

@@ -101,3 +101,19 @@ id_type!(
     /// A subscriber's opt-in to a notification topic.
     OptInId
 );
+id_type!(
+    /// A flow: a named list of steps.
+    FlowId
+);
+id_type!(
+    /// A rule that starts a flow.
+    FlowTriggerId
+);
+id_type!(
+    /// One subscriber's run through a flow.
+    FlowRunId
+);
+id_type!(
+    /// An outgoing message in the outbox.
+    OutboundMessageId
+);

@@ -6,6 +6,7 @@ pub mod audience;
 pub mod catalogue;
 pub mod clock;
 pub mod error;
+pub mod flows;
 pub mod identity;
 pub mod ids;
 pub mod pagination;

@@ -9,6 +9,7 @@ use refhub_domain::catalogue::{
     TagService, TopicService,
 };
 use refhub_domain::clock::Clock;
+use refhub_domain::flows::{FlowService, NotificationService};
 use refhub_domain::identity::{
     ApiKeyService, AuthService, MemberService, OperatorService, Principal,
 };
@@ -44,6 +45,10 @@ pub struct Services {
     pub subscribers: Arc<SubscriberService>,
     /// The webhook inbox.
     pub inbox: Arc<InboxService>,
+    /// Flows, their rules and runs, and the outbox.
+    pub flows: Arc<FlowService>,
+    /// Topic notifications.
+    pub notifications: Arc<NotificationService>,
     /// Time (the 24-hour window).
     pub clock: Arc<dyn Clock>,
     /// Limits sign-in attempts per client address.

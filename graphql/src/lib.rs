@@ -6,6 +6,7 @@ mod auth_context;
 mod catalogue;
 mod connection;
 mod error;
+mod flows;
 mod identity;
 mod ids;
 mod loaders;
@@ -22,6 +23,7 @@ pub struct QueryRoot(
     identity::IdentityQuery,
     catalogue::CatalogueQuery,
     audience::AudienceQuery,
+    flows::FlowsQuery,
 );
 
 /// Every mutation of the API.
@@ -31,6 +33,7 @@ pub struct MutationRoot(
     identity::IdentityMutation,
     catalogue::CatalogueMutation,
     audience::AudienceMutation,
+    flows::FlowsMutation,
 );
 
 /// The executable schema.

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use refhub_domain::audience::{FieldValueRecord, OptIn};
+use refhub_domain::audience::{FieldValueRecord, OptIn, Subscriber};
 use refhub_domain::catalogue::{CustomField, NotificationTopic, Page, Tag};
+use refhub_domain::flows::{Flow, FlowTrigger};
 use refhub_domain::identity::Principal;
-use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TopicId};
+use refhub_domain::ids::{CustomFieldId, FlowId, PageId, SubscriberId, TagId, TopicId};
 
 use crate::auth_context::Services;
 use crate::error::to_graphql;
@@ -23,6 +24,9 @@ pub(crate) struct Loaders {
     pub tags: DataLoader<Tags>,
     pub topics: DataLoader<Topics>,
     pub pages: DataLoader<Pages>,
+    pub flows: DataLoader<Flows>,
+    pub triggers_of: DataLoader<TriggersOf>,
+    pub subscribers: DataLoader<Subscribers>,
 }
 
 impl Loaders {
@@ -39,6 +43,9 @@ impl Loaders {
             tags: DataLoader::new(Tags(context()), tokio::spawn),
             topics: DataLoader::new(Topics(context()), tokio::spawn),
             pages: DataLoader::new(Pages(context()), tokio::spawn),
+            flows: DataLoader::new(Flows(context()), tokio::spawn),
+            triggers_of: DataLoader::new(TriggersOf(context()), tokio::spawn),
+            subscribers: DataLoader::new(Subscribers(context()), tokio::spawn),
         }
     }
 }
@@ -197,6 +204,75 @@ impl Loader<PageId> for Pages {
             }
         }
         Ok(pages)
+    }
+}
+
+/// Flows by id (deleted ones are left out).
+pub(crate) struct Flows(Context);
+
+impl Loader<FlowId> for Flows {
+    type Value = Flow;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[FlowId]) -> LoadResult<FlowId, Self::Value> {
+        let flows = self
+            .0
+            .services
+            .flows
+            .get_many(&self.0.principal, keys)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        Ok(flows.into_iter().map(|f| (f.id, f)).collect())
+    }
+}
+
+/// Trigger rules by flow.
+pub(crate) struct TriggersOf(Context);
+
+impl Loader<FlowId> for TriggersOf {
+    type Value = Vec<FlowTrigger>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[FlowId]) -> LoadResult<FlowId, Self::Value> {
+        let triggers = self
+            .0
+            .services
+            .flows
+            .triggers_of(&self.0.principal, keys)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        Ok(grouped(
+            keys,
+            triggers.into_iter().map(|t| (t.flow_id, t)).collect(),
+        ))
+    }
+}
+
+/// Subscribers by id (runs and messages of a page name few distinct people).
+pub(crate) struct Subscribers(Context);
+
+impl Loader<SubscriberId> for Subscribers {
+    type Value = Subscriber;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[SubscriberId]) -> LoadResult<SubscriberId, Self::Value> {
+        let mut found = HashMap::with_capacity(keys.len());
+        for key in keys {
+            match self
+                .0
+                .services
+                .subscribers
+                .get(&self.0.principal, *key)
+                .await
+            {
+                Ok(subscriber) => {
+                    found.insert(*key, subscriber);
+                }
+                Err(refhub_domain::DomainError::NotFound { .. }) => {}
+                Err(err) => return Err(to_graphql(&err)),
+            }
+        }
+        Ok(found)
     }
 }
 

@@ -8,6 +8,7 @@ mod audience;
 mod catalogue;
 mod entities;
 mod error;
+mod flows;
 mod identity;
 mod pagination;
 mod scope;

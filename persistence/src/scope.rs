@@ -51,6 +51,15 @@ pub(crate) async fn for_inbox_worker(
     begin_with(db, "app.scope", "inbox-worker".to_owned()).await
 }
 
+/// Begins a transaction that may claim due work of one queue across tenants (`flow-worker`,
+/// `outbox-worker`): each has a policy opening its table alone.
+pub(crate) async fn for_queue_worker(
+    db: &DatabaseConnection,
+    queue: &'static str,
+) -> Result<DatabaseTransaction, DbErr> {
+    begin_with(db, "app.scope", queue.to_owned()).await
+}
+
 async fn begin_with(
     db: &DatabaseConnection,
     setting: &str,

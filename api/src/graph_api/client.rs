@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use refhub_domain::catalogue::{
     GatewayError, MessengerGateway, SentMessage, TopicRegistrationRequest,
 };
+use refhub_domain::flows::{MessageSender, SendRequest};
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -148,6 +149,18 @@ impl MessengerGateway for GraphApiClient {
         });
         self.send_message(&request.facebook_page_id, &request.page_access_token, body)
             .await
+    }
+}
+
+#[async_trait]
+impl MessageSender for GraphApiClient {
+    async fn send(&self, request: &SendRequest) -> Result<SentMessage, GatewayError> {
+        self.send_message(
+            &request.facebook_page_id,
+            &request.page_access_token,
+            request.body.clone(),
+        )
+        .await
     }
 }
 

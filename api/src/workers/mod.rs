@@ -1,7 +1,10 @@
-//! Background work: committing inbox writes in groups, and processing stored webhook events.
+//! Background work: committing inbox writes in groups, processing stored webhook events,
+//! moving flow runs forward and sending the outbox.
 
+mod flow_workers;
 mod inbox_batcher;
 mod webhook_worker;
 
+pub use flow_workers::{FlowWorkerSettings, FlowWorkers};
 pub use inbox_batcher::BatchingInbox;
 pub use webhook_worker::{WorkerPool, WorkerSettings};

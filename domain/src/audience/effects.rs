@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::audience::subscriber::OptInStatus;
 use crate::catalogue::{Cadence, SealedSecret};
+use crate::flows::RunStart;
 use crate::ids::{
     CustomFieldId, OptInId, PageId, RefLinkId, SubscriberId, TagId, TenantId, TopicId,
     WebhookEventId,
@@ -89,6 +90,8 @@ pub struct EventEffects {
     pub tag_ids: Vec<TagId>,
     /// An opt-in change, if any.
     pub opt_in: Option<OptInChange>,
+    /// A flow run to start (once: the event's id is its start key).
+    pub run_start: Option<RunStart>,
     /// What was applied and skipped, stored on the event for people.
     pub outcome: Value,
 }

@@ -63,6 +63,12 @@ pub trait SubscriberRepository: Send + Sync {
     ) -> DomainResult<Vec<(SubscriberId, TagId)>>;
     /// The opt-ins of subscribers.
     async fn opt_ins(&self, tenant_id: TenantId, ids: &[SubscriberId]) -> DomainResult<Vec<OptIn>>;
+    /// Every opt-in to a topic, whatever its status.
+    async fn opt_ins_for_topic(
+        &self,
+        tenant_id: TenantId,
+        topic_id: TopicId,
+    ) -> DomainResult<Vec<OptIn>>;
     /// A subscriber's timeline, newest first.
     async fn interactions(
         &self,

@@ -7,7 +7,7 @@ use crate::catalogue::links::{MAX_ENCODED_REF_CHARS, encode_query_value, mme_url
 use crate::catalogue::page::PageHandle;
 use crate::catalogue::ref_payload::RefName;
 use crate::error::{DomainError, DomainResult};
-use crate::ids::{CustomFieldId, PageId, RefLinkId, TagId, TenantId};
+use crate::ids::{CustomFieldId, FlowId, PageId, RefLinkId, TagId, TenantId};
 use crate::text;
 
 /// Longest prefilled message accepted (Messenger's text limit is 2,000; the link stays short).
@@ -32,6 +32,8 @@ pub struct RefLink {
     pub tag_ids: Vec<TagId>,
     /// Whether arrivals through it are acted on.
     pub active: bool,
+    /// The flow started for everyone who arrives through it.
+    pub flow_id: Option<FlowId>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -60,6 +62,8 @@ pub struct RefLinkDraft {
     pub tag_ids: Vec<TagId>,
     /// Whether it is active (default: yes).
     pub active: Option<bool>,
+    /// The flow to start.
+    pub flow_id: Option<FlowId>,
 }
 
 /// Changes to a ref link; `None` keeps a value, `Some(None)` clears an optional one.
@@ -75,6 +79,8 @@ pub struct RefLinkChanges {
     pub tag_ids: Option<Vec<TagId>>,
     /// Activate or deactivate.
     pub active: Option<bool>,
+    /// A new flow to start.
+    pub flow_id: Option<Option<FlowId>>,
 }
 
 /// Checks a `ref` for a link: the ref grammar, and Meta's limit on its encoded length.

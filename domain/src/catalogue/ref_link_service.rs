@@ -15,8 +15,9 @@ use crate::catalogue::ref_link::{
 use crate::catalogue::ref_payload::{PayloadPair, check_payload_value, render_ref};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
+use crate::flows::FlowRepository;
 use crate::identity::{Principal, Role};
-use crate::ids::{CustomFieldId, PageId, RefLinkId, TagId, TenantId};
+use crate::ids::{CustomFieldId, FlowId, PageId, RefLinkId, TagId, TenantId};
 use crate::pagination::{Page as ListPage, PageRequest};
 
 /// Most tags one link may add.
@@ -37,6 +38,7 @@ pub struct RefLinkService {
     pages: Arc<dyn PageRepository>,
     fields: Arc<dyn CustomFieldRepository>,
     tags: Arc<dyn TagRepository>,
+    flows: Arc<dyn FlowRepository>,
     clock: Arc<dyn Clock>,
 }
 
@@ -47,6 +49,7 @@ impl RefLinkService {
         pages: Arc<dyn PageRepository>,
         fields: Arc<dyn CustomFieldRepository>,
         tags: Arc<dyn TagRepository>,
+        flows: Arc<dyn FlowRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -54,6 +57,7 @@ impl RefLinkService {
             pages,
             fields,
             tags,
+            flows,
             clock,
         }
     }
@@ -74,6 +78,9 @@ impl RefLinkService {
                 .await?;
         }
         let tag_ids = self.existing_tags(tenant_id, draft.tag_ids).await?;
+        if let Some(flow_id) = draft.flow_id {
+            self.flow_in(tenant_id, flow_id).await?;
+        }
         let now = self.clock.now();
         let link = RefLink {
             id: RefLinkId::generate(),
@@ -84,6 +91,7 @@ impl RefLinkService {
             default_field_id: draft.default_field_id,
             tag_ids,
             active: draft.active.unwrap_or(true),
+            flow_id: draft.flow_id,
             created_at: now,
             updated_at: now,
         };
@@ -119,6 +127,12 @@ impl RefLinkService {
         }
         if let Some(active) = changes.active {
             link.active = active;
+        }
+        if let Some(flow_id) = changes.flow_id {
+            if let Some(flow_id) = flow_id {
+                self.flow_in(tenant_id, flow_id).await?;
+            }
+            link.flow_id = flow_id;
         }
         link.updated_at = self.clock.now();
         self.links.update(&link).await?;
@@ -229,6 +243,14 @@ impl RefLinkService {
             .find(tenant_id, id)
             .await?
             .ok_or(DomainError::not_found_in("ref link", "id"))
+    }
+
+    async fn flow_in(&self, tenant_id: TenantId, id: FlowId) -> DomainResult<()> {
+        self.flows
+            .find(tenant_id, id)
+            .await?
+            .map(|_| ())
+            .ok_or_else(|| DomainError::not_found_in("flow", "flowId"))
     }
 
     async fn page_in(&self, tenant_id: TenantId, id: PageId, field: &str) -> DomainResult<Page> {

@@ -1,7 +1,7 @@
 //! Catalogue lookups remembered for one batch of events. A batch is claimed and processed in
 //! well under a second, and its events mostly share a page, a few links and fields; looking
 //! each up once per batch instead of once per event removes most of a worker's round trips,
-//! while a link or field created meanwhile is seen by the next batch.
+//! while a link, field, flow or trigger rule created meanwhile is seen by the next batch.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -9,7 +9,8 @@ use std::hash::Hash;
 
 use crate::catalogue::{CustomField, NotificationTopic, Page, RefLink};
 use crate::error::DomainResult;
-use crate::ids::{CustomFieldId, PageId, TenantId};
+use crate::flows::{Flow, FlowTrigger};
+use crate::ids::{CustomFieldId, FlowId, PageId, TenantId};
 
 /// What one batch has looked up so far (found or not).
 #[derive(Default)]
@@ -19,6 +20,8 @@ pub struct CatalogueMemo {
     pub(crate) fields_by_number: HashMap<(TenantId, i32), Option<CustomField>>,
     pub(crate) fields_by_id: HashMap<(TenantId, CustomFieldId), Option<CustomField>>,
     pub(crate) topics: HashMap<(TenantId, PageId, String), Option<NotificationTopic>>,
+    pub(crate) flows: HashMap<(TenantId, FlowId), Option<Flow>>,
+    pub(crate) triggers: HashMap<TenantId, Vec<FlowTrigger>>,
 }
 
 /// The remembered answer for `key`, or `load`'s (remembered from then on).

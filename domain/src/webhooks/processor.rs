@@ -17,8 +17,12 @@ use crate::catalogue::{
 };
 use crate::clock::Clock;
 use crate::error::DomainResult;
+use crate::flows::{
+    FlowRepository, FlowTriggerRepository, RunStart, RunTrigger, TriggerKind, TriggerRule,
+    TriggerSignal, matching_trigger,
+};
 use crate::identity::SecretGenerator;
-use crate::ids::{OptInId, TenantId};
+use crate::ids::{FlowId, OptInId, TenantId};
 use crate::webhooks::catalogue_memo::{CatalogueMemo, remembered};
 use crate::webhooks::envelope::Sender;
 use crate::webhooks::event::{MessengerEvent, NotificationOptIn};
@@ -44,6 +48,10 @@ pub struct ProcessorPorts {
     pub fields: Arc<dyn CustomFieldRepository>,
     /// Topics.
     pub topics: Arc<dyn TopicRepository>,
+    /// Flows (started by links and rules).
+    pub flows: Arc<dyn FlowRepository>,
+    /// The rules that start flows.
+    pub triggers: Arc<dyn FlowTriggerRepository>,
     /// Subscribers.
     pub audience: Arc<dyn AudienceStore>,
     /// The inbox.
@@ -150,11 +158,15 @@ impl EventProcessor {
             field_values: Vec::new(),
             tag_ids: Vec::new(),
             opt_in: None,
+            run_start: None,
             outcome: Value::Null,
         };
+        let mut link_flow = None;
         if let Some(reference) = meaning.referral().and_then(|r| r.reference.clone()) {
-            self.apply_referral(&page, &reference, &mut effects, &mut notes, memo)
-                .await?;
+            link_flow = self
+                .apply_referral(&page, &reference, &mut effects, &mut notes, memo)
+                .await?
+                .map(|flow_id| (flow_id, reference));
         }
         match &meaning {
             MessengerEvent::OptedIn(optin) => {
@@ -171,6 +183,9 @@ impl EventProcessor {
             }
             _ => {}
         }
+        effects.run_start = self
+            .run_to_start(&page, &meaning, &effects, link_flow, &mut notes, memo)
+            .await?;
         effects.outcome = notes.into_outcome(&effects.interaction);
         self.ports
             .audience
@@ -193,7 +208,8 @@ impl EventProcessor {
         Ok(Processed::Ignored)
     }
 
-    /// An entry through a link: attribution, payload values and the link's tags.
+    /// An entry through a link: attribution, payload values and the link's tags. Returns the
+    /// flow the link starts, if it is active and has one.
     async fn apply_referral(
         &self,
         page: &Page,
@@ -201,7 +217,7 @@ impl EventProcessor {
         effects: &mut EventEffects,
         notes: &mut Notes,
         memo: &mut CatalogueMemo,
-    ) -> DomainResult<()> {
+    ) -> DomainResult<Option<FlowId>> {
         let tenant_id = page.tenant_id;
         let parsed = parse_ref(reference);
         for problem in &parsed.problems {
@@ -221,7 +237,7 @@ impl EventProcessor {
         });
         let Some(link) = link else {
             notes.attribution = Some(json!({ "unknownRef": parsed.ref_name }));
-            return Ok(());
+            return Ok(None);
         };
         notes.attribution =
             Some(json!({ "refLinkId": link.id.to_string(), "ref": parsed.ref_name }));
@@ -230,7 +246,7 @@ impl EventProcessor {
                 json!({ "refLink": link.id.to_string() }),
                 "the ref link is inactive",
             );
-            return Ok(());
+            return Ok(None);
         }
         effects.tag_ids = link.tag_ids.clone();
         if let Some(value) = parsed.default_value {
@@ -271,7 +287,70 @@ impl EventProcessor {
             let what = json!({ "field": pair.field_number, "value": pair.value });
             self.assign(field, &pair.value, what, effects, notes);
         }
-        Ok(())
+        Ok(link.flow_id)
+    }
+
+    /// The run this event starts, if any: the entry link's flow, else the first matching
+    /// rule (postback, keyword, topic opt-in). At most one per event.
+    async fn run_to_start(
+        &self,
+        page: &Page,
+        meaning: &MessengerEvent,
+        effects: &EventEffects,
+        link_flow: Option<(FlowId, String)>,
+        notes: &mut Notes,
+        memo: &mut CatalogueMemo,
+    ) -> DomainResult<Option<RunStart>> {
+        let tenant_id = page.tenant_id;
+        let chosen = match link_flow {
+            Some((flow_id, reference)) => Some((flow_id, TriggerKind::RefLink, Some(reference))),
+            None => {
+                let signal = trigger_signal(meaning, effects);
+                if signal == TriggerSignal::default() {
+                    return Ok(None);
+                }
+                let triggers = &self.ports.triggers;
+                let rules = remembered(&mut memo.triggers, tenant_id, || async move {
+                    triggers.list(tenant_id).await
+                })
+                .await?;
+                matching_trigger(&rules, page.id, &signal).map(|rule| {
+                    let (kind, detail) = match &rule.rule {
+                        TriggerRule::Postback { .. } => {
+                            (TriggerKind::Postback, signal.payload.clone())
+                        }
+                        TriggerRule::Keyword { .. } => (TriggerKind::Keyword, signal.text.clone()),
+                        TriggerRule::TopicOptIn { .. } => {
+                            (TriggerKind::TopicOptIn, meaning_topic_title(meaning))
+                        }
+                    };
+                    (rule.flow_id, kind, detail)
+                })
+            }
+        };
+        let Some((flow_id, kind, detail)) = chosen else {
+            return Ok(None);
+        };
+        let flows = &self.ports.flows;
+        let flow = remembered(&mut memo.flows, (tenant_id, flow_id), || async move {
+            flows.find(tenant_id, flow_id).await
+        })
+        .await?;
+        let Some(flow) = flow else {
+            notes.skip(
+                json!({ "flow": flow_id.to_string() }),
+                "the flow was deleted",
+            );
+            return Ok(None);
+        };
+        notes
+            .applied
+            .push(json!({ "flowStarted": flow.id.to_string(), "trigger": kind.as_str() }));
+        Ok(Some(RunStart {
+            flow_id: flow.id,
+            steps: flow.steps,
+            trigger: RunTrigger { kind, detail },
+        }))
     }
 
     /// A payload value for a field, when the field exists, is live and the value fits.
@@ -380,6 +459,42 @@ impl EventProcessor {
         let bits =
             u128::from_str_radix(fingerprint.get(..32).unwrap_or_default(), 16).unwrap_or_default();
         OptInId(Uuid::from_u128(bits))
+    }
+}
+
+/// What an event offers the trigger rules.
+fn trigger_signal(meaning: &MessengerEvent, effects: &EventEffects) -> TriggerSignal {
+    match meaning {
+        MessengerEvent::Postback { payload, .. } => TriggerSignal {
+            payload: payload.clone(),
+            ..TriggerSignal::default()
+        },
+        MessengerEvent::Message {
+            quick_reply: Some(payload),
+            ..
+        } => TriggerSignal {
+            payload: Some(payload.clone()),
+            ..TriggerSignal::default()
+        },
+        MessengerEvent::Message { text, .. } => TriggerSignal {
+            text: text.clone(),
+            ..TriggerSignal::default()
+        },
+        MessengerEvent::OptedIn(_) => TriggerSignal {
+            opted_in_topic: match &effects.opt_in {
+                Some(OptInChange::Subscribe { topic_id, .. }) => *topic_id,
+                _ => None,
+            },
+            ..TriggerSignal::default()
+        },
+        _ => TriggerSignal::default(),
+    }
+}
+
+fn meaning_topic_title(meaning: &MessengerEvent) -> Option<String> {
+    match meaning {
+        MessengerEvent::OptedIn(optin) => optin.topic.clone(),
+        _ => None,
     }
 }
 

@@ -140,6 +140,8 @@ pub(crate) struct CreateRefLinkInput {
     pub tag_ids: Vec<ID>,
     /// Whether arrivals are acted on (default `true`).
     pub active: Option<bool>,
+    /// The flow started for everyone who arrives through the link.
+    pub flow_id: Option<ID>,
 }
 
 /// Changes a ref link; omitted fields keep their value, `null` clears an optional one.
@@ -158,6 +160,8 @@ pub(crate) struct UpdateRefLinkInput {
     pub tag_ids: Option<Vec<ID>>,
     /// Activate or deactivate.
     pub active: Option<bool>,
+    /// A new flow to start (`null`: none).
+    pub flow_id: MaybeUndefined<ID>,
 }
 
 /// Deletes a ref link.

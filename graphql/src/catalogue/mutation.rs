@@ -250,6 +250,12 @@ impl CatalogueMutation {
                 .gql()?,
             tag_ids: tag_ids(&input.tag_ids).gql()?,
             active: input.active,
+            flow_id: input
+                .flow_id
+                .as_ref()
+                .map(|id| parse_id(id, "flowId"))
+                .transpose()
+                .gql()?,
         };
         services(ctx)
             .ref_links
@@ -272,12 +278,18 @@ impl CatalogueMutation {
             Some(None) => Some(None),
             Some(Some(id)) => Some(Some(parse_id(&id, "defaultFieldId").gql()?)),
         };
+        let flow_id = match change(input.flow_id) {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(id)) => Some(Some(parse_id(&id, "flowId").gql()?)),
+        };
         let changes = RefLinkChanges {
             ref_name: input.ref_name,
             text: change(input.text),
             default_field_id,
             tag_ids: input.tag_ids.as_deref().map(tag_ids).transpose().gql()?,
             active: input.active,
+            flow_id,
         };
         services(ctx)
             .ref_links

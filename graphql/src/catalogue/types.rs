@@ -342,6 +342,18 @@ impl RefLink {
         self.0.active
     }
 
+    /// The flow started for everyone who arrives through it.
+    async fn flow(&self, ctx: &Context<'_>) -> Result<Option<crate::flows::types::Flow>> {
+        let Some(flow_id) = self.0.flow_id else {
+            return Ok(None);
+        };
+        Ok(crate::loaders::loaders(ctx)?
+            .flows
+            .load_one(flow_id)
+            .await?
+            .map(crate::flows::types::Flow))
+    }
+
     /// `https://m.me/<page>?ref=<ref>[&text=<text>]`, percent-encoded.
     async fn url(&self, ctx: &Context<'_>) -> Result<String> {
         services(ctx).ref_links.url(&self.0).await.gql()

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
 use refhub_domain::audience::{AppliedEvent, AudienceStore, EventEffects, OptInChange};
+use refhub_domain::flows::FlowRun;
 use refhub_domain::webhooks::{InboxStatus, Sender};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -14,8 +15,8 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::entities::{
-    notification_opt_ins, subscriber_field_values, subscriber_interactions, subscriber_tags,
-    subscribers,
+    flow_runs, notification_opt_ins, subscriber_field_values, subscriber_interactions,
+    subscriber_tags, subscribers,
 };
 use crate::error::internal;
 use crate::scope;
@@ -263,6 +264,7 @@ async fn change_opt_in(
                 status: Set(status.to_owned()),
                 status_changed_at: Set(status_changed_at),
                 last_sent_at: Set(existing.as_ref().and_then(|row| row.last_sent_at)),
+                last_notified_at: Set(existing.as_ref().and_then(|row| row.last_notified_at)),
                 created_at: Set(existing.as_ref().map_or(at, |row| row.created_at)),
                 updated_at: Set(Utc::now()),
             };
@@ -303,6 +305,36 @@ async fn change_opt_in(
     }
 }
 
+/// Starts the flow run the event triggers; the event's id is the run's start key, so the
+/// event starts one run however often it is delivered or replayed.
+async fn start_run(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+    subscriber_id: Uuid,
+) -> DomainResult<()> {
+    let Some(start) = &effects.run_start else {
+        return Ok(());
+    };
+    let run = FlowRun::from_event(
+        start.clone(),
+        effects.tenant_id,
+        subscriber_id.into(),
+        effects.page_id,
+        effects.event_id,
+        Utc::now(),
+    );
+    flow_runs::Entity::insert(crate::flows::run_row(&run))
+        .on_conflict(
+            OnConflict::columns([flow_runs::Column::TenantId, flow_runs::Column::StartKey])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
 async fn mark_processed(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
@@ -335,6 +367,7 @@ impl AudienceStore for Store {
             set_field_values(&txn, effects, subscriber_id).await?;
             add_tags(&txn, effects, subscriber_id).await?;
             change_opt_in(&txn, effects, subscriber_id).await?;
+            start_run(&txn, effects, subscriber_id).await?;
         }
         mark_processed(&txn, effects, Utc::now()).await?;
         txn.commit().await.map_err(internal)?;

@@ -6,7 +6,7 @@ use refhub_domain::DomainResult;
 use refhub_domain::audience::{
     FieldValueRecord, InteractionRecord, OptIn, Subscriber, SubscriberFilter, SubscriberRepository,
 };
-use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId};
+use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId, TopicId};
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
@@ -185,6 +185,18 @@ impl SubscriberRepository for Store {
         let query = notification_opt_ins::Entity::find()
             .filter(notification_opt_ins::Column::TenantId.eq(tenant_id.0))
             .filter(notification_opt_ins::Column::SubscriberId.is_in(uuids(ids)));
+        let rows = run::all(&self.db, tenant_id, query).await?;
+        rows.into_iter().map(mapping::opt_in).collect()
+    }
+
+    async fn opt_ins_for_topic(
+        &self,
+        tenant_id: TenantId,
+        topic_id: TopicId,
+    ) -> DomainResult<Vec<OptIn>> {
+        let query = notification_opt_ins::Entity::find()
+            .filter(notification_opt_ins::Column::TenantId.eq(tenant_id.0))
+            .filter(notification_opt_ins::Column::TopicId.eq(topic_id.0));
         let rows = run::all(&self.db, tenant_id, query).await?;
         rows.into_iter().map(mapping::opt_in).collect()
     }

@@ -3,10 +3,14 @@
 
 pub mod api_keys;
 pub mod custom_fields;
+pub mod flow_runs;
+pub mod flow_triggers;
+pub mod flows;
 pub mod memberships;
 pub mod messenger_apps;
 pub mod notification_opt_ins;
 pub mod notification_topics;
+pub mod outbound_messages;
 pub mod pages;
 pub mod ref_link_tags;
 pub mod ref_links;

@@ -18,6 +18,7 @@ pub struct Model {
     pub status: String,
     pub status_changed_at: DateTimeUtc,
     pub last_sent_at: Option<DateTimeUtc>,
+    pub last_notified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -12,6 +12,7 @@ pub struct Model {
     pub text: Option<String>,
     pub default_field_id: Option<Uuid>,
     pub active: bool,
+    pub flow_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

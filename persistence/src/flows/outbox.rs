@@ -1,0 +1,184 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use refhub_domain::DomainResult;
+use refhub_domain::flows::{FlowRun, MessageFilter, OutboundMessage, OutboxRepository};
+use refhub_domain::ids::{OutboundMessageId, TenantId};
+use refhub_domain::pagination::{Page, PageRequest};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement,
+};
+
+use super::mapping;
+use super::runs::{SENDING, queue, save_unless_ended};
+use crate::Store;
+use crate::entities::{notification_opt_ins, outbound_messages};
+use crate::error::internal;
+use crate::pagination::try_map_page;
+use crate::scope::{self, run};
+
+// `next_attempt_at` is when a message is next due (queued, retry time, end of a worker's
+// claim) and NULL once it has ended.
+const CLAIM_POSTGRES: &str = "
+    UPDATE outbound_messages SET next_attempt_at = $1, attempts = attempts + 1
+    WHERE (tenant_id, id) IN (
+        SELECT tenant_id, id FROM outbound_messages
+        WHERE next_attempt_at <= $2 AND status = 'pending'
+        ORDER BY next_attempt_at
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED)
+    RETURNING *";
+
+// SQLite has one writer at a time, so the UPDATE itself is the lock.
+const CLAIM_SQLITE: &str = "
+    UPDATE outbound_messages SET next_attempt_at = ?1, attempts = attempts + 1
+    WHERE (tenant_id, id) IN (
+        SELECT tenant_id, id FROM outbound_messages
+        WHERE next_attempt_at <= ?2 AND status = 'pending'
+        ORDER BY next_attempt_at
+        LIMIT ?3)
+    RETURNING *";
+
+#[async_trait]
+impl OutboxRepository for Store {
+    async fn find(
+        &self,
+        tenant_id: TenantId,
+        id: OutboundMessageId,
+    ) -> DomainResult<Option<OutboundMessage>> {
+        let query = outbound_messages::Entity::find()
+            .filter(outbound_messages::Column::TenantId.eq(tenant_id.0))
+            .filter(outbound_messages::Column::Id.eq(id.0));
+        run::one(&self.db, tenant_id, query)
+            .await?
+            .map(mapping::message)
+            .transpose()
+    }
+
+    async fn list(
+        &self,
+        tenant_id: TenantId,
+        filter: &MessageFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<OutboundMessage>> {
+        let mut query = outbound_messages::Entity::find()
+            .filter(outbound_messages::Column::TenantId.eq(tenant_id.0));
+        if let Some(status) = filter.status {
+            query = query.filter(outbound_messages::Column::Status.eq(status.as_str()));
+        }
+        if let Some(subscriber_id) = filter.subscriber_id {
+            query = query.filter(outbound_messages::Column::SubscriberId.eq(subscriber_id.0));
+        }
+        if let Some(run_id) = filter.run_id {
+            query = query.filter(outbound_messages::Column::RunId.eq(run_id.0));
+        }
+        let rows = run::page_newest_first(
+            &self.db,
+            tenant_id,
+            query,
+            outbound_messages::Column::Id,
+            page,
+        )
+        .await?;
+        try_map_page(rows, mapping::message)
+    }
+
+    async fn claim_due(
+        &self,
+        limit: usize,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Vec<OutboundMessage>> {
+        let txn = scope::for_queue_worker(&self.db, "outbox-worker")
+            .await
+            .map_err(internal)?;
+        let backend = txn.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => CLAIM_POSTGRES,
+            _ => CLAIM_SQLITE,
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = outbound_messages::Entity::find()
+            .from_raw_sql(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [(now + lease).into(), now.into(), limit.into()],
+            ))
+            .all(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        let mut messages = rows
+            .into_iter()
+            .map(mapping::message)
+            .collect::<DomainResult<Vec<_>>>()?;
+        messages.sort_by_key(|message| message.id);
+        Ok(messages)
+    }
+
+    async fn save(&self, message: &OutboundMessage, run: Option<&FlowRun>) -> DomainResult<()> {
+        let txn = scope::for_tenant_writing(&self.db, message.tenant_id)
+            .await
+            .map_err(internal)?;
+        mapping::message_row(message)
+            .update(&txn)
+            .await
+            .map_err(internal)?;
+        if let Some(run) = run {
+            // Only a run still waiting for this message moves on (it may have been cancelled).
+            save_unless_ended(&txn, run, &[SENDING]).await?;
+        }
+        if message.sent_at.is_some()
+            && let Some(opt_in_id) = message.opt_in_id
+        {
+            notification_opt_ins::Entity::update_many()
+                .col_expr(
+                    notification_opt_ins::Column::LastSentAt,
+                    Expr::value(message.sent_at),
+                )
+                .filter(notification_opt_ins::Column::TenantId.eq(message.tenant_id.0))
+                .filter(notification_opt_ins::Column::Id.eq(opt_in_id.0))
+                .exec(&txn)
+                .await
+                .map_err(internal)?;
+        }
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn queue_notification(
+        &self,
+        message: &OutboundMessage,
+        since: DateTime<Utc>,
+    ) -> DomainResult<bool> {
+        let Some(opt_in_id) = message.opt_in_id else {
+            return Ok(false);
+        };
+        let txn = scope::for_tenant_writing(&self.db, message.tenant_id)
+            .await
+            .map_err(internal)?;
+        // Taking the cadence's slot and queuing are one step: two sends racing for one token
+        // cannot both pass (the second re-reads the row the first updated).
+        let taken = notification_opt_ins::Entity::update_many()
+            .col_expr(
+                notification_opt_ins::Column::LastNotifiedAt,
+                Expr::value(Some(message.created_at)),
+            )
+            .filter(notification_opt_ins::Column::TenantId.eq(message.tenant_id.0))
+            .filter(notification_opt_ins::Column::Id.eq(opt_in_id.0))
+            .filter(
+                Condition::any()
+                    .add(notification_opt_ins::Column::LastNotifiedAt.is_null())
+                    .add(notification_opt_ins::Column::LastNotifiedAt.lte(since)),
+            )
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        if taken.rows_affected == 0 {
+            txn.rollback().await.map_err(internal)?;
+            return Ok(false);
+        }
+        queue(&txn, message).await?;
+        txn.commit().await.map_err(internal)?;
+        Ok(true)
+    }
+}

@@ -73,7 +73,8 @@ impl FlowRunner {
         }
         while run.status == RunStatus::Running {
             let Some((index, step)) = run.next_step() else {
-                run.complete(now);
+                // Stamped after the steps executed just before it.
+                run.complete(self.ports.clock.now());
                 break;
             };
             match self.execute(&mut run, index, &step).await? {

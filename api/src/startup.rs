@@ -7,6 +7,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
+use refhub_domain::analytics::{ReportPorts, ReportService, ShortLinkService};
 use refhub_domain::audience::SubscriberService;
 use refhub_domain::catalogue::{
     CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, RefLinkService,
@@ -29,18 +30,22 @@ use refhub_persistence::{ConnectSettings, Store};
 use tokio::sync::Notify;
 use tracing_actix_web::TracingLogger;
 
+use crate::activity_hub::ActivityHub;
 use crate::app_cache::CachedMessengerApps;
 use crate::config::{AppEnv, Config, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook::{self, NewEvents};
-use crate::http::{health, qr_code};
+use crate::http::{graphql_ws, health, qr_code, short_link};
 use crate::qr_codes::QrCodes;
 use crate::security::{
     AeadCipher, Argon2Hasher, GovernorThrottle, HubSignatures, JwtCodec, PageSendThrottle,
     RandomSecrets,
 };
-use crate::workers::{BatchingInbox, FlowWorkerSettings, FlowWorkers, WorkerPool, WorkerSettings};
+use crate::short_link_cache::CachedShortLinks;
+use crate::workers::{
+    BatchingInbox, ClickBatcher, FlowWorkerSettings, FlowWorkers, WorkerPool, WorkerSettings,
+};
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -60,6 +65,8 @@ struct Wiring {
     runner: Arc<FlowRunner>,
     outbox: Arc<dyn OutboxRepository>,
     sender: Arc<OutboxSender>,
+    clicks: Arc<ClickBatcher>,
+    short_links: Arc<ShortLinkService>,
 }
 
 /// A built, listening application. Tests build one on port 0 and run it in the background.
@@ -67,6 +74,8 @@ pub struct Application {
     local_addr: SocketAddr,
     server: Server,
     workers: Option<(WorkerPool, FlowWorkers)>,
+    clicks: Arc<ClickBatcher>,
+    store: Store,
 }
 
 impl Application {
@@ -91,12 +100,15 @@ impl Application {
         let listener = TcpListener::bind(&config.bind_addr)
             .with_context(|| format!("binding {}", config.bind_addr))?;
         let local_addr = listener.local_addr()?;
+        let counted_store = wiring.store.clone();
         let store = web::Data::new(wiring.store);
         let schema = web::Data::new(schema);
         let services = web::Data::new(wiring.services);
         let ingest = web::Data::from(wiring.ingest);
         let new_events = web::Data::new(NewEvents(wiring.new_events));
         let graphiql = web::Data::new(GraphiqlEnabled(config.graphiql));
+        let short_links = web::Data::from(wiring.short_links);
+        let clicks = wiring.clicks;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(TracingLogger::default())
@@ -107,6 +119,7 @@ impl Application {
                 .app_data(ingest.clone())
                 .app_data(new_events.clone())
                 .app_data(graphiql.clone())
+                .app_data(short_links.clone())
                 .service(health::healthz)
                 .service(health::readyz)
                 .service(
@@ -114,10 +127,12 @@ impl Application {
                         .route(web::get().to(messenger_webhook::verify_subscription))
                         .route(web::post().to(messenger_webhook::receive)),
                 )
+                .route("/r/{code}", web::get().to(short_link::follow))
                 .route(
                     "/api/ref-links/{id}/qr.png",
                     web::get().to(qr_code::ref_link_qr_png),
                 )
+                .route("/graphql/ws", web::get().to(graphql_ws::subscriptions))
                 .service(
                     web::resource("/graphql")
                         .route(web::post().to(graphql_endpoint::execute))
@@ -131,12 +146,19 @@ impl Application {
             local_addr,
             server,
             workers,
+            clicks,
+            store: counted_store,
         })
     }
 
     /// The port actually bound (useful with port 0).
     pub fn port(&self) -> u16 {
         self.local_addr.port()
+    }
+
+    /// A handle on the database pool, to read how many statements it has executed.
+    pub fn store(&self) -> Store {
+        self.store.clone()
     }
 
     /// The address actually bound.
@@ -152,6 +174,7 @@ impl Application {
             webhooks.shutdown().await;
             flows.shutdown().await;
         }
+        self.clicks.flush().await;
         served
     }
 }
@@ -257,6 +280,7 @@ impl Wiring {
         );
         let inbox: Arc<dyn InboxRepository> = Arc::new(BatchingInbox::start(db.clone()));
         let apps: Arc<dyn MessengerAppRepository> = Arc::new(CachedMessengerApps::new(db.clone()));
+        let activity = Arc::new(ActivityHub::new());
 
         let auth = AuthService::new(
             AuthPorts {
@@ -320,6 +344,7 @@ impl Wiring {
                 topics: db.clone(),
                 subscribers: db.clone(),
                 clock: clock.clone(),
+                activity: activity.clone(),
             })),
             notifications: Arc::new(NotificationService::new(
                 db.clone(),
@@ -327,6 +352,17 @@ impl Wiring {
                 db.clone(),
                 clock.clone(),
             )),
+            reports: Arc::new(ReportService::new(ReportPorts {
+                analytics: db.clone(),
+                tenants: db.clone(),
+                links: db.clone(),
+                pages: db.clone(),
+                topics: db.clone(),
+                flows: db.clone(),
+                clock: clock.clone(),
+            })),
+            public_base_url: Arc::from(config.public_base_url.as_str()),
+            activity: activity.clone(),
             topics: Arc::new(TopicService::new(
                 db.clone(),
                 db.clone(),
@@ -366,13 +402,16 @@ impl Wiring {
             cipher: cipher.clone(),
             secrets,
             clock: clock.clone(),
+            activity: activity.clone(),
         }));
+        let clicks = Arc::new(ClickBatcher::start(db.clone()));
         let runner = Arc::new(FlowRunner::new(RunnerPorts {
             runs: db.clone(),
             subscribers: db.clone(),
             fields: db.clone(),
             tags: db.clone(),
             clock: clock.clone(),
+            activity: activity.clone(),
         }));
         let sender = Arc::new(OutboxSender::new(
             SenderPorts {
@@ -384,6 +423,7 @@ impl Wiring {
                 api: gateway,
                 throttle: Arc::new(PageSendThrottle::new(config.sends_per_page_per_second)),
                 clock: clock.clone(),
+                activity,
             },
             chrono::Duration::from_std(config.outbox_retry_base)
                 .unwrap_or(chrono::Duration::seconds(2)),
@@ -394,6 +434,12 @@ impl Wiring {
             ingest,
             inbox,
             processor,
+            short_links: Arc::new(ShortLinkService::new(
+                Arc::new(CachedShortLinks::new(db.clone())),
+                clicks.clone(),
+                clock.clone(),
+            )),
+            clicks,
             clock,
             new_events: Arc::new(Notify::new()),
             runs: db.clone(),

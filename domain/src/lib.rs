@@ -2,6 +2,8 @@
 //!
 //! Nothing here knows about HTTP, SQL or GraphQL; adapters in other crates implement the ports.
 
+pub mod activity;
+pub mod analytics;
 pub mod audience;
 pub mod catalogue;
 pub mod clock;

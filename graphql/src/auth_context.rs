@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use async_graphql::Context;
+use refhub_domain::analytics::ReportService;
 use refhub_domain::audience::SubscriberService;
 use refhub_domain::catalogue::{
     CustomFieldService, MessengerAppService, PageService, QrCodeRenderer, RefLinkService,
@@ -49,6 +50,12 @@ pub struct Services {
     pub flows: Arc<FlowService>,
     /// Topic notifications.
     pub notifications: Arc<NotificationService>,
+    /// Dashboard reports.
+    pub reports: Arc<ReportService>,
+    /// Live activity.
+    pub activity: Arc<dyn crate::activity::ActivityFeed>,
+    /// The address the world reaches the service at (short URLs are built on it).
+    pub public_base_url: Arc<str>,
     /// Time (the 24-hour window).
     pub clock: Arc<dyn Clock>,
     /// Limits sign-in attempts per client address.
@@ -135,6 +142,20 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> DomainResult<&'a Principal> {
     ctx.data_opt::<Authentication>()
         .unwrap_or(&ANONYMOUS)
         .principal()
+}
+
+/// What a websocket connection's subscriptions know of their caller (set at
+/// `connection_init`).
+pub fn subscription_data(
+    services: &Services,
+    authentication: Authentication,
+) -> async_graphql::Data {
+    let mut data = async_graphql::Data::default();
+    if let Authentication::Authenticated(principal) = &authentication {
+        data.insert(Arc::new(crate::loaders::Loaders::new(services, *principal)));
+    }
+    data.insert(authentication);
+    data
 }
 
 /// Attaches who is calling, and the per-request loaders, to a request.

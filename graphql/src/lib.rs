@@ -1,6 +1,8 @@
 //! The refhub GraphQL admin API. Resolvers call the domain's use cases and nothing else; errors
 //! are turned into `extensions.code` in exactly one place ([`error`]).
 
+mod activity;
+mod analytics;
 mod audience;
 mod auth_context;
 mod catalogue;
@@ -11,9 +13,13 @@ mod identity;
 mod ids;
 mod loaders;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
-pub use auth_context::{Authentication, ClientAddress, Services, SignInThrottle, prepare_request};
+pub use activity::{ActivityFeed, NoFeed, SubscriptionRoot};
+
+pub use auth_context::{
+    Authentication, ClientAddress, Services, SignInThrottle, prepare_request, subscription_data,
+};
 pub use error::tag_uncoded_errors;
 
 /// Every query of the API.
@@ -24,6 +30,7 @@ pub struct QueryRoot(
     catalogue::CatalogueQuery,
     audience::AudienceQuery,
     flows::FlowsQuery,
+    analytics::AnalyticsQuery,
 );
 
 /// Every mutation of the API.
@@ -34,10 +41,11 @@ pub struct MutationRoot(
     catalogue::CatalogueMutation,
     audience::AudienceMutation,
     flows::FlowsMutation,
+    analytics::AnalyticsMutation,
 );
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Limits on what one request may ask for.
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +73,7 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .data(services)
     .limit_depth(limits.max_depth)
@@ -81,7 +89,7 @@ pub fn schema_sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .finish()
     .sdl()

@@ -4,8 +4,9 @@
 //! given, and on PostgreSQL each such query runs in a transaction that declares its tenant to
 //! the database's row-level security (see [`scope`]).
 
+mod analytics;
 mod audience;
-mod catalogue;
+pub(crate) mod catalogue;
 mod entities;
 mod error;
 mod flows;

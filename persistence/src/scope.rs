@@ -51,13 +51,14 @@ pub(crate) async fn for_inbox_worker(
     begin_with(db, "app.scope", "inbox-worker".to_owned()).await
 }
 
-/// Begins a transaction that may claim due work of one queue across tenants (`flow-worker`,
-/// `outbox-worker`): each has a policy opening its table alone.
-pub(crate) async fn for_queue_worker(
+/// Begins a transaction acting across tenants for one narrow purpose: claiming due work of a
+/// queue (`flow-worker`, `outbox-worker`) or resolving a short link (`short-link`). Each scope
+/// has policies opening only the tables it needs.
+pub(crate) async fn for_cross_tenant_scope(
     db: &DatabaseConnection,
-    queue: &'static str,
+    scope: &'static str,
 ) -> Result<DatabaseTransaction, DbErr> {
-    begin_with(db, "app.scope", queue.to_owned()).await
+    begin_with(db, "app.scope", scope.to_owned()).await
 }
 
 async fn begin_with(

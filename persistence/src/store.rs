@@ -1,5 +1,7 @@
 //! The database handle every adapter shares.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -36,6 +38,7 @@ impl Default for ConnectSettings {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: DatabaseConnection,
+    statements: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -54,8 +57,20 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
             });
-        let db = Database::connect(options).await?;
-        Ok(Self { db })
+        let mut db = Database::connect(options).await?;
+        // Counting statements costs an atomic add each; it shows whether a query's cost grows
+        // with what it returns (the N+1 test reads it).
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { db, statements })
+    }
+
+    /// How many SQL statements this pool has executed so far.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// The underlying connection, for migrations.

@@ -31,6 +31,8 @@ pub struct TestApp {
     pub database_url: String,
     /// PostgreSQL only: this test's database, as the admin user that owns the schema.
     pub admin_database_url: Option<String>,
+    /// The application's database pool (its statement counter).
+    pub store: refhub_persistence::Store,
     // Last, so that the database outlives everything else in the struct.
     _database: TestDatabase,
 }
@@ -106,6 +108,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("the application failed to build");
     let port = application.port();
+    let store = application.store();
     tokio::spawn(application.run_until_stopped());
 
     TestApp {
@@ -114,6 +117,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         client: http_client(),
         database_url: database.app_url().to_owned(),
         admin_database_url: database.admin_url().map(str::to_owned),
+        store,
         _database: database,
     }
 }

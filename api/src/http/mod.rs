@@ -3,6 +3,8 @@
 pub mod bearer;
 pub mod error;
 pub mod graphql_endpoint;
+pub mod graphql_ws;
 pub mod health;
 pub mod messenger_webhook;
 pub mod qr_code;
+pub mod short_link;

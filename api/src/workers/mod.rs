@@ -1,10 +1,12 @@
 //! Background work: committing inbox writes in groups, processing stored webhook events,
 //! moving flow runs forward and sending the outbox.
 
+mod click_batcher;
 mod flow_workers;
 mod inbox_batcher;
 mod webhook_worker;
 
+pub use click_batcher::ClickBatcher;
 pub use flow_workers::{FlowWorkerSettings, FlowWorkers};
 pub use inbox_batcher::BatchingInbox;
 pub use webhook_worker::{WorkerPool, WorkerSettings};

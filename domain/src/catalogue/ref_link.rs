@@ -34,6 +34,8 @@ pub struct RefLink {
     pub active: bool,
     /// The flow started for everyone who arrives through it.
     pub flow_id: Option<FlowId>,
+    /// The code of its short URL (`/r/{code}`).
+    pub short_code: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::analytics::short_code_for;
 use crate::catalogue::custom_field::CustomField;
 use crate::catalogue::links::mme_url;
 use crate::catalogue::page::Page;
@@ -82,8 +83,10 @@ impl RefLinkService {
             self.flow_in(tenant_id, flow_id).await?;
         }
         let now = self.clock.now();
+        let id = RefLinkId::generate();
         let link = RefLink {
-            id: RefLinkId::generate(),
+            id,
+            short_code: short_code_for(id),
             tenant_id,
             page_id: draft.page_id,
             ref_name,

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::activity::{ActivityEvent, ActivityPublisher};
 use crate::audience::SubscriberRepository;
 use crate::catalogue::{CustomFieldRepository, PageRepository, TagRepository, TopicRepository};
 use crate::clock::Clock;
@@ -47,6 +48,8 @@ pub struct FlowServicePorts {
     pub subscribers: Arc<dyn SubscriberRepository>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The live activity feed (runs cancelled by hand).
+    pub activity: Arc<dyn ActivityPublisher>,
 }
 
 /// The flow use cases.
@@ -290,6 +293,10 @@ impl FlowService {
         if !self.ports.runs.save(&run, None).await? {
             return Err(ended());
         }
+        let at = run.finished_at.unwrap_or_else(|| self.ports.clock.now());
+        self.ports
+            .activity
+            .publish(ActivityEvent::run_finished(&run, at));
         Ok(run)
     }
 

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use crate::activity::{ActivityEvent, ActivityPublisher};
 use crate::audience::{FieldValueRecord, SubscriberRepository};
 use crate::catalogue::{CustomFieldRepository, TagRepository};
 use crate::clock::Clock;
@@ -28,6 +29,8 @@ pub struct RunnerPorts {
     pub tags: Arc<dyn TagRepository>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The live activity feed (runs that end).
+    pub activity: Arc<dyn ActivityPublisher>,
 }
 
 /// Executes runs.
@@ -58,7 +61,11 @@ impl FlowRunner {
                 Some(run.current_step),
                 "abandoned after its worker stopped repeatedly while running it".to_owned(),
             );
-            self.ports.runs.save(&run, None).await?;
+            if self.ports.runs.save(&run, None).await? {
+                self.ports
+                    .activity
+                    .publish(ActivityEvent::run_finished(&run, now));
+            }
             return Ok(());
         }
         run.resume(now);
@@ -88,6 +95,11 @@ impl FlowRunner {
         run.attempts = 0;
         if !self.ports.runs.save(&run, queued.as_deref()).await? {
             tracing::info!(run_id = %run.id, "run ended elsewhere while it was being executed");
+        } else if run.status.is_finished() {
+            let at = run.finished_at.unwrap_or(now);
+            self.ports
+                .activity
+                .publish(ActivityEvent::run_finished(&run, at));
         }
         Ok(())
     }

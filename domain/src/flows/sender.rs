@@ -11,6 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
+use crate::activity::{ActivityEvent, ActivityPublisher};
 use crate::audience::{MESSAGING_WINDOW_HOURS, OptInStatus, SubscriberRepository};
 use crate::catalogue::{PageRepository, SecretCipher, SecretPurpose};
 use crate::clock::Clock;
@@ -40,6 +41,8 @@ pub struct SenderPorts {
     pub throttle: Arc<dyn SendThrottle>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The live activity feed (runs that fail on a message).
+    pub activity: Arc<dyn ActivityPublisher>,
 }
 
 /// Sends outgoing messages.
@@ -125,7 +128,13 @@ impl OutboxSender {
                 }
                 run
             });
-        self.ports.outbox.save(message, run.as_ref()).await
+        self.ports.outbox.save(message, run.as_ref()).await?;
+        if let Some(run) = run.filter(|run| run.status.is_finished()) {
+            self.ports
+                .activity
+                .publish(ActivityEvent::run_finished(&run, now));
+        }
+        Ok(())
     }
 
     /// The Send API call for a message, or why it cannot be sent.

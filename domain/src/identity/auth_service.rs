@@ -299,6 +299,16 @@ impl AuthService {
             .ok_or(DomainError::not_found("tenant"))
     }
 
+    /// Sets the time zone the workspace's reports count days in (owners and admins).
+    pub async fn set_time_zone(&self, principal: &Principal, name: &str) -> DomainResult<Tenant> {
+        let access = principal.require_role(Role::Admin)?;
+        let zone = crate::analytics::time_zone(name, "timeZone")?;
+        self.tenants
+            .set_time_zone(access.tenant_id, zone.name())
+            .await?
+            .ok_or(DomainError::not_found("tenant"))
+    }
+
     async fn authenticate_api_key(
         &self,
         bearer: &str,

@@ -33,6 +33,9 @@ pub trait TenantRepository: Send + Sync {
     ) -> DomainResult<Page<Tenant>>;
     /// Sets a tenant's status; `None` when there is no such tenant.
     async fn set_status(&self, id: TenantId, status: TenantStatus) -> DomainResult<Option<Tenant>>;
+    /// Sets the time zone a tenant's reports count days in; `None` when there is no such
+    /// tenant.
+    async fn set_time_zone(&self, id: TenantId, time_zone: &str) -> DomainResult<Option<Tenant>>;
 }
 
 /// User accounts (global: a user may belong to several tenants).

@@ -97,6 +97,8 @@ pub struct Tenant {
     pub slug: String,
     /// Active or suspended.
     pub status: TenantStatus,
+    /// The IANA time zone its reports count days in.
+    pub time_zone: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -110,6 +112,7 @@ impl Tenant {
             name: name.as_str().to_owned(),
             slug: name.slug_for(id),
             status: TenantStatus::Active,
+            time_zone: "UTC".to_owned(),
             created_at: now,
         }
     }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::activity::{ActivityEvent, ActivityKind, ActivityPublisher};
 use crate::audience::{
     AppliedEvent, AudienceStore, Entry, EventEffects, Interaction, OptInChange, OptInStatus,
 };
@@ -62,6 +63,8 @@ pub struct ProcessorPorts {
     pub secrets: Arc<dyn SecretGenerator>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The live activity feed.
+    pub activity: Arc<dyn ActivityPublisher>,
 }
 
 /// Turns stored events into subscriber changes.
@@ -187,11 +190,48 @@ impl EventProcessor {
             .run_to_start(&page, &meaning, &effects, link_flow, &mut notes, memo)
             .await?;
         effects.outcome = notes.into_outcome(&effects.interaction);
-        self.ports
-            .audience
-            .apply(&effects)
-            .await
-            .map(Processed::Applied)
+        let applied = self.ports.audience.apply(&effects).await?;
+        if applied.first_application {
+            self.publish(&effects, applied);
+        }
+        Ok(Processed::Applied(applied))
+    }
+
+    /// Tells the live feed what an event did the first time it was applied.
+    fn publish(&self, effects: &EventEffects, applied: AppliedEvent) {
+        let event = |kind| {
+            ActivityEvent::about_subscriber(
+                effects.tenant_id,
+                kind,
+                effects.occurred_at,
+                applied.subscriber_id,
+                effects.page_id,
+            )
+        };
+        if applied.new_subscriber {
+            self.ports
+                .activity
+                .publish(event(ActivityKind::NewSubscriber));
+        }
+        if let Some(ref_link_id) = effects.entry.as_ref().and_then(|e| e.ref_link_id) {
+            self.ports.activity.publish(ActivityEvent {
+                ref_link_id: Some(ref_link_id),
+                ..event(ActivityKind::RefLinkEntry)
+            });
+        }
+        match &effects.opt_in {
+            Some(OptInChange::Subscribe { topic_id, .. }) => {
+                self.ports.activity.publish(ActivityEvent {
+                    topic_id: *topic_id,
+                    ..event(ActivityKind::OptIn)
+                });
+            }
+            Some(OptInChange::SetStatus {
+                status: OptInStatus::Stopped,
+                ..
+            }) => self.ports.activity.publish(event(ActivityKind::OptOut)),
+            _ => {}
+        }
     }
 
     async fn ignore(&self, event: &InboxEvent, outcome: Value) -> DomainResult<Processed> {

@@ -342,6 +342,17 @@ impl RefLink {
         self.0.active
     }
 
+    /// Its short URL (`PUBLIC_BASE_URL/r/{code}`): redirects to the m.me URL and counts the
+    /// click (robots and link previews apart).
+    async fn short_url(&self, ctx: &Context<'_>) -> String {
+        refhub_domain::analytics::short_url(&services(ctx).public_base_url, &self.0.short_code)
+    }
+
+    /// The code of its short URL.
+    async fn short_code(&self) -> &str {
+        &self.0.short_code
+    }
+
     /// The flow started for everyone who arrives through it.
     async fn flow(&self, ctx: &Context<'_>) -> Result<Option<crate::flows::types::Flow>> {
         let Some(flow_id) = self.0.flow_id else {

@@ -3,7 +3,7 @@
 mod inputs;
 mod mutation;
 mod query;
-mod types;
+pub(crate) mod types;
 
 pub(crate) use mutation::IdentityMutation;
 pub(crate) use query::IdentityQuery;

@@ -90,6 +90,8 @@ pub(crate) struct Tenant {
     pub slug: String,
     /// Active or suspended.
     pub status: TenantStatus,
+    /// The IANA time zone its reports count days in (`UTC` until set).
+    pub time_zone: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -101,6 +103,7 @@ impl From<domain::Tenant> for Tenant {
             name: tenant.name,
             slug: tenant.slug,
             status: tenant.status.into(),
+            time_zone: tenant.time_zone,
             created_at: tenant.created_at,
         }
     }

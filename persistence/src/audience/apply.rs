@@ -82,6 +82,7 @@ async fn record_interaction(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
     subscriber_id: Uuid,
+    new_subscriber: bool,
 ) -> DomainResult<bool> {
     let inserted = subscriber_interactions::Entity::insert(subscriber_interactions::ActiveModel {
         tenant_id: Set(effects.tenant_id.0),
@@ -91,6 +92,13 @@ async fn record_interaction(
         kind: Set(effects.interaction.kind.clone()),
         detail: Set(effects.interaction.detail.clone()),
         token_fingerprint: Set(effects.interaction.token_fingerprint.clone()),
+        // Entries through a link are what link reports count.
+        ref_link_id: Set(effects
+            .entry
+            .as_ref()
+            .and_then(|e| e.ref_link_id)
+            .map(|id| id.0)),
+        new_subscriber: Set(new_subscriber),
         occurred_at: Set(effects.occurred_at),
     })
     .on_conflict(
@@ -361,7 +369,8 @@ impl AudienceStore for Store {
             .map_err(internal)?;
         let (subscriber, new_subscriber) = lock_subscriber(&txn, effects).await?;
         let subscriber_id = subscriber.id;
-        let first_application = record_interaction(&txn, effects, subscriber_id).await?;
+        let first_application =
+            record_interaction(&txn, effects, subscriber_id, new_subscriber).await?;
         if first_application {
             update_subscriber(&txn, subscriber, effects).await?;
             set_field_values(&txn, effects, subscriber_id).await?;

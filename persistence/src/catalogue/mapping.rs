@@ -128,6 +128,9 @@ pub(crate) fn ref_link(row: ref_links::Model, tag_ids: Vec<TagId>) -> DomainResu
         text: row.text,
         default_field_id: row.default_field_id.map(Into::into),
         flow_id: row.flow_id.map(Into::into),
+        short_code: row
+            .short_code
+            .ok_or_else(|| corrupt("short code", "NULL"))?,
         tag_ids,
         active: row.active,
         created_at: row.created_at,
@@ -144,6 +147,7 @@ pub(crate) fn ref_link_row(link: &RefLink) -> ref_links::ActiveModel {
         text: Set(link.text.clone()),
         default_field_id: Set(link.default_field_id.map(|f| f.0)),
         flow_id: Set(link.flow_id.map(|f| f.0)),
+        short_code: Set(Some(link.short_code.clone())),
         active: Set(link.active),
         created_at: Set(link.created_at),
         updated_at: Set(link.updated_at),

@@ -2,7 +2,7 @@
 //! scoped to its tenant and filters by it.
 
 mod custom_fields;
-mod mapping;
+pub(crate) mod mapping;
 mod messenger_apps;
 mod pages;
 mod ref_links;

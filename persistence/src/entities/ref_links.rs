@@ -13,6 +13,7 @@ pub struct Model {
     pub default_field_id: Option<Uuid>,
     pub active: bool,
     pub flow_id: Option<Uuid>,
+    pub short_code: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

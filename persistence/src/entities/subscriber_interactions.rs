@@ -12,6 +12,8 @@ pub struct Model {
     pub kind: String,
     pub detail: Option<String>,
     pub token_fingerprint: Option<String>,
+    pub ref_link_id: Option<Uuid>,
+    pub new_subscriber: bool,
     pub occurred_at: DateTimeUtc,
 }
 

@@ -8,6 +8,7 @@ pub struct Model {
     pub name: String,
     pub slug: String,
     pub status: String,
+    pub time_zone: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

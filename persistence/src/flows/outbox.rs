@@ -89,7 +89,7 @@ impl OutboxRepository for Store {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<OutboundMessage>> {
-        let txn = scope::for_queue_worker(&self.db, "outbox-worker")
+        let txn = scope::for_cross_tenant_scope(&self.db, "outbox-worker")
             .await
             .map_err(internal)?;
         let backend = txn.get_database_backend();

@@ -137,7 +137,7 @@ impl FlowRunRepository for Store {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<FlowRun>> {
-        let txn = scope::for_queue_worker(&self.db, "flow-worker")
+        let txn = scope::for_cross_tenant_scope(&self.db, "flow-worker")
             .await
             .map_err(internal)?;
         let backend = txn.get_database_backend();

@@ -22,6 +22,7 @@ pub(crate) fn tenant(row: tenants::Model) -> DomainResult<Tenant> {
         name: row.name,
         slug: row.slug,
         status,
+        time_zone: row.time_zone,
         created_at: row.created_at,
     })
 }

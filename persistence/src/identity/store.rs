@@ -26,6 +26,7 @@ impl IdentityStore for Store {
             name: Set(tenant.name.clone()),
             slug: Set(tenant.slug.clone()),
             status: Set(tenant.status.as_str().to_owned()),
+            time_zone: Set(tenant.time_zone.clone()),
             created_at: Set(tenant.created_at),
             updated_at: Set(tenant.created_at),
         }

@@ -60,4 +60,19 @@ impl TenantRepository for Store {
         let row = active.update(&self.db).await.map_err(internal)?;
         mapping::tenant(row).map(Some)
     }
+
+    async fn set_time_zone(&self, id: TenantId, time_zone: &str) -> DomainResult<Option<Tenant>> {
+        let Some(row) = tenants::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let mut active: tenants::ActiveModel = row.into();
+        active.time_zone = Set(time_zone.to_owned());
+        active.updated_at = Set(chrono::Utc::now());
+        let row = active.update(&self.db).await.map_err(internal)?;
+        mapping::tenant(row).map(Some)
+    }
 }

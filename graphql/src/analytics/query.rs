@@ -1,0 +1,116 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::NaiveDate;
+use refhub_domain::analytics::{FunnelScope, ReportRequest};
+
+use super::types::{FlowReport, FunnelReport, TopicReport};
+use crate::auth_context::{principal, services};
+use crate::error::IntoGraphql;
+use crate::ids::parse_id;
+
+/// Dashboard reports.
+#[derive(Default)]
+pub(crate) struct AnalyticsQuery;
+
+fn request(from: NaiveDate, to: NaiveDate, time_zone: Option<&str>) -> ReportRequest<'_> {
+    ReportRequest {
+        from,
+        to,
+        time_zone,
+    }
+}
+
+#[Object]
+impl AnalyticsQuery {
+    /// A ref link's funnel from `from` to `to` (both included, at most 366 days), by day in the
+    /// workspace's time zone (or `timeZone`).
+    async fn ref_link_report(
+        &self,
+        ctx: &Context<'_>,
+        ref_link_id: ID,
+        from: NaiveDate,
+        to: NaiveDate,
+        #[graphql(desc = "An IANA time zone other than the workspace's.")] time_zone: Option<
+            String,
+        >,
+    ) -> Result<FunnelReport> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id(&ref_link_id, "refLinkId").gql()?;
+        services(ctx)
+            .reports
+            .funnel(
+                principal,
+                FunnelScope::RefLink(id),
+                request(from, to, time_zone.as_deref()),
+            )
+            .await
+            .map(FunnelReport::from)
+            .gql()
+    }
+
+    /// The funnel of every ref link of a page together.
+    async fn page_report(
+        &self,
+        ctx: &Context<'_>,
+        page_id: ID,
+        from: NaiveDate,
+        to: NaiveDate,
+        #[graphql(desc = "An IANA time zone other than the workspace's.")] time_zone: Option<
+            String,
+        >,
+    ) -> Result<FunnelReport> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id(&page_id, "pageId").gql()?;
+        services(ctx)
+            .reports
+            .funnel(
+                principal,
+                FunnelScope::Page(id),
+                request(from, to, time_zone.as_deref()),
+            )
+            .await
+            .map(FunnelReport::from)
+            .gql()
+    }
+
+    /// A notification topic's opt-ins and opt-outs by day, and its usable tokens now.
+    async fn topic_report(
+        &self,
+        ctx: &Context<'_>,
+        topic_id: ID,
+        from: NaiveDate,
+        to: NaiveDate,
+        #[graphql(desc = "An IANA time zone other than the workspace's.")] time_zone: Option<
+            String,
+        >,
+    ) -> Result<TopicReport> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id(&topic_id, "topicId").gql()?;
+        services(ctx)
+            .reports
+            .topic(principal, id, request(from, to, time_zone.as_deref()))
+            .await
+            .map(TopicReport::from)
+            .gql()
+    }
+
+    /// A flow's runs started, completed and failed, and its messages sent and not sent, by day.
+    async fn flow_report(
+        &self,
+        ctx: &Context<'_>,
+        flow_id: ID,
+        from: NaiveDate,
+        to: NaiveDate,
+        #[graphql(desc = "An IANA time zone other than the workspace's.")] time_zone: Option<
+            String,
+        >,
+    ) -> Result<FlowReport> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id(&flow_id, "flowId").gql()?;
+        services(ctx)
+            .reports
+            .flow(principal, id, request(from, to, time_zone.as_deref()))
+            .await
+            .map(FlowReport::from)
+            .gql()
+    }
+}

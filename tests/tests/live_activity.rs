@@ -1,0 +1,215 @@
+//! The live activity subscription at `/graphql/ws` (issue #6): two tenants watch their feeds
+//! side by side over real websockets (`graphql-transport-ws`), signed webhook deliveries are
+//! processed, and each feed shows its own tenant's activity and nothing of the other's.
+
+#[allow(dead_code)]
+#[path = "webhooks/support.rs"]
+mod hooks;
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use hooks::{Tenant, body, connect_tenant, create_link, deliver, now_ms, referral};
+use refhub_tests::{TestApp, spawn_app};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const SUBSCRIPTION: &str =
+    "subscription { activity { kind at subscriberId pageId refLinkId topicId flowRunId } }";
+
+/// Opens `/graphql/ws` with the `graphql-transport-ws` protocol and sends `init`.
+async fn open(app: &TestApp, init: Value) -> Socket {
+    let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
+        .into_client_request()
+        .expect("a websocket request");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().expect("a header value"),
+    );
+    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the websocket upgrade failed");
+    assert_eq!(
+        response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok()),
+        Some("graphql-transport-ws"),
+        "the server agrees on the protocol"
+    );
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": init }),
+    )
+    .await;
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .expect("sending on the websocket");
+}
+
+/// The next protocol message, or `None` when nothing comes within `wait` (or the socket
+/// closes: then `Some` of a `{"type": "closed", "code": …}` marker).
+async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(wait, socket.next()).await.ok()?;
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                return Some(serde_json::from_str(&text).expect("a JSON message"));
+            }
+            Some(Ok(Message::Close(frame))) => {
+                let code = frame.map(|f| u16::from(f.code)).unwrap_or_default();
+                return Some(json!({ "type": "closed", "code": code }));
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Some(json!({ "type": "closed", "code": 0 })),
+        }
+    }
+}
+
+/// A socket subscribed to the tenant's activity.
+async fn watch(app: &TestApp, tenant: &Tenant) -> Socket {
+    let mut socket = open(
+        app,
+        json!({ "Authorization": format!("Bearer {}", tenant.token()) }),
+    )
+    .await;
+    let ack = next(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(
+        ack.as_ref().map(|a| a["type"].clone()),
+        Some(json!("connection_ack")),
+        "{ack:?}"
+    );
+    send(
+        &mut socket,
+        json!({ "id": "feed", "type": "subscribe", "payload": { "query": SUBSCRIPTION } }),
+    )
+    .await;
+    socket
+}
+
+/// Activity received until `wanted` kinds have all been seen (or the deadline passes).
+async fn activity_until(socket: &mut Socket, wanted: &[&str]) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while tokio::time::Instant::now() < deadline {
+        let kinds: Vec<&str> = seen
+            .iter()
+            .filter_map(|a: &Value| a["kind"].as_str())
+            .collect();
+        if wanted.iter().all(|w| kinds.contains(w)) {
+            break;
+        }
+        match next(socket, Duration::from_millis(500)).await {
+            Some(message) if message["type"] == "next" => {
+                seen.push(message["payload"]["data"]["activity"].clone());
+            }
+            Some(message) if message["type"] == "closed" || message["type"] == "error" => {
+                panic!("the subscription ended: {message}")
+            }
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// Whatever arrives within `wait`.
+async fn drain(socket: &mut Socket, wait: Duration) -> Vec<Value> {
+    let mut seen = Vec::new();
+    while let Some(message) = next(socket, wait).await {
+        if message["type"] == "next" {
+            seen.push(message["payload"]["data"]["activity"].clone());
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn two_tenants_each_see_their_own_activity_and_nothing_of_the_others() {
+    let app = spawn_app().await;
+    let a = connect_tenant(&app, "live-a@example.com", "Live A", hooks::PAGE).await;
+    let b = connect_tenant(&app, "live-b@example.com", "Live B", hooks::PAGE).await;
+    let link_a = create_link(&app, a.token(), &a.page_id, "spring-sale", None, &[]).await;
+    let mut feed_a = watch(&app, &a).await;
+    let mut feed_b = watch(&app, &b).await;
+
+    deliver(&app, &a, body(&[referral("7001", now_ms(), "spring-sale")])).await;
+    let seen_a = activity_until(&mut feed_a, &["NEW_SUBSCRIBER", "REF_LINK_ENTRY"]).await;
+    let entry = seen_a
+        .iter()
+        .find(|x| x["kind"] == "REF_LINK_ENTRY")
+        .unwrap_or_else(|| panic!("A saw no entry: {seen_a:?}"));
+    assert_eq!(entry["refLinkId"], json!(link_a));
+    assert_eq!(entry["pageId"], json!(a.page_id));
+    assert!(
+        seen_a
+            .iter()
+            .any(|x| x["kind"] == "NEW_SUBSCRIBER" && x["subscriberId"] == entry["subscriberId"]),
+        "{seen_a:?}"
+    );
+    let leaked = drain(&mut feed_b, Duration::from_millis(1500)).await;
+    assert!(leaked.is_empty(), "B saw A's activity: {leaked:?}");
+
+    // Now B's turn: A must see nothing of it.
+    deliver(&app, &b, body(&[referral("8001", now_ms(), "anything")])).await;
+    let seen_b = activity_until(&mut feed_b, &["NEW_SUBSCRIBER"]).await;
+    assert!(
+        seen_b.iter().all(|x| x["pageId"] == json!(b.page_id)),
+        "{seen_b:?}"
+    );
+    assert!(
+        !seen_b.iter().any(|x| x["kind"] == "REF_LINK_ENTRY"),
+        "B has no link with that ref: {seen_b:?}"
+    );
+    let leaked = drain(&mut feed_a, Duration::from_millis(1500)).await;
+    assert!(leaked.is_empty(), "A saw B's activity: {leaked:?}");
+}
+
+#[tokio::test]
+async fn a_redelivered_event_is_not_announced_twice() {
+    let app = spawn_app().await;
+    let a = connect_tenant(&app, "live-c@example.com", "Live C", hooks::PAGE).await;
+    let mut feed = watch(&app, &a).await;
+    let delivery = body(&[referral("7002", now_ms(), "nothing")]);
+    deliver(&app, &a, &delivery).await;
+    let first = activity_until(&mut feed, &["NEW_SUBSCRIBER"]).await;
+    assert_eq!(
+        first
+            .iter()
+            .filter(|x| x["kind"] == "NEW_SUBSCRIBER")
+            .count(),
+        1
+    );
+    deliver(&app, &a, &delivery).await;
+    let again = drain(&mut feed, Duration::from_millis(2000)).await;
+    assert!(again.is_empty(), "a duplicate was announced: {again:?}");
+}
+
+#[tokio::test]
+async fn a_connection_without_a_valid_token_is_refused() {
+    let app = spawn_app().await;
+    for init in [json!({}), json!({ "Authorization": "Bearer not-a-token" })] {
+        let mut socket = open(&app, init.clone()).await;
+        let answer = next(&mut socket, Duration::from_secs(10)).await;
+        let answer = answer.unwrap_or_else(|| panic!("no answer to {init}"));
+        assert_ne!(
+            answer["type"], "connection_ack",
+            "{init} was accepted: {answer}"
+        );
+        if answer["type"] == "closed" {
+            assert!(
+                answer["code"].as_u64().unwrap_or_default() >= 4400,
+                "{init}: closed with {answer}"
+            );
+        }
+    }
+}

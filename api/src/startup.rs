@@ -8,7 +8,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
 use refhub_domain::analytics::{ReportPorts, ReportService, ShortLinkService};
-use refhub_domain::audience::SubscriberService;
+use refhub_domain::audience::{SubscriberService, SubscriberTransferService};
 use refhub_domain::catalogue::{
     CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, RefLinkService,
     SecretCipher, TagService, TopicService,
@@ -36,7 +36,7 @@ use crate::config::{AppEnv, Config, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook::{self, NewEvents};
-use crate::http::{graphql_ws, health, qr_code, short_link};
+use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
 use crate::qr_codes::QrCodes;
 use crate::security::{
     AeadCipher, Argon2Hasher, GovernorThrottle, HubSignatures, JwtCodec, PageSendThrottle,
@@ -49,6 +49,8 @@ use crate::workers::{
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest subscriber import (CSV) accepted: ample for 50,000 rows.
+const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 /// How long in-flight requests may take to finish on SIGTERM.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
 
@@ -67,6 +69,7 @@ struct Wiring {
     sender: Arc<OutboxSender>,
     clicks: Arc<ClickBatcher>,
     short_links: Arc<ShortLinkService>,
+    transfer: Arc<SubscriberTransferService>,
 }
 
 /// A built, listening application. Tests build one on port 0 and run it in the background.
@@ -108,6 +111,7 @@ impl Application {
         let new_events = web::Data::new(NewEvents(wiring.new_events));
         let graphiql = web::Data::new(GraphiqlEnabled(config.graphiql));
         let short_links = web::Data::from(wiring.short_links);
+        let transfer = web::Data::from(wiring.transfer);
         let clicks = wiring.clicks;
         let server = HttpServer::new(move || {
             App::new()
@@ -120,6 +124,7 @@ impl Application {
                 .app_data(new_events.clone())
                 .app_data(graphiql.clone())
                 .app_data(short_links.clone())
+                .app_data(transfer.clone())
                 .service(health::healthz)
                 .service(health::readyz)
                 .service(
@@ -128,6 +133,15 @@ impl Application {
                         .route(web::post().to(messenger_webhook::receive)),
                 )
                 .route("/r/{code}", web::get().to(short_link::follow))
+                .route(
+                    "/api/pages/{id}/subscribers.csv",
+                    web::get().to(subscriber_csv::export),
+                )
+                .service(
+                    web::resource("/api/pages/{id}/subscribers/import")
+                        .app_data(web::PayloadConfig::new(MAX_IMPORT_BYTES))
+                        .route(web::post().to(subscriber_csv::import)),
+                )
                 .route(
                     "/api/ref-links/{id}/qr.png",
                     web::get().to(qr_code::ref_link_qr_png),
@@ -440,6 +454,13 @@ impl Wiring {
                 clock.clone(),
             )),
             clicks,
+            transfer: Arc::new(SubscriberTransferService::new(
+                db.clone(),
+                db.clone(),
+                db.clone(),
+                db.clone(),
+                clock.clone(),
+            )),
             clock,
             new_events: Arc::new(Notify::new()),
             runs: db.clone(),

@@ -8,3 +8,4 @@ pub mod health;
 pub mod messenger_webhook;
 pub mod qr_code;
 pub mod short_link;
+pub mod subscriber_csv;

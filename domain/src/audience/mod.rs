@@ -5,6 +5,7 @@ mod effects;
 mod ports;
 mod subscriber;
 mod subscriber_service;
+mod transfer;
 
 pub use effects::{AppliedEvent, Entry, EventEffects, Interaction, OptInChange};
 pub use ports::{AudienceStore, SubscriberFilter, SubscriberRepository};
@@ -12,3 +13,8 @@ pub use subscriber::{
     FieldValueRecord, InteractionRecord, MESSAGING_WINDOW_HOURS, OptIn, OptInStatus, Subscriber,
 };
 pub use subscriber_service::SubscriberService;
+pub use transfer::{
+    CellProblem, ExportLayout, FIXED_COLUMNS, ImportApplied, ImportLine, ImportReport, ImportRow,
+    ImportTable, MAX_IMPORT_ROWS, RejectedRow, SubscriberTransferService, TAG_SEPARATOR,
+    formula_guarded, strip_formula_guard,
+};

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::audience::effects::{AppliedEvent, EventEffects};
 use crate::audience::subscriber::{FieldValueRecord, InteractionRecord, OptIn, Subscriber};
+use crate::audience::transfer::{ImportApplied, ImportRow};
 use crate::error::DomainResult;
 use crate::ids::{CustomFieldId, PageId, RefLinkId, SubscriberId, TagId, TenantId, TopicId};
 use crate::pagination::{Page, PageRequest};
@@ -105,6 +106,15 @@ pub trait SubscriberRepository: Send + Sync {
         id: SubscriberId,
         tag_id: TagId,
     ) -> DomainResult<bool>;
+    /// Applies checked import rows to a page in one transaction: subscribers created by PSID
+    /// when new, values set, tags added.
+    async fn import(
+        &self,
+        tenant_id: TenantId,
+        page_id: PageId,
+        rows: &[ImportRow],
+        now: DateTime<Utc>,
+    ) -> DomainResult<ImportApplied>;
     /// Whether any subscriber has a value for the field.
     async fn field_has_values(
         &self,

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
 use refhub_domain::audience::{
-    FieldValueRecord, InteractionRecord, OptIn, Subscriber, SubscriberFilter, SubscriberRepository,
+    FieldValueRecord, ImportApplied, ImportRow, InteractionRecord, OptIn, Subscriber,
+    SubscriberFilter, SubscriberRepository,
 };
 use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId, TopicId};
 use refhub_domain::pagination::{Page, PageRequest};
@@ -199,6 +200,16 @@ impl SubscriberRepository for Store {
             .filter(notification_opt_ins::Column::TopicId.eq(topic_id.0));
         let rows = run::all(&self.db, tenant_id, query).await?;
         rows.into_iter().map(mapping::opt_in).collect()
+    }
+
+    async fn import(
+        &self,
+        tenant_id: TenantId,
+        page_id: PageId,
+        rows: &[ImportRow],
+        now: DateTime<Utc>,
+    ) -> DomainResult<ImportApplied> {
+        self.import_rows(tenant_id, page_id, rows, now).await
     }
 
     async fn interactions(

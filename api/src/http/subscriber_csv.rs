@@ -1,0 +1,233 @@
+//! A page's subscribers as CSV: `GET /api/pages/{id}/subscribers.csv` streams the export a
+//! hundred subscribers at a time (memory stays flat however large the page), and
+//! `POST /api/pages/{id}/subscribers/import` takes a CSV body and answers a per-row report.
+//! Both authenticate like the API.
+
+use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use refhub_domain::audience::{
+    ExportLayout, ImportLine, ImportReport, ImportTable, SubscriberFilter,
+    SubscriberTransferService, formula_guarded,
+};
+use refhub_domain::identity::Principal;
+use refhub_domain::ids::PageId;
+use refhub_domain::pagination::PageRequest;
+use refhub_domain::{DomainError, DomainResult};
+use refhub_graphql::Services;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::bearer::require_principal;
+use super::error::HttpError;
+
+/// Subscribers read per round of the export.
+const EXPORT_BATCH: u32 = 100;
+
+fn page_id(raw: &str) -> DomainResult<PageId> {
+    raw.parse()
+        .map_err(|_| DomainError::validation("pageId", "is not a valid ID"))
+}
+
+/// One CSV record, quoted where needed.
+fn record(cells: &[String]) -> DomainResult<Bytes> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(cells.iter().map(|c| formula_guarded(c).into_owned()))
+        .map_err(DomainError::internal)?;
+    writer
+        .into_inner()
+        .map(Bytes::from)
+        .map_err(|err| DomainError::internal(err.into_error()))
+}
+
+struct Export {
+    services: Services,
+    principal: Principal,
+    page_id: PageId,
+    layout: ExportLayout,
+    after: Option<Uuid>,
+    header: Option<Bytes>,
+    done: bool,
+}
+
+impl Export {
+    /// The next chunk of the file: the header, then a batch of rows, until none are left.
+    async fn next_chunk(&mut self) -> DomainResult<Option<Bytes>> {
+        if let Some(header) = self.header.take() {
+            return Ok(Some(header));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        let subscribers = &self.services.subscribers;
+        let page = subscribers
+            .list(
+                &self.principal,
+                self.page_id,
+                &SubscriberFilter::default(),
+                PageRequest {
+                    after: self.after,
+                    first: EXPORT_BATCH,
+                },
+            )
+            .await?;
+        self.done = !page.has_next_page;
+        self.after = page.items.last().map(|s| s.id.0);
+        if page.items.is_empty() {
+            return Ok(None);
+        }
+        let ids: Vec<_> = page.items.iter().map(|s| s.id).collect();
+        let values = subscribers.field_values(&self.principal, &ids).await?;
+        let tags = subscribers.tags(&self.principal, &ids).await?;
+        let mut chunk = Vec::new();
+        for subscriber in &page.items {
+            let own_values: Vec<_> = values
+                .iter()
+                .filter(|(id, _)| *id == subscriber.id)
+                .map(|(_, v)| v.clone())
+                .collect();
+            let own_tags: Vec<_> = tags
+                .iter()
+                .filter(|(id, _)| *id == subscriber.id)
+                .map(|(_, t)| *t)
+                .collect();
+            let row = self.layout.row(subscriber, &own_values, &own_tags);
+            chunk.extend_from_slice(&record(&row)?);
+        }
+        Ok(Some(Bytes::from(chunk)))
+    }
+}
+
+/// Streams a page's subscribers as CSV.
+pub async fn export(
+    request: HttpRequest,
+    id: web::Path<String>,
+    services: web::Data<Services>,
+    transfer: web::Data<SubscriberTransferService>,
+) -> Result<HttpResponse, HttpError> {
+    let principal = require_principal(&services.auth, &request).await?;
+    let page_id = page_id(&id)?;
+    let layout = transfer.export_layout(&principal, page_id).await?;
+    let header = record(&layout.header())?;
+    let export = Export {
+        services: services.get_ref().clone(),
+        principal,
+        page_id,
+        layout,
+        after: None,
+        header: Some(header),
+        done: false,
+    };
+    let body = futures::stream::unfold(export, |mut export| async move {
+        match export.next_chunk().await {
+            Ok(Some(chunk)) => Some((Ok::<_, actix_web::Error>(chunk), export)),
+            Ok(None) => None,
+            Err(err) => {
+                // The status line is gone already: the client sees a cut-short file.
+                tracing::error!(error = ?err, "the subscriber export stopped");
+                export.done = true;
+                Some((
+                    Err(actix_web::error::ErrorInternalServerError(
+                        "the export stopped",
+                    )),
+                    export,
+                ))
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(format!(
+                "subscribers-{page_id}.csv"
+            ))],
+        })
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(body))
+}
+
+/// Reads a CSV body into a table; a body that is not UTF-8 CSV is refused as a whole.
+fn table(body: &[u8]) -> DomainResult<ImportTable> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    if std::str::from_utf8(body).is_err() {
+        return Err(DomainError::validation("file", "must be UTF-8 text"));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(body);
+    let headers = reader
+        .headers()
+        .map_err(|err| DomainError::validation("file", format!("unreadable header: {err}")))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record
+            .map_err(|err| DomainError::validation("file", format!("unreadable CSV: {err}")))?;
+        if record.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        rows.push(ImportLine {
+            line: record.position().map_or(0, |p| p.line()),
+            cells: record.iter().map(str::to_owned).collect(),
+        });
+    }
+    Ok(ImportTable { headers, rows })
+}
+
+fn report_json(report: &ImportReport) -> serde_json::Value {
+    json!({
+        "created": report.created,
+        "updated": report.updated,
+        "rejected": report.rejected.iter().map(|row| json!({
+            "line": row.line,
+            "psid": row.psid,
+            "problems": row.problems.iter().map(|p| json!({
+                "column": p.column,
+                "message": p.message,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Imports a CSV body into a page.
+pub async fn import(
+    request: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+    services: web::Data<Services>,
+    transfer: web::Data<SubscriberTransferService>,
+) -> Result<HttpResponse, HttpError> {
+    let principal = require_principal(&services.auth, &request).await?;
+    let page_id = page_id(&id)?;
+    let table = table(&body)?;
+    let report = transfer.import(&principal, page_id, table).await?;
+    Ok(HttpResponse::Ok().json(report_json(&report)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_read_with_their_lines_quotes_and_a_bom() {
+        let body = "\u{feff}psid,City\n123,\"Paris, France\"\n\n456,\"say \"\"hi\"\"\nthere\"\n";
+        let read = table(body.as_bytes()).unwrap();
+        assert_eq!(read.headers, ["psid", "City"]);
+        assert_eq!(read.rows.len(), 2);
+        assert_eq!(read.rows[0].line, 2);
+        assert_eq!(read.rows[0].cells, ["123", "Paris, France"]);
+        assert_eq!(read.rows[1].cells[1], "say \"hi\"\nthere");
+        assert!(table(b"psid\n\xff\xfe").is_err());
+    }
+
+    #[test]
+    fn records_are_quoted_and_guarded() {
+        let line = record(&["a,b".to_owned(), "=1+1".to_owned(), "ok".to_owned()]).unwrap();
+        assert_eq!(&line[..], b"\"a,b\",'=1+1,ok\n");
+    }
+}

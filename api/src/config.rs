@@ -65,6 +65,10 @@ pub struct Config {
     pub outbox_retry_base: std::time::Duration,
     /// Send API calls allowed per page per second (Meta allows about 300).
     pub sends_per_page_per_second: u32,
+    /// `/graphql` requests allowed per tenant (or, signed out, per address) per second.
+    pub graphql_per_tenant_per_second: u32,
+    /// Webhook deliveries allowed per webhook key per second.
+    pub webhook_per_key_per_second: u32,
     /// Warnings found while loading, logged once logging is up.
     warnings: Vec<String>,
 }
@@ -99,6 +103,8 @@ struct Env {
     worker_lease_secs: Option<u32>,
     outbox_retry_base_ms: Option<u64>,
     sends_per_page_per_second: Option<u32>,
+    graphql_per_tenant_per_second: Option<u32>,
+    webhook_per_key_per_second: Option<u32>,
     sign_in_per_minute: Option<u32>,
     data_dir: Option<PathBuf>,
 }
@@ -189,6 +195,8 @@ impl Config {
                 env.outbox_retry_base_ms.unwrap_or(2000).max(1),
             ),
             sends_per_page_per_second: env.sends_per_page_per_second.unwrap_or(250).max(1),
+            graphql_per_tenant_per_second: env.graphql_per_tenant_per_second.unwrap_or(50).max(1),
+            webhook_per_key_per_second: env.webhook_per_key_per_second.unwrap_or(20_000).max(1),
             sign_in_per_minute: env.sign_in_per_minute.unwrap_or(20),
             warnings,
         })
@@ -215,6 +223,9 @@ impl Config {
             // Retries within a test's patience.
             outbox_retry_base: std::time::Duration::from_millis(100),
             sends_per_page_per_second: 250,
+            // The suite's traffic is not throttled; the limits have their own tests.
+            graphql_per_tenant_per_second: 100_000,
+            webhook_per_key_per_second: 100_000,
             // Tests sign many people in from one address; the limit itself has its own test.
             sign_in_per_minute: 100_000,
             warnings: Vec::new(),

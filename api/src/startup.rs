@@ -36,11 +36,11 @@ use crate::config::{AppEnv, Config, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook::{self, NewEvents};
+use crate::http::throttles::RequestThrottles;
 use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
 use crate::qr_codes::QrCodes;
 use crate::security::{
-    AeadCipher, Argon2Hasher, GovernorThrottle, HubSignatures, JwtCodec, PageSendThrottle,
-    RandomSecrets,
+    AeadCipher, Argon2Hasher, HubSignatures, JwtCodec, KeyedThrottle, RandomSecrets,
 };
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
@@ -112,6 +112,10 @@ impl Application {
         let graphiql = web::Data::new(GraphiqlEnabled(config.graphiql));
         let short_links = web::Data::from(wiring.short_links);
         let transfer = web::Data::from(wiring.transfer);
+        let throttles = web::Data::new(RequestThrottles::new(
+            config.graphql_per_tenant_per_second,
+            config.webhook_per_key_per_second,
+        ));
         let clicks = wiring.clicks;
         let server = HttpServer::new(move || {
             App::new()
@@ -125,6 +129,7 @@ impl Application {
                 .app_data(graphiql.clone())
                 .app_data(short_links.clone())
                 .app_data(transfer.clone())
+                .app_data(throttles.clone())
                 .service(health::healthz)
                 .service(health::readyz)
                 .service(
@@ -395,7 +400,7 @@ impl Wiring {
             inbox: Arc::new(InboxService::new(inbox.clone(), clock.clone())),
             qr_codes: Arc::new(QrCodes),
             clock: clock.clone(),
-            sign_in_throttle: Arc::new(GovernorThrottle::new(config.sign_in_per_minute)),
+            sign_in_throttle: Arc::new(KeyedThrottle::per_minute(config.sign_in_per_minute)),
         };
         let ingest = Arc::new(WebhookIngestService::new(
             apps,
@@ -435,7 +440,10 @@ impl Wiring {
                 subscribers: db.clone(),
                 cipher,
                 api: gateway,
-                throttle: Arc::new(PageSendThrottle::new(config.sends_per_page_per_second)),
+                throttle: Arc::new(KeyedThrottle::per_second(
+                    config.sends_per_page_per_second,
+                    config.sends_per_page_per_second,
+                )),
                 clock: clock.clone(),
                 activity,
             },

@@ -37,6 +37,13 @@ pub(crate) struct ConnectionTotals {
 /// A connection of `N` nodes.
 pub(crate) type ListConnection<N> = Connection<IdCursor, N, ConnectionTotals>;
 
+/// What a list field costs against the complexity limit: what one node asks for, times the
+/// nodes it may return (`first`, default 20, at most 100), plus one for the list itself.
+pub(crate) fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let nodes = usize::try_from(first.unwrap_or(20).clamp(0, 100)).unwrap_or(0);
+    nodes.saturating_mul(child_complexity).saturating_add(1)
+}
+
 /// Reads `first` and `after` into a page request.
 pub(crate) fn page_request(first: Option<i32>, after: Option<String>) -> DomainResult<PageRequest> {
     let after = after

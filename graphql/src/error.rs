@@ -24,6 +24,14 @@ pub(crate) fn to_graphql(err: &DomainError) -> Error {
     })
 }
 
+/// A whole response refusing the request (e.g. over its rate limit), coded like any error.
+pub fn refusal_response(err: &DomainError) -> Response {
+    let error = to_graphql(err).into_server_error(async_graphql::Pos::default());
+    let mut error = error;
+    error.locations.clear();
+    Response::from_errors(vec![error])
+}
+
 /// `.gql()` turns a domain result into a resolver result.
 pub(crate) trait IntoGraphql<T> {
     fn gql(self) -> async_graphql::Result<T>;

@@ -11,6 +11,7 @@ mod error;
 mod flows;
 mod identity;
 mod ids;
+mod limits;
 mod loaders;
 
 use async_graphql::{MergedObject, Schema};
@@ -20,7 +21,7 @@ pub use activity::{ActivityFeed, NoFeed, SubscriptionRoot};
 pub use auth_context::{
     Authentication, ClientAddress, Services, SignInThrottle, prepare_request, subscription_data,
 };
-pub use error::tag_uncoded_errors;
+pub use error::{refusal_response, tag_uncoded_errors};
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
@@ -54,6 +55,8 @@ pub struct SchemaLimits {
     pub max_depth: usize,
     /// Highest total field cost allowed.
     pub max_complexity: usize,
+    /// Most aliases one document may use.
+    pub max_aliases: usize,
     /// Whether clients may ask for the schema itself.
     pub introspection: bool,
 }
@@ -62,7 +65,9 @@ impl Default for SchemaLimits {
     fn default() -> Self {
         Self {
             max_depth: 16,
-            max_complexity: 2_000,
+            // A page of 100 subscribers with their fields, tags and opt-ins costs about 3,000.
+            max_complexity: 10_000,
+            max_aliases: 30,
             introspection: true,
         }
     }
@@ -77,7 +82,8 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AppSchema {
     )
     .data(services)
     .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity);
+    .limit_complexity(limits.max_complexity)
+    .extension(limits::AliasLimit(limits.max_aliases));
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

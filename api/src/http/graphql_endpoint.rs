@@ -4,17 +4,21 @@
 //! resolvers read; bodies are read with a size cap and parsed here so that a malformed body
 //! gets a GraphQL-shaped error with a code instead of a bare 400 text.
 
-use actix_web::http::header::ContentType;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{ErrorExtensions, Response, ServerError};
 use refhub_domain::DomainError;
 use refhub_graphql::{
-    AppSchema, Authentication, ClientAddress, Services, prepare_request, tag_uncoded_errors,
+    AppSchema, Authentication, ClientAddress, Services, prepare_request, refusal_response,
+    tag_uncoded_errors,
 };
 use tracing::Instrument;
 
 use super::bearer::bearer;
+use super::throttles::{Caller, RequestThrottles};
+use crate::security::retry_after_secs;
 
 /// Whether GraphiQL is served.
 #[derive(Clone, Copy)]
@@ -26,6 +30,7 @@ pub async fn execute(
     body: web::Bytes,
     schema: web::Data<AppSchema>,
     services: web::Data<Services>,
+    throttles: web::Data<RequestThrottles>,
 ) -> HttpResponse {
     let gql_request = match serde_json::from_slice::<async_graphql::Request>(&body) {
         Ok(gql_request) => gql_request,
@@ -44,10 +49,29 @@ pub async fn execute(
         },
         Err(err) => Authentication::Rejected(err),
     };
-    let tenant = match &authentication {
-        Authentication::Authenticated(p) => p.tenant.map(|t| t.tenant_id.to_string()),
+    let tenant_id = match &authentication {
+        Authentication::Authenticated(p) => p.tenant.map(|t| t.tenant_id),
         _ => None,
     };
+    let caller = match (tenant_id, request.peer_addr()) {
+        (Some(tenant_id), _) => Some(Caller::Tenant(tenant_id)),
+        (None, Some(peer)) => Some(Caller::Address(peer.ip())),
+        (None, None) => None,
+    };
+    if let Some(caller) = caller
+        && let Err(wait) = throttles.graphql.check(&caller)
+    {
+        let retry_after = retry_after_secs(wait);
+        let refusal = refusal_response(&DomainError::RateLimited {
+            retry_after_secs: retry_after,
+        });
+        let mut response = json_with_status(&refusal, StatusCode::TOO_MANY_REQUESTS);
+        if let Ok(value) = retry_after.to_string().parse() {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let tenant = tenant_id.map(|t| t.to_string());
     let span = tracing::info_span!(
         "graphql",
         operation = gql_request.operation_name.as_deref().unwrap_or(""),

@@ -8,10 +8,14 @@ use std::sync::Arc;
 
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
+use refhub_domain::DomainError;
+use refhub_domain::catalogue::WebhookKey;
 use refhub_domain::webhooks::WebhookIngestService;
 use tokio::sync::Notify;
 
 use super::error::HttpError;
+use super::throttles::RequestThrottles;
+use crate::security::retry_after_secs;
 
 /// Signals workers that new events are stored.
 #[derive(Clone)]
@@ -45,7 +49,18 @@ pub async fn receive(
     body: web::Bytes,
     ingest: web::Data<WebhookIngestService>,
     new_events: web::Data<NewEvents>,
+    throttles: web::Data<RequestThrottles>,
 ) -> Result<HttpResponse, HttpError> {
+    // An unparseable key is answered 404 by ingest; a tenant's key has its own allowance.
+    if let Some(tenant_id) = WebhookKey::tenant_of(&key)
+        && let Err(wait) = throttles.webhooks.check(&tenant_id)
+    {
+        tracing::warn!(%tenant_id, "webhook deliveries over the key's rate limit");
+        return Err(DomainError::RateLimited {
+            retry_after_secs: retry_after_secs(wait),
+        }
+        .into());
+    }
     let signature = request
         .headers()
         .get(SIGNATURE_HEADER)

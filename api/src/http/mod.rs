@@ -9,3 +9,4 @@ pub mod messenger_webhook;
 pub mod qr_code;
 pub mod short_link;
 pub mod subscriber_csv;
+pub mod throttles;

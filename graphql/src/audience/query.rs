@@ -42,6 +42,7 @@ fn domain_filter(filter: SubscriberFilterInput) -> DomainResult<SubscriberFilter
 #[Object]
 impl AudienceQuery {
     /// A page's subscribers, oldest first, filtered.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn subscribers(
         &self,
         ctx: &Context<'_>,
@@ -76,6 +77,7 @@ impl AudienceQuery {
     }
 
     /// Webhook events, newest first (owners and admins).
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn webhook_events(
         &self,
         ctx: &Context<'_>,

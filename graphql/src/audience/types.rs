@@ -150,6 +150,7 @@ impl Subscriber {
     }
 
     /// What they did, newest first: referrals, postbacks, messages, quick replies, opt-ins.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn interactions(
         &self,
         ctx: &Context<'_>,

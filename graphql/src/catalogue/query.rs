@@ -25,6 +25,7 @@ impl CatalogueQuery {
     }
 
     /// Connected pages, oldest first.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn pages(
         &self,
         ctx: &Context<'_>,
@@ -46,6 +47,7 @@ impl CatalogueQuery {
     }
 
     /// Custom fields, in creation order.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn custom_fields(
         &self,
         ctx: &Context<'_>,
@@ -77,6 +79,7 @@ impl CatalogueQuery {
     }
 
     /// Tags, oldest first.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn tags(
         &self,
         ctx: &Context<'_>,
@@ -103,6 +106,7 @@ impl CatalogueQuery {
     }
 
     /// A page's ref links, oldest first.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn ref_links(
         &self,
         ctx: &Context<'_>,
@@ -135,6 +139,7 @@ impl CatalogueQuery {
     }
 
     /// Notification topics, on one page or all, oldest first.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn notification_topics(
         &self,
         ctx: &Context<'_>,

@@ -160,6 +160,7 @@ impl Page {
     }
 
     /// The page's ref links, oldest first.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn ref_links(
         &self,
         ctx: &Context<'_>,
@@ -178,6 +179,7 @@ impl Page {
     }
 
     /// The page's notification topics, oldest first.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn notification_topics(
         &self,
         ctx: &Context<'_>,

@@ -19,6 +19,7 @@ fn optional_id<T: From<uuid::Uuid>>(id: Option<&ID>, field: &str) -> Result<Opti
 #[Object]
 impl FlowsQuery {
     /// Flows, oldest first.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn flows(
         &self,
         ctx: &Context<'_>,
@@ -40,6 +41,7 @@ impl FlowsQuery {
     }
 
     /// Flow runs, newest first; every filter given must hold.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn flow_runs(
         &self,
         ctx: &Context<'_>,
@@ -78,6 +80,7 @@ impl FlowsQuery {
     }
 
     /// Outgoing messages, newest first; every filter given must hold.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn outbound_messages(
         &self,
         ctx: &Context<'_>,

@@ -62,6 +62,7 @@ impl IdentityQuery {
     }
 
     /// Members of the current workspace, oldest first.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -82,6 +83,7 @@ impl IdentityQuery {
 
     /// API keys of the current workspace, oldest first, revoked ones included (owners and
     /// admins only).
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
@@ -96,6 +98,7 @@ impl IdentityQuery {
     }
 
     /// Every workspace on the platform, oldest first (platform operators only).
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn tenants(
         &self,
         ctx: &Context<'_>,

@@ -1,0 +1,40 @@
+//! The request limits applied at the edge: per tenant (or, before sign-in, per address) on
+//! `/graphql`, and per webhook key on Meta's deliveries (generous: Meta must never be refused
+//! in normal use; a flood must not take the service down for everyone else).
+
+use std::net::IpAddr;
+
+use refhub_domain::ids::TenantId;
+
+use crate::security::KeyedThrottle;
+
+/// Who a `/graphql` request counts against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Caller {
+    /// A signed-in member or API key: their workspace.
+    Tenant(TenantId),
+    /// Anyone else: their address.
+    Address(IpAddr),
+}
+
+/// The limiters of the HTTP surface.
+pub struct RequestThrottles {
+    /// `/graphql` requests.
+    pub graphql: KeyedThrottle<Caller>,
+    /// Webhook deliveries, by the tenant the key names.
+    pub webhooks: KeyedThrottle<TenantId>,
+}
+
+impl RequestThrottles {
+    /// `graphql_per_second` per tenant or address (bursts of four times that), and
+    /// `webhooks_per_second` per webhook key (bursts of as many).
+    pub fn new(graphql_per_second: u32, webhooks_per_second: u32) -> Self {
+        Self {
+            graphql: KeyedThrottle::per_second(
+                graphql_per_second,
+                graphql_per_second.saturating_mul(4),
+            ),
+            webhooks: KeyedThrottle::per_second(webhooks_per_second, webhooks_per_second),
+        }
+    }
+}

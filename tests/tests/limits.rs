@@ -1,0 +1,287 @@
+//! Limits on what one request may ask for and how often (issue #7): GraphQL depth, complexity
+//! (list fields cost by `first`), aliases, `first` at most 100, the body size, introspection
+//! and GraphiQL switched off, and the per-tenant and per-key rate limits with `429` and
+//! `Retry-After`.
+
+#[allow(dead_code)]
+#[path = "webhooks/support.rs"]
+mod hooks;
+
+use hooks::{body, connect_tenant, message, now_ms, signature};
+use refhub_tests::{data, error_code, error_field, spawn_app, spawn_app_with};
+use serde_json::{Value, json};
+
+async fn post_graphql(
+    app: &refhub_tests::TestApp,
+    query: &str,
+    token: &str,
+) -> (u16, Value, Option<String>) {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("POST /graphql");
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (
+        status,
+        response.json().await.unwrap_or(Value::Null),
+        retry_after,
+    )
+}
+
+fn message_of(response: &Value) -> String {
+    response["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_query_nested_too_deep_is_refused_even_when_cheap() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("depth@example.com", "Depth").await;
+    // page → refLinks → nodes → page …: each round three levels deeper, each list empty.
+    let mut selection = "id".to_owned();
+    for _ in 0..6 {
+        selection = format!("page {{ refLinks(first: 0) {{ nodes {{ {selection} }} }} }}");
+    }
+    let query =
+        format!("{{ refLink(id: \"00000000-0000-0000-0000-000000000000\") {{ {selection} }} }}");
+    let (status, response, _) = post_graphql(&app, &query, &owner.access_token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        error_code(&response).as_deref(),
+        Some("VALIDATION"),
+        "{response}"
+    );
+    assert!(
+        message_of(&response).contains("nested too deep"),
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn list_fields_cost_by_first_so_nested_pages_of_a_hundred_are_refused() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("cost@example.com", "Cost").await;
+    let heavy = "{ pages(first: 100) { nodes { refLinks(first: 100) { nodes { id ref url } } } } }";
+    let (_, response, _) = post_graphql(&app, heavy, &owner.access_token).await;
+    assert_eq!(
+        error_code(&response).as_deref(),
+        Some("VALIDATION"),
+        "{response}"
+    );
+    assert!(message_of(&response).contains("too complex"), "{response}");
+    // The same shape with small pages, and a dashboard's page of 100 subscribers, pass.
+    let light = "{ pages(first: 5) { nodes { refLinks(first: 10) { nodes { id ref url } } } } }";
+    let (_, response, _) = post_graphql(&app, light, &owner.access_token).await;
+    assert!(response["errors"].is_null(), "{response}");
+    let page = "{ webhookEvents(first: 100) { totalCount nodes { id kind status body outcome error attempts occurredAt receivedAt processedAt } } }";
+    let (_, response, _) = post_graphql(&app, page, &owner.access_token).await;
+    assert!(response["errors"].is_null(), "{response}");
+}
+
+#[tokio::test]
+async fn more_than_thirty_aliases_are_refused() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("alias@example.com", "Alias").await;
+    let fields = |n: usize| {
+        (0..n)
+            .map(|i| format!("a{i}: me {{ email }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (_, response, _) =
+        post_graphql(&app, &format!("{{ {} }}", fields(30)), &owner.access_token).await;
+    assert!(response["errors"].is_null(), "30 aliases pass: {response}");
+    let (_, response, _) =
+        post_graphql(&app, &format!("{{ {} }}", fields(31)), &owner.access_token).await;
+    assert_eq!(
+        error_code(&response).as_deref(),
+        Some("VALIDATION"),
+        "{response}"
+    );
+    assert_eq!(
+        error_field(&response).as_deref(),
+        Some("query"),
+        "{response}"
+    );
+    assert!(response["data"].is_null(), "nothing ran: {response}");
+    // Aliased sign-ins cannot go around the per-address limit.
+    let log_ins = (0..40)
+        .map(|i| format!("l{i}: logIn(input: {{email: \"alias@example.com\", password: \"guess-{i}\"}}) {{ accessToken }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (_, response, _) = post_graphql(
+        &app,
+        &format!("mutation {{ {log_ins} }}"),
+        &owner.access_token,
+    )
+    .await;
+    assert_eq!(
+        error_code(&response).as_deref(),
+        Some("VALIDATION"),
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn first_is_at_most_a_hundred() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("first@example.com", "First").await;
+    let (_, response, _) = post_graphql(
+        &app,
+        "{ tags(first: 101) { totalCount } }",
+        &owner.access_token,
+    )
+    .await;
+    assert_eq!(
+        error_code(&response).as_deref(),
+        Some("VALIDATION"),
+        "{response}"
+    );
+    assert_eq!(
+        error_field(&response).as_deref(),
+        Some("first"),
+        "{response}"
+    );
+    let (_, response, _) = post_graphql(
+        &app,
+        "{ tags(first: 100) { totalCount } }",
+        &owner.access_token,
+    )
+    .await;
+    assert_eq!(data(&response)["tags"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_refused_with_413() {
+    let app = spawn_app().await;
+    let padding = "x".repeat(1024 * 1024 + 10);
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("Content-Type", "application/json")
+        .body(json!({ "query": "{ __typename }", "variables": { "pad": padding } }).to_string())
+        .send()
+        .await
+        .expect("POST /graphql");
+    assert_eq!(response.status().as_u16(), 413);
+}
+
+#[tokio::test]
+async fn introspection_and_graphiql_can_be_switched_off() {
+    let open = spawn_app().await;
+    let owner = open.sign_up("intro@example.com", "Intro").await;
+    let introspect = "{ __schema { queryType { name } } }";
+    let (_, response, _) = post_graphql(&open, introspect, &owner.access_token).await;
+    assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
+    let page = open
+        .client
+        .get(open.url("/graphql"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(page.status().as_u16(), 200);
+
+    let closed = spawn_app_with(|config| {
+        config.introspection = false;
+        config.graphiql = false;
+    })
+    .await;
+    let owner = closed.sign_up("intro@example.com", "Intro").await;
+    let (_, response, _) = post_graphql(&closed, introspect, &owner.access_token).await;
+    // The engine answers as if the schema had nothing to say about itself.
+    assert!(response["data"]["__schema"].is_null(), "{response}");
+    let by_type = "{ __type(name: \"Subscriber\") { fields { name } } }";
+    let (_, response, _) = post_graphql(&closed, by_type, &owner.access_token).await;
+    assert!(response["data"]["__type"].is_null(), "{response}");
+    let page = closed
+        .client
+        .get(closed.url("/graphql"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(page.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn graphql_requests_are_limited_per_tenant_with_429_and_retry_after() {
+    // 2 a second, bursts of 8.
+    let app = spawn_app_with(|config| config.graphql_per_tenant_per_second = 2).await;
+    let busy = app.sign_up("busy@example.com", "Busy").await;
+    let calm = app.sign_up("calm@example.com", "Calm").await;
+    let mut limited = None;
+    for _ in 0..20 {
+        let (status, response, retry_after) =
+            post_graphql(&app, "{ tenant { id } }", &busy.access_token).await;
+        if status == 429 {
+            limited = Some((response, retry_after));
+            break;
+        }
+    }
+    let (response, retry_after) = limited.expect("the busy tenant was never limited");
+    assert_eq!(
+        error_code(&response).as_deref(),
+        Some("RATE_LIMITED"),
+        "{response}"
+    );
+    let seconds: u64 = retry_after.expect("Retry-After").parse().expect("seconds");
+    assert!((1..=5).contains(&seconds), "Retry-After {seconds}");
+    assert_eq!(
+        response["errors"][0]["extensions"]["retryAfter"],
+        json!(seconds)
+    );
+    let (status, response, _) = post_graphql(&app, "{ tenant { id } }", &calm.access_token).await;
+    assert_eq!(status, 200, "another tenant is not limited: {response}");
+}
+
+#[tokio::test]
+async fn webhook_deliveries_are_limited_per_key_with_429_and_retry_after() {
+    // 3 a second, bursts of 3.
+    let app = spawn_app_with(|config| config.webhook_per_key_per_second = 3).await;
+    let flood = connect_tenant(&app, "flood@example.com", "Flood", hooks::PAGE).await;
+    let quiet = connect_tenant(&app, "quiet@example.com", "Quiet", hooks::PAGE).await;
+    let post = |tenant: &hooks::Tenant, n: usize| {
+        let delivery = body(&[message(
+            "9001",
+            now_ms() + n as i64,
+            &format!("m-{n}"),
+            "hi",
+        )]);
+        let signed = signature(&tenant.app_secret, delivery.as_bytes());
+        app.client
+            .post(app.url(&tenant.webhook_path))
+            .header("Content-Type", "application/json")
+            .header("X-Hub-Signature-256", signed)
+            .body(delivery)
+    };
+    let mut refused = None;
+    for n in 0..20 {
+        let response = post(&flood, n).send().await.expect("POST");
+        if response.status().as_u16() == 429 {
+            refused = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            break;
+        }
+        assert_eq!(response.status().as_u16(), 200);
+    }
+    let retry_after: u64 = refused
+        .expect("the flooding key was never limited")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=5).contains(&retry_after));
+    let other = post(&quiet, 100).send().await.expect("POST");
+    assert_eq!(other.status().as_u16(), 200, "another key is not limited");
+}

@@ -152,6 +152,10 @@ impl Application {
                     web::get().to(qr_code::ref_link_qr_png),
                 )
                 .route("/graphql/ws", web::get().to(graphql_ws::subscriptions))
+                .route(
+                    "/graphiql/{file}",
+                    web::get().to(graphql_endpoint::graphiql_asset),
+                )
                 .service(
                     web::resource("/graphql")
                         .route(web::post().to(graphql_endpoint::execute))

@@ -94,13 +94,76 @@ pub async fn graphiql(enabled: web::Data<GraphiqlEnabled>) -> HttpResponse {
     if !enabled.0 {
         return HttpResponse::NotFound().finish();
     }
-    HttpResponse::Ok().content_type(ContentType::html()).body(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("refhub GraphiQL")
-            .finish(),
-    )
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .body(graphiql_page())
 }
+
+/// GraphiQL's page, loading its scripts and styles from this service rather than a CDN (so it
+/// works on closed networks), with subscriptions over `/graphql/ws`.
+fn graphiql_page() -> String {
+    let mut page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .title("refhub GraphiQL")
+        .finish();
+    for (cdn, local) in [
+        (
+            "https://unpkg.com/react@18/umd/react.development.js",
+            "/graphiql/react.production.min.js",
+        ),
+        (
+            "https://unpkg.com/react-dom@18/umd/react-dom.development.js",
+            "/graphiql/react-dom.production.min.js",
+        ),
+        (
+            "https://unpkg.com/graphiql@4/graphiql.min.css",
+            "/graphiql/graphiql.min.css",
+        ),
+        (
+            "https://unpkg.com/graphiql@4/graphiql.min.js",
+            "/graphiql/graphiql.min.js",
+        ),
+        ("https://graphql.org/favicon.ico", "data:,"),
+    ] {
+        page = page.replace(cdn, local);
+    }
+    page
+}
+
+/// GraphiQL's own files (see `api/assets/graphiql/README.md`).
+pub async fn graphiql_asset(
+    file: web::Path<String>,
+    enabled: web::Data<GraphiqlEnabled>,
+) -> HttpResponse {
+    let asset: Option<(&'static [u8], &str)> = match file.as_str() {
+        "react.production.min.js" => Some((
+            include_bytes!("../../assets/graphiql/react.production.min.js"),
+            "text/javascript; charset=utf-8",
+        )),
+        "react-dom.production.min.js" => Some((
+            include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+            "text/javascript; charset=utf-8",
+        )),
+        "graphiql.min.js" => Some((
+            include_bytes!("../../assets/graphiql/graphiql.min.js"),
+            "text/javascript; charset=utf-8",
+        )),
+        "graphiql.min.css" => Some((
+            include_bytes!("../../assets/graphiql/graphiql.min.css"),
+            "text/css; charset=utf-8",
+        )),
+        _ => None,
+    };
+    match asset {
+        Some((body, content_type)) if enabled.0 => HttpResponse::Ok()
+            .content_type(content_type)
+            .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+            .body(body),
+        _ => HttpResponse::NotFound().finish(),
+    }
+}
+
 
 fn json_response(response: &Response) -> HttpResponse {
     json_with_status(response, actix_web::http::StatusCode::OK)
@@ -126,5 +189,18 @@ fn json_with_status(response: &Response, status: actix_web::http::StatusCode) ->
             tracing::error!(error = %err, "could not serialise a GraphQL response");
             HttpResponse::InternalServerError().finish()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_graphiql_page_loads_nothing_from_elsewhere() {
+        let page = graphiql_page();
+        assert!(!page.contains("https://"), "{page}");
+        assert!(page.contains("/graphiql/graphiql.min.js"));
+        assert!(page.contains("/graphql/ws"));
     }
 }

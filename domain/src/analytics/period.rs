@@ -14,7 +14,7 @@ pub fn time_zone(name: &str, field: &str) -> DomainResult<Tz> {
     name.trim().parse::<Tz>().map_err(|_| {
         DomainError::validation(
             field,
-            "is not a time zone name from the IANA database (such as Europe/Paris or UTC)",
+            "is not an IANA time zone name (such as Europe/Paris or UTC)",
         )
     })
 }

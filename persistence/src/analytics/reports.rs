@@ -6,14 +6,14 @@ use refhub_domain::analytics::{
 };
 use refhub_domain::flows::{OutboxStatus, RunStatus};
 use refhub_domain::ids::{FlowId, TenantId, TopicId};
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, Query};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::Store;
 use crate::entities::{
-    flow_runs, link_clicks, notification_opt_ins, outbound_messages, subscriber_interactions,
-    subscribers,
+    flow_runs, link_clicks, notification_opt_ins, notification_topics, outbound_messages,
+    subscriber_interactions, subscribers,
 };
 use crate::error::internal;
 use crate::scope;
@@ -107,8 +107,44 @@ impl AnalyticsRepository for Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> DomainResult<Vec<(DateTime<Utc>, TopicActivity)>> {
-        // Opt-ins and opt-outs are on the timeline with their token's fingerprint; the topic's
-        // opt-ins say which tokens are the topic's.
+        // Opt-ins and opt-outs are on the timeline with their token's fingerprint. A topic's
+        // tokens are those of the opt-ins carrying its title on its page (a renewal brings a
+        // new token, and the stored opt-in keeps only the latest) and of its stored opt-ins.
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let Some(topic) = notification_topics::Entity::find()
+            .filter(notification_topics::Column::TenantId.eq(tenant_id.0))
+            .filter(notification_topics::Column::Id.eq(topic_id.0))
+            .one(&txn)
+            .await
+            .map_err(internal)?
+        else {
+            txn.commit().await.map_err(internal)?;
+            return Ok(Vec::new());
+        };
+        let tokens_by_title = Query::select()
+            .column(subscriber_interactions::Column::TokenFingerprint)
+            .from(subscriber_interactions::Entity)
+            .and_where(subscriber_interactions::Column::TenantId.eq(tenant_id.0))
+            .and_where(subscriber_interactions::Column::Kind.eq("optin"))
+            .and_where(
+                Expr::expr(Func::lower(Expr::col(
+                    subscriber_interactions::Column::Detail,
+                )))
+                .eq(topic.title.to_lowercase()),
+            )
+            .and_where(
+                subscriber_interactions::Column::SubscriberId.in_subquery(
+                    Query::select()
+                        .column(subscribers::Column::Id)
+                        .from(subscribers::Entity)
+                        .and_where(subscribers::Column::TenantId.eq(tenant_id.0))
+                        .and_where(subscribers::Column::PageId.eq(topic.page_id))
+                        .to_owned(),
+                ),
+            )
+            .to_owned();
         let query = subscriber_interactions::Entity::find()
             .select_only()
             .column(subscriber_interactions::Column::OccurredAt)
@@ -118,18 +154,22 @@ impl AnalyticsRepository for Store {
             .filter(subscriber_interactions::Column::OccurredAt.gte(from))
             .filter(subscriber_interactions::Column::OccurredAt.lt(to))
             .filter(
-                subscriber_interactions::Column::TokenFingerprint.in_subquery(
-                    Query::select()
-                        .column(notification_opt_ins::Column::TokenFingerprint)
-                        .from(notification_opt_ins::Entity)
-                        .and_where(notification_opt_ins::Column::TenantId.eq(tenant_id.0))
-                        .and_where(notification_opt_ins::Column::TopicId.eq(topic_id.0))
-                        .to_owned(),
-                ),
+                Condition::any()
+                    .add(
+                        subscriber_interactions::Column::TokenFingerprint
+                            .in_subquery(tokens_by_title),
+                    )
+                    .add(
+                        subscriber_interactions::Column::TokenFingerprint.in_subquery(
+                            Query::select()
+                                .column(notification_opt_ins::Column::TokenFingerprint)
+                                .from(notification_opt_ins::Entity)
+                                .and_where(notification_opt_ins::Column::TenantId.eq(tenant_id.0))
+                                .and_where(notification_opt_ins::Column::TopicId.eq(topic_id.0))
+                                .to_owned(),
+                        ),
+                    ),
             );
-        let txn = scope::for_tenant(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
         let rows = query
             .into_tuple::<(DateTime<Utc>, String)>()
             .all(&txn)

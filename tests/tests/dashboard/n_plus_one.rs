@@ -1,0 +1,138 @@
+//! No N+1: a page of subscribers with their field values, tags and opt-ins costs the same number
+//! of SQL statements for 5 subscribers as for 50 (related data is loaded per request, in
+//! batches, not per subscriber).
+
+use refhub_tests::{TestApp, spawn_app};
+use serde_json::{Value, json};
+
+use crate::hooks::{all_subscribers, body_of_entries, create_field, create_tag};
+use crate::support::{
+    PAGE, WAIT, connect_tenant, create_link, create_topic, deliver, eventually, now_ms, opt_in,
+    referral,
+};
+
+const PEOPLE: usize = 60;
+const DAY_MS: i64 = 24 * 3_600_000;
+
+const PAGE_QUERY: &str = "query($page: ID!, $first: Int) { subscribers(pageId: $page, first: $first) { \
+     nodes { id psid fields { field { id name } value } tags { id name } \
+             optIns { topic { id title } status } } } }";
+
+/// Runs the page query for `first` subscribers; returns the statements it cost and the nodes.
+async fn measured(app: &TestApp, token: &str, page: &str, first: usize) -> (u64, Vec<Value>) {
+    let before = app.store.statements_executed();
+    let response = app
+        .graphql(
+            PAGE_QUERY,
+            json!({ "page": page, "first": first }),
+            Some(token),
+        )
+        .await;
+    let after = app.store.statements_executed();
+    let nodes = refhub_tests::data(&response)["subscribers"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("no nodes: {response:#}"));
+    (after - before, nodes)
+}
+
+#[tokio::test]
+async fn a_page_of_subscribers_with_fields_tags_and_opt_ins_costs_the_same_statements_for_5_or_50()
+{
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@nplus1.test", "N plus one", PAGE).await;
+    let token = tenant.token();
+    let (city, _) = create_field(&app, token, "city", "TEXT", None).await;
+    let vip = create_tag(&app, token, "vip").await;
+    let lead = create_tag(&app, token, "lead").await;
+    create_link(
+        &app,
+        token,
+        &tenant.page_id,
+        "seed",
+        Some(&city),
+        &[&vip, &lead],
+    )
+    .await;
+    create_topic(&app, token, &tenant.page_id, "Daily news").await;
+
+    // Everyone arrives through the link (a field value and two tags) and opts in.
+    let start = now_ms() - 3_600_000;
+    let expiry = now_ms() + 180 * DAY_MS;
+    let items: Vec<Value> = (0..PEOPLE)
+        .flat_map(|i| {
+            let psid = format!("61000000000{:05}", 9000 + i);
+            let at = start + i as i64 * 1_000;
+            [
+                referral(&psid, at, &format!("seed--town{i}")),
+                opt_in(
+                    &psid,
+                    at + 500,
+                    &format!("TOKEN-NP1-{i}"),
+                    "daily news",
+                    expiry,
+                ),
+            ]
+        })
+        .collect();
+    for chunk in items.chunks(20) {
+        deliver(&app, &tenant, body_of_entries(chunk)).await;
+    }
+    eventually(
+        &format!("{PEOPLE} subscribers with a field value, two tags and an opt-in"),
+        WAIT * 4,
+        async || {
+            let all = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
+            let ready = all
+                .iter()
+                .filter(|s| {
+                    s["fields"].as_array().is_some_and(|f| !f.is_empty())
+                        && s["tags"].as_array().is_some_and(|t| t.len() == 2)
+                        && s["optIns"].as_array().is_some_and(|o| o.len() == 1)
+                })
+                .count();
+            if ready == PEOPLE {
+                Ok(())
+            } else {
+                Err(format!("{ready} of {} ready", all.len()))
+            }
+        },
+    )
+    .await;
+
+    // Idle workers poll now and then, and their statements count too: measure each size many
+    // times, interleaved, and keep the smallest.
+    let mut least = [u64::MAX; 3];
+    let sizes = [5, 25, 50];
+    for _ in 0..15 {
+        for (slot, size) in sizes.iter().enumerate() {
+            let (statements, nodes) = measured(&app, token, &tenant.page_id, *size).await;
+            assert_eq!(nodes.len(), *size, "a page of {size}");
+            assert!(
+                nodes.iter().all(|n| {
+                    n["fields"][0]["field"]["name"] == "city"
+                        && n["tags"].as_array().is_some_and(|t| t.len() == 2)
+                        && n["optIns"][0]["topic"]["title"] == "Daily news"
+                }),
+                "every subscriber has its related data: {nodes:#?}"
+            );
+            least[slot] = least[slot].min(statements);
+        }
+    }
+    assert!(least[0] > 0, "the statement counter counts nothing?");
+    assert_eq!(
+        least[0], least[2],
+        "statements for a page of 5 ({}), of 25 ({}) and of 50 ({}) subscribers with fields, \
+         tags and opt-ins must not grow with the page size",
+        least[0], least[1], least[2]
+    );
+    assert_eq!(
+        least[1], least[2],
+        "5: {}, 25: {}, 50: {}",
+        least[0], least[1], least[2]
+    );
+    eprintln!(
+        "statements per page: 5 -> {}, 25 -> {}, 50 -> {}",
+        least[0], least[1], least[2]
+    );
+}

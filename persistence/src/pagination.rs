@@ -49,6 +49,42 @@ where
     C: ConnectionTrait,
 {
     let total_count = base.clone().count(conn).await?;
+    let (items, has_next_page) = ordered_rows(conn, base, id, page, order).await?;
+    Ok(Page {
+        items,
+        has_next_page,
+        total_count,
+    })
+}
+
+/// One page of `base` ordered by `id` (oldest first) without counting the list, and whether
+/// more rows follow.
+pub(crate) async fn keyset_rows<E, C>(
+    conn: &C,
+    base: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+) -> Result<(Vec<E::Model>, bool), DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    ordered_rows(conn, base, id, page, Order::Asc).await
+}
+
+async fn ordered_rows<E, C>(
+    conn: &C,
+    base: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+    order: Order,
+) -> Result<(Vec<E::Model>, bool), DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
     let mut query = base.order_by(id, order.clone());
     if let Some(after) = page.after {
         query = match order {
@@ -59,11 +95,7 @@ where
     let mut items = query.limit(u64::from(page.first) + 1).all(conn).await?;
     let has_next_page = items.len() > page.first as usize;
     items.truncate(page.first as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-        total_count,
-    })
+    Ok((items, has_next_page))
 }
 
 /// Maps a page of rows whose mapping can fail (a stored value the code never wrote).

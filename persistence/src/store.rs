@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::audience::count_cache::CountCache;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
@@ -39,6 +40,7 @@ impl Default for ConnectSettings {
 pub struct Store {
     pub(crate) db: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    pub(crate) subscriber_counts: Arc<CountCache>,
 }
 
 impl Store {
@@ -65,7 +67,11 @@ impl Store {
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { db, statements })
+        Ok(Self {
+            db,
+            statements,
+            subscriber_counts: Arc::default(),
+        })
     }
 
     /// How many SQL statements this pool has executed so far.

@@ -10,7 +10,9 @@ use refhub_domain::audience::{
 use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId, TopicId};
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
 use uuid::Uuid;
 
 use super::mapping;
@@ -20,7 +22,7 @@ use crate::entities::{
     subscribers,
 };
 use crate::error::internal;
-use crate::pagination::try_map_page;
+use crate::pagination::{keyset_rows, try_map_page};
 use crate::scope::{self, run};
 
 /// `%text%` with LIKE's own wildcards taken literally.
@@ -125,8 +127,30 @@ impl SubscriberRepository for Store {
             .filter(subscribers::Column::TenantId.eq(tenant_id.0))
             .filter(subscribers::Column::PageId.eq(page_id.0))
             .filter(filter_condition(tenant_id, filter, now));
-        let rows = run::page(&self.db, tenant_id, query, subscribers::Column::Id, page).await?;
-        try_map_page(rows, mapping::subscriber)
+        let count_key = format!("{tenant_id}|{page_id}|{filter:?}");
+        let txn = scope::for_tenant(&self.db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let total_count = match self.subscriber_counts.fresh(&count_key) {
+            Some(count) => count,
+            None => {
+                let count = query.clone().count(&txn).await.map_err(internal)?;
+                self.subscriber_counts.remember(count_key, count);
+                count
+            }
+        };
+        let (rows, has_next_page) = keyset_rows(&txn, query, subscribers::Column::Id, page)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)?;
+        try_map_page(
+            Page {
+                items: rows,
+                has_next_page,
+                total_count,
+            },
+            mapping::subscriber,
+        )
     }
 
     async fn find(

@@ -13,6 +13,7 @@ use crate::ids::WebhookEventId;
 use crate::webhooks::envelope::{Sender, split_envelope};
 use crate::webhooks::inbox::NewInboxEvent;
 use crate::webhooks::ports::{InboxRepository, WebhookSignatures};
+use crate::webhooks::sealed_tokens::seal_tokens;
 
 const UNKNOWN_KEY: &str = "webhook endpoint";
 
@@ -95,20 +96,25 @@ impl WebhookIngestService {
             ));
         }
         let received_at = self.clock.now();
-        let events: Vec<NewInboxEvent> = split_envelope(body, received_at)?
+        let events = split_envelope(body, received_at)?
             .into_iter()
-            .map(|event| NewInboxEvent {
-                id: WebhookEventId::generate(),
-                tenant_id: app.tenant_id,
-                dedup_key: event.dedup_key,
-                page_facebook_id: event.page_id,
-                sender_key: event.sender.as_ref().map(Sender::key),
-                kind: event.kind,
-                occurred_at: event.occurred_at,
-                received_at,
-                item: event.item,
+            .map(|event| {
+                let id = WebhookEventId::generate();
+                let mut item = event.item;
+                seal_tokens(&mut item, app.tenant_id, id, self.cipher.as_ref())?;
+                Ok(NewInboxEvent {
+                    id,
+                    tenant_id: app.tenant_id,
+                    dedup_key: event.dedup_key,
+                    page_facebook_id: event.page_id,
+                    sender_key: event.sender.as_ref().map(Sender::key),
+                    kind: event.kind,
+                    occurred_at: event.occurred_at,
+                    received_at,
+                    item,
+                })
             })
-            .collect();
+            .collect::<DomainResult<Vec<NewInboxEvent>>>()?;
         let total = events.len();
         if !events.is_empty() {
             self.inbox.append(events).await?;

@@ -9,6 +9,7 @@ mod inbox_service;
 mod ingest_service;
 mod ports;
 mod processor;
+mod sealed_tokens;
 
 pub use catalogue_memo::CatalogueMemo;
 pub use envelope::{EnvelopeEvent, Sender, split_envelope};
@@ -18,3 +19,4 @@ pub use inbox_service::InboxService;
 pub use ingest_service::{IngestReceipt, WebhookIngestService};
 pub use ports::{InboxRepository, WebhookSignatures};
 pub use processor::{EventProcessor, Processed, ProcessorPorts, next_attempt};
+pub use sealed_tokens::{SEALED_PREFIX, open_token, seal_tokens};

@@ -29,6 +29,7 @@ use crate::webhooks::envelope::Sender;
 use crate::webhooks::event::{MessengerEvent, NotificationOptIn};
 use crate::webhooks::inbox::{InboxEvent, InboxStatus};
 use crate::webhooks::ports::InboxRepository;
+use crate::webhooks::sealed_tokens::open_token;
 
 /// What processing one event came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +116,17 @@ impl EventProcessor {
         memo: &mut CatalogueMemo,
     ) -> DomainResult<Processed> {
         let tenant_id = event.tenant_id;
-        let meaning = MessengerEvent::interpret(&event.kind, &event.item);
+        let mut meaning = MessengerEvent::interpret(&event.kind, &event.item);
+        let cipher = self.ports.cipher.as_ref();
+        match &mut meaning {
+            MessengerEvent::OptedIn(optin) => {
+                optin.token = open_token(&optin.token, tenant_id, event.id, cipher)?;
+            }
+            MessengerEvent::OptedOut { token } | MessengerEvent::Resumed { token } => {
+                *token = open_token(token, tenant_id, event.id, cipher)?;
+            }
+            _ => {}
+        }
         if let MessengerEvent::Unhandled { kind } = &meaning {
             return self.ignore(event, json!({ "unhandled": kind })).await;
         }

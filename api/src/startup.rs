@@ -36,6 +36,7 @@ use crate::config::{AppEnv, Config, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook::{self, NewEvents};
+use crate::http::request_span::RedactedRootSpan;
 use crate::http::throttles::RequestThrottles;
 use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
 use crate::qr_codes::QrCodes;
@@ -119,7 +120,7 @@ impl Application {
         let clicks = wiring.clicks;
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RedactedRootSpan>::new())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(store.clone())
                 .app_data(schema.clone())
@@ -395,6 +396,8 @@ impl Wiring {
             )),
             pages,
             subscribers: Arc::new(SubscriberService::new(
+                db.clone(),
+                db.clone(),
                 db.clone(),
                 db.clone(),
                 db.clone(),

@@ -164,7 +164,6 @@ pub async fn graphiql_asset(
     }
 }
 
-
 fn json_response(response: &Response) -> HttpResponse {
     json_with_status(response, actix_web::http::StatusCode::OK)
 }

@@ -7,6 +7,7 @@ pub mod graphql_ws;
 pub mod health;
 pub mod messenger_webhook;
 pub mod qr_code;
+pub mod request_span;
 pub mod short_link;
 pub mod subscriber_csv;
 pub mod throttles;

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use crate::audience::ports::{SubscriberFilter, SubscriberRepository};
 use crate::audience::subscriber::{FieldValueRecord, InteractionRecord, OptIn, Subscriber};
-use crate::catalogue::{CustomField, CustomFieldRepository, PageRepository, TagRepository};
+use crate::catalogue::{
+    CustomField, CustomFieldRepository, PageRepository, RefLinkRepository, TagRepository,
+    TopicRepository,
+};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Principal, Role};
@@ -17,6 +20,8 @@ pub struct SubscriberService {
     pages: Arc<dyn PageRepository>,
     fields: Arc<dyn CustomFieldRepository>,
     tags: Arc<dyn TagRepository>,
+    links: Arc<dyn RefLinkRepository>,
+    topics: Arc<dyn TopicRepository>,
     clock: Arc<dyn Clock>,
 }
 
@@ -27,6 +32,8 @@ impl SubscriberService {
         pages: Arc<dyn PageRepository>,
         fields: Arc<dyn CustomFieldRepository>,
         tags: Arc<dyn TagRepository>,
+        links: Arc<dyn RefLinkRepository>,
+        topics: Arc<dyn TopicRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -34,6 +41,8 @@ impl SubscriberService {
             pages,
             fields,
             tags,
+            links,
+            topics,
             clock,
         }
     }
@@ -51,6 +60,28 @@ impl SubscriberService {
             .find(access.tenant_id, page_id)
             .await?
             .ok_or_else(|| DomainError::not_found_in("page", "pageId"))?;
+        let tenant_id = access.tenant_id;
+        // Filtering by something that is not there is a mistake, not an empty list.
+        if let Some(tag_id) = filter.tag_id {
+            self.tags
+                .find(tenant_id, tag_id)
+                .await?
+                .ok_or_else(|| DomainError::not_found_in("tag", "filter.tagId"))?;
+        }
+        if let Some(link_id) = filter.ref_link_id {
+            self.links
+                .find(tenant_id, link_id)
+                .await?
+                .ok_or_else(|| DomainError::not_found_in("ref link", "filter.refLinkId"))?;
+        }
+        if let Some(topic_id) = filter.opted_in_topic {
+            self.topics
+                .find(tenant_id, topic_id)
+                .await?
+                .ok_or_else(|| {
+                    DomainError::not_found_in("notification topic", "filter.optedInTopicId")
+                })?;
+        }
         let mut filter = filter.clone();
         if let Some((field_id, value)) = filter.field_value.take() {
             // Values are stored in canonical form: compare like with like.

@@ -276,7 +276,15 @@ impl FlowService {
         page: PageRequest,
     ) -> DomainResult<Page<FlowRun>> {
         let access = principal.require_role(Role::Viewer)?;
-        self.ports.runs.list(access.tenant_id, filter, page).await
+        let tenant_id = access.tenant_id;
+        // Filtering by something that is not there is a mistake, not an empty list.
+        if let Some(flow_id) = filter.flow_id {
+            self.flow_in(tenant_id, flow_id, "flowId").await?;
+        }
+        if let Some(subscriber_id) = filter.subscriber_id {
+            self.subscriber_in(tenant_id, subscriber_id).await?;
+        }
+        self.ports.runs.list(tenant_id, filter, page).await
     }
 
     /// Stops a run that has not ended; a message it queued and that is not sent yet is not
@@ -322,7 +330,27 @@ impl FlowService {
         page: PageRequest,
     ) -> DomainResult<Page<OutboundMessage>> {
         let access = principal.require_role(Role::Viewer)?;
-        self.ports.outbox.list(access.tenant_id, filter, page).await
+        let tenant_id = access.tenant_id;
+        if let Some(subscriber_id) = filter.subscriber_id {
+            self.subscriber_in(tenant_id, subscriber_id).await?;
+        }
+        if let Some(run_id) = filter.run_id {
+            self.ports
+                .runs
+                .find(tenant_id, run_id)
+                .await?
+                .ok_or_else(|| DomainError::not_found_in("flow run", "runId"))?;
+        }
+        self.ports.outbox.list(tenant_id, filter, page).await
+    }
+
+    async fn subscriber_in(&self, tenant_id: TenantId, id: SubscriberId) -> DomainResult<()> {
+        self.ports
+            .subscribers
+            .find(tenant_id, id)
+            .await?
+            .map(|_| ())
+            .ok_or_else(|| DomainError::not_found_in("subscriber", "subscriberId"))
     }
 
     async fn flow_in(&self, tenant_id: TenantId, id: FlowId, field: &str) -> DomainResult<Flow> {

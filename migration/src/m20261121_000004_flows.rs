@@ -3,7 +3,7 @@
 use sea_orm_migration::prelude::*;
 
 use crate::schema_helpers::{
-    at, at_null, belongs_to_tenant, tenant_fk, text, text_null, unique_index, uuid,
+    at, at_null, belongs_to_tenant, index, tenant_fk, text, text_null, unique_index, uuid,
 };
 use crate::tenant_isolation::{grant_app_role, isolate_tenant_table, postgres_only};
 
@@ -114,15 +114,6 @@ enum Subscribers {
 #[derive(DeriveIden)]
 enum NotificationTopics {
     Table,
-}
-
-fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for col in cols {
-        index.col(col);
-    }
-    index.to_owned()
 }
 
 fn json(col: impl IntoIden) -> ColumnDef {

@@ -4,7 +4,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::schema_helpers::{at, belongs_to_tenant, uuid};
+use crate::schema_helpers::{at, belongs_to_tenant, index, uuid};
 use crate::tenant_isolation::{grant_app_role, isolate_tenant_table, postgres_only};
 
 #[derive(DeriveMigrationName)]
@@ -40,15 +40,6 @@ enum LinkClicks {
     PageId,
     ClickedAt,
     Automated,
-}
-
-fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for col in cols {
-        index.col(col);
-    }
-    index.to_owned()
 }
 
 #[async_trait::async_trait]

@@ -77,6 +77,16 @@ pub fn tenant_fk(
         .to_owned()
 }
 
+/// An index over `cols`.
+pub fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for col in cols {
+        index.col(col);
+    }
+    index.to_owned()
+}
+
 /// A unique index over `cols`.
 pub fn unique_index(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateStatement {
     let mut index = Index::create();

@@ -7,6 +7,7 @@
 mod analytics;
 mod audience;
 pub(crate) mod catalogue;
+mod claims;
 mod entities;
 mod error;
 mod flows;

@@ -5,13 +5,12 @@ use refhub_domain::flows::{FlowRun, MessageFilter, OutboundMessage, OutboxReposi
 use refhub_domain::ids::{OutboundMessageId, TenantId};
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::mapping;
 use super::runs::{SENDING, queue, save_unless_ended};
 use crate::Store;
+use crate::claims::{ClaimSql, claim};
 use crate::entities::{notification_opt_ins, outbound_messages};
 use crate::error::internal;
 use crate::pagination::try_map_page;
@@ -19,7 +18,9 @@ use crate::scope::{self, run};
 
 // `next_attempt_at` is when a message is next due (queued, retry time, end of a worker's
 // claim) and NULL once it has ended.
-const CLAIM_POSTGRES: &str = "
+const CLAIM: ClaimSql = ClaimSql {
+    scope: "outbox-worker",
+    postgres: "
     UPDATE outbound_messages SET next_attempt_at = $1, attempts = attempts + 1
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM outbound_messages
@@ -27,17 +28,16 @@ const CLAIM_POSTGRES: &str = "
         ORDER BY next_attempt_at
         LIMIT $3
         FOR UPDATE SKIP LOCKED)
-    RETURNING *";
-
-// SQLite has one writer at a time, so the UPDATE itself is the lock.
-const CLAIM_SQLITE: &str = "
+    RETURNING *",
+    sqlite: "
     UPDATE outbound_messages SET next_attempt_at = ?1, attempts = attempts + 1
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM outbound_messages
         WHERE next_attempt_at <= ?2 AND status = 'pending'
         ORDER BY next_attempt_at
         LIMIT ?3)
-    RETURNING *";
+    RETURNING *",
+};
 
 #[async_trait]
 impl OutboxRepository for Store {
@@ -89,25 +89,7 @@ impl OutboxRepository for Store {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<OutboundMessage>> {
-        let txn = scope::for_cross_tenant_scope(&self.db, "outbox-worker")
-            .await
-            .map_err(internal)?;
-        let backend = txn.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => CLAIM_POSTGRES,
-            _ => CLAIM_SQLITE,
-        };
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = outbound_messages::Entity::find()
-            .from_raw_sql(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [(now + lease).into(), now.into(), limit.into()],
-            ))
-            .all(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        let rows = claim::<outbound_messages::Entity>(self, &CLAIM, limit, lease, now).await?;
         let mut messages = rows
             .into_iter()
             .map(mapping::message)

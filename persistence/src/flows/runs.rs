@@ -5,13 +5,11 @@ use refhub_domain::flows::{FlowRun, FlowRunRepository, OutboundMessage, RunFilte
 use refhub_domain::ids::{FlowRunId, TenantId};
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    Statement,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use super::mapping;
 use crate::Store;
+use crate::claims::{ClaimSql, claim};
 use crate::entities::{flow_runs, outbound_messages};
 use crate::error::internal;
 use crate::pagination::try_map_page;
@@ -19,7 +17,9 @@ use crate::scope::{self, run};
 
 // `next_step_at` is when a run is next due (start, end of a wait, end of a worker's claim) and
 // NULL while it waits for a message or once it has ended: due runs are the head of its index.
-const CLAIM_POSTGRES: &str = "
+const CLAIM: ClaimSql = ClaimSql {
+    scope: "flow-worker",
+    postgres: "
     UPDATE flow_runs SET next_step_at = $1, attempts = attempts + 1
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM flow_runs
@@ -27,17 +27,16 @@ const CLAIM_POSTGRES: &str = "
         ORDER BY next_step_at
         LIMIT $3
         FOR UPDATE SKIP LOCKED)
-    RETURNING *";
-
-// SQLite has one writer at a time, so the UPDATE itself is the lock.
-const CLAIM_SQLITE: &str = "
+    RETURNING *",
+    sqlite: "
     UPDATE flow_runs SET next_step_at = ?1, attempts = attempts + 1
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM flow_runs
         WHERE next_step_at <= ?2 AND status IN ('running', 'waiting')
         ORDER BY next_step_at
         LIMIT ?3)
-    RETURNING *";
+    RETURNING *",
+};
 
 const UNFINISHED: [&str; 3] = ["running", "waiting", "sending"];
 
@@ -137,25 +136,7 @@ impl FlowRunRepository for Store {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<FlowRun>> {
-        let txn = scope::for_cross_tenant_scope(&self.db, "flow-worker")
-            .await
-            .map_err(internal)?;
-        let backend = txn.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => CLAIM_POSTGRES,
-            _ => CLAIM_SQLITE,
-        };
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = flow_runs::Entity::find()
-            .from_raw_sql(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [(now + lease).into(), now.into(), limit.into()],
-            ))
-            .all(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        let rows = claim::<flow_runs::Entity>(self, &CLAIM, limit, lease, now).await?;
         rows.into_iter().map(mapping::run).collect()
     }
 

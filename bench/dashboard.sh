@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Dashboard load benchmark: a release build on PostgreSQL, wrk on loopback, beside the bare
+# actix-web ceiling measured in the same run on the same machine:
+#   - GET /r/{code}: the short-link redirect (the click counted off the request path);
+#   - POST /graphql: a page of 20 subscribers with their fields, tags and opt-ins, and the
+#     list's totalCount, with 1 thousand, 100 thousand and 1 million subscribers in the tenant
+#     (generated with bench/generate_subscribers.sql).
+# Reports requests/s, p50 and p99, and the server's resident memory under load.
+#
+#   bash bench/dashboard.sh                  # defaults: 32 connections, 2 threads, 15 s
+#   SIZES="1000 100000" DURATION=10s bash bench/dashboard.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ADMIN_URL=${BENCH_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+DB=refhub_bench_dashboard
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+DURATION=${DURATION:-15s}
+SIZES=${SIZES:-1000 100000 1000000}
+APP_PORT=8089
+BARE_PORT=8091
+TARGET=${CARGO_TARGET_DIR:-target}
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+
+echo "==> release build"
+cargo build -q --release -p refhub-api --bin refhub
+cargo build -q --release -p refhub-tests --bin bare_ceiling
+
+psql_admin() { psql "$ADMIN_URL" -qAt "$@"; }
+BENCH_URL="${ADMIN_URL%/*}/$DB"
+psql_admin -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+psql_admin -c "DO \$\$ BEGIN CREATE ROLE refhub_app LOGIN; EXCEPTION WHEN duplicate_object THEN ALTER ROLE refhub_app LOGIN; END \$\$"
+DATABASE_URL="$BENCH_URL" "$TARGET/release/refhub" migrate >/dev/null
+
+echo "==> starting refhub (PostgreSQL, app role)"
+# The per-tenant request limit guards against abuse; here we measure capacity.
+DATABASE_URL="postgres://refhub_app@127.0.0.1:5432/$DB" MIGRATE_ON_START=false APP_ENV=development \
+  BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT \
+  JWT_SECRET=bench-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'a%.0s' $(seq 64)) \
+  DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} GRAPHQL_PER_TENANT_PER_SECOND=1000000 RUST_LOG=warn \
+  "$TARGET/release/refhub" serve >"$work/refhub.log" 2>&1 &
+app_pid=$!; pids+=("$app_pid")
+for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$APP_PORT/readyz" >/dev/null && break; sleep 0.2; done
+
+gql() {
+  curl -fs -XPOST "http://127.0.0.1:$APP_PORT/graphql" -H 'content-type: application/json' \
+    ${TOKEN:+-H "Authorization: Bearer $TOKEN"} -d "$1"
+}
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
+TOKEN=$(gql '{"query":"mutation { signUp(input:{email:\"dash@example.com\", password:\"correct-Horse-battery-9\", tenantName:\"Dash\"}) { accessToken } }"}' | field "['data']['signUp']['accessToken']")
+KEY=$(gql '{"query":"mutation { createApiKey(input:{name:\"bench\", role: VIEWER}) { secret } }"}' | field "['data']['createApiKey']['secret']")
+TENANT=$(gql '{"query":"{ tenant { id } }"}' | field "['data']['tenant']['id']")
+PAGE=$(gql '{"query":"mutation { connectPage(input:{facebookPageId:\"104857600000001\", name:\"Dash\", accessToken:\"EAAB-dash-token\"}) { id } }"}' | field "['data']['connectPage']['id']")
+FIELD=$(gql '{"query":"mutation { createCustomField(input:{name:\"City\", type: TEXT}) { id } }"}' | field "['data']['createCustomField']['id']")
+TAG=$(gql '{"query":"mutation { createTag(input:{name:\"vip\"}) { id } }"}' | field "['data']['createTag']['id']")
+CODE=$(gql "{\"query\":\"mutation { createRefLink(input:{pageId:\\\"$PAGE\\\", ref:\\\"spring\\\"}) { shortCode } }\"}" | field "['data']['createRefLink']['shortCode']")
+
+run_wrk() { wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/get_result.lua "$1" | grep '^RESULT'; }
+value() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+row() { printf '| %-44s | %10s | %6s | %6s |\n' "$1" "$(value rps "$2")" "$(value p50_ms "$2")" "$(value p99_ms "$2")"; }
+rss() { echo $(( $(ps -o rss= -p "$app_pid" | tr -d ' ') / 1024 )); }
+
+echo "==> ceiling: bare actix-web handler"
+BIND_ADDR=127.0.0.1:$BARE_PORT "$TARGET/release/bare_ceiling" & bare_pid=$!; pids+=("$bare_pid")
+sleep 0.5
+bare=$(run_wrk "http://127.0.0.1:$BARE_PORT/")
+kill "$bare_pid"
+
+echo "==> GET /r/$CODE"
+redirect=$(run_wrk "http://127.0.0.1:$APP_PORT/r/$CODE")
+redirect_rss=$(rss)
+sleep 1
+clicks=$(psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM link_clicks")
+
+QUERY="{\"query\":\"query(\$page: ID!) { subscribers(pageId: \$page, first: 20) { totalCount nodes { id psid firstSeenAt lastInteractionAt withinMessagingWindow fields { field { id name } value } tags { id name } optIns { topicTitle status } } } }\",\"variables\":{\"page\":\"$PAGE\"}}"
+declare -A pages_result pages_rss
+for size in $SIZES; do
+  echo "==> $size subscribers: generating"
+  psql "$BENCH_URL" -q -v tenant="$TENANT" -v page="$PAGE" -v field="$FIELD" -v tag="$TAG" -v target="$size" \
+    -f bench/generate_subscribers.sql >/dev/null
+  got=$(WRK_TOKEN= TOKEN=$KEY gql "$QUERY" | field "['data']['subscribers']['totalCount']")
+  echo "    totalCount $got; measuring"
+  pages_result[$size]=$(WRK_METHOD=POST WRK_BODY="$QUERY" WRK_TOKEN="$KEY" run_wrk "http://127.0.0.1:$APP_PORT/graphql")
+  pages_rss[$size]=$(rss)
+done
+
+cat <<REPORT
+
+Dashboard benchmark ($(nproc) cores, $CONNS connections, $THREADS wrk threads, $DURATION per run, PostgreSQL through refhub_app)
+| what                                         | requests/s | p50 ms | p99 ms |
+|----------------------------------------------|-----------:|-------:|-------:|
+$(row "bare actix-web handler (ceiling)" "$bare")
+$(row "GET /r/{code} (302, click counted)" "$redirect")
+$(for size in $SIZES; do row "subscribers page of 20, $size in the tenant" "${pages_result[$size]}"; done)
+
+redirect: $(value requests "$redirect") requests ($(value errors_status "$redirect") non-2xx/3xx), $clicks clicks stored, RSS $redirect_rss MiB
+$(for size in $SIZES; do echo "subscribers $size: $(value errors_status "${pages_result[$size]}") errors, RSS ${pages_rss[$size]} MiB"; done)
+REPORT

@@ -1,57 +1,65 @@
 #!/usr/bin/env bash
 # Fault test: PostgreSQL stopped and started again under webhook load.
 #
-# A release build serves on PostgreSQL (as refhub_app, workers in process) while eight threads
-# post signed deliveries with unique message ids. PostgreSQL is stopped for OUTAGE_SECS and
+# A throwaway PostgreSQL cluster of its own (so the outage touches nothing else on the
+# machine) serves a build of refhub (as refhub_app, workers in process) while eight threads
+# post signed deliveries with unique message ids. The cluster is stopped for OUTAGE_SECS and
 # started again. Then it checks:
 #   - while the database was down, deliveries were refused with 5xx (Meta retries those), never
 #     acknowledged with 200;
 #   - every delivery acknowledged with 200 is stored exactly once and, once the workers catch
 #     up, processed exactly once (one timeline entry per acknowledged message);
 #   - the service recovered by itself (deliveries after the outage are acknowledged again).
-# Exits non-zero when any of that fails. PostgreSQL is started again whatever happens.
+# Exits non-zero when any of that fails.
 #
-#   bash faults/postgres_outage.sh            # LOAD_SECS=20 OUTAGE_SECS=6
+#   bash faults/postgres_outage.sh            # LOAD_SECS=24 OUTAGE_SECS=10
+#   PROFILE=debug bash faults/postgres_outage.sh   # reuse the test build (what .ci/run does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ADMIN_URL=${FAULTS_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PG_PORT=${FAULTS_PG_PORT:-5499}
 DB=refhub_faults
 PORT=8093
-LOAD_SECS=${LOAD_SECS:-20}
-OUTAGE_SECS=${OUTAGE_SECS:-6}
+LOAD_SECS=${LOAD_SECS:-24}
+OUTAGE_SECS=${OUTAGE_SECS:-10}
 SECRET=faults-app-secret-0123456789
 PAGE_FB=104857600000001
 TARGET=${CARGO_TARGET_DIR:-target}
-CLUSTER_VERSION=$(ls /etc/postgresql | head -n 1)
+PROFILE=${PROFILE:-release}
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 work=$(mktemp -d)
+chmod 777 "$work"
 app_pid=""
-pg_start() {
-  pg_isready -h 127.0.0.1 -p 5432 -q && return 0
-  pg_ctlcluster --skip-systemctl-redirect "$CLUSTER_VERSION" main start
-  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && return 0; sleep 1; done
-  return 1
-}
+ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
+pg() { as_postgres "$PG_BIN/pg_ctl -D $work/pg -l $work/pg.log -w -o '-p $PG_PORT -k $work -c listen_addresses=127.0.0.1' $*"; }
 cleanup() {
-  pg_start || true
   [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
+  pg stop -m immediate >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-pg_start
+
+echo "==> a PostgreSQL cluster of our own on port $PG_PORT"
+as_postgres "$PG_BIN/initdb -D $work/pg -U postgres --auth=trust >/dev/null"
+pg start >/dev/null
 
 echo "==> build"
-cargo build -q --release -p refhub-api --bin refhub
+if [ "$PROFILE" = release ]; then
+  cargo build -q --release -p refhub-api --bin refhub
+else
+  cargo build -q -p refhub-api --bin refhub
+fi
 psql "$ADMIN_URL" -qAt -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 psql "$ADMIN_URL" -qAt -c "DO \$\$ BEGIN CREATE ROLE refhub_app LOGIN; EXCEPTION WHEN duplicate_object THEN ALTER ROLE refhub_app LOGIN; END \$\$"
 DB_URL="${ADMIN_URL%/*}/$DB"
-DATABASE_URL="$DB_URL" "$TARGET/release/refhub" migrate >/dev/null
+DATABASE_URL="$DB_URL" "$TARGET/$PROFILE/refhub" migrate >/dev/null
 
 echo "==> serve"
-DATABASE_URL="postgres://refhub_app@127.0.0.1:5432/$DB" MIGRATE_ON_START=false APP_ENV=development \
+DATABASE_URL="postgres://refhub_app@127.0.0.1:$PG_PORT/$DB" MIGRATE_ON_START=false APP_ENV=development \
   BIND_ADDR=127.0.0.1:$PORT PUBLIC_BASE_URL=http://127.0.0.1:$PORT WORKERS=1 WORKER_LEASE_SECS=5 \
   JWT_SECRET=faults-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'b%.0s' $(seq 64)) \
-  RUST_LOG=warn "$TARGET/release/refhub" serve >"$work/refhub.log" 2>&1 &
+  RUST_LOG=warn "$TARGET/$PROFILE/refhub" serve >"$work/refhub.log" 2>&1 &
 app_pid=$!
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 gql() {
@@ -67,11 +75,9 @@ echo "==> load for ${LOAD_SECS}s; PostgreSQL down for ${OUTAGE_SECS}s in the mid
 python3 faults/load.py "$HOOK" "$SECRET" "$PAGE_FB" "$LOAD_SECS" "$work/results" &
 load_pid=$!
 sleep $(( (LOAD_SECS - OUTAGE_SECS) / 2 ))
-down_at=$(date +%s.%N)
-pg_ctlcluster --skip-systemctl-redirect "$CLUSTER_VERSION" main stop -m fast
+pg stop -m fast >/dev/null
 sleep "$OUTAGE_SECS"
-pg_start
-up_at=$(date +%s.%N)
+pg start >/dev/null
 wait "$load_pid"
 
 acked=$(awk '$2 == 200' "$work/results" | wc -l)

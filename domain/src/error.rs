@@ -17,6 +17,8 @@ pub enum ErrorCode {
     Conflict,
     /// Too many requests; retry later.
     RateLimited,
+    /// A service we depend on (the database) is unreachable for now; retry shortly.
+    Unavailable,
     /// Something failed on our side; details are in the logs only.
     Internal,
 }
@@ -31,6 +33,7 @@ impl ErrorCode {
             ErrorCode::Validation => "VALIDATION",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -126,6 +129,10 @@ pub enum DomainError {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
     },
+    /// The database (or another service we need) cannot be reached right now; nothing was
+    /// done, and trying again shortly may succeed. The source is logged, never shown.
+    #[error("temporarily unavailable; retry shortly")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A failure on our side; the source is logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -141,6 +148,7 @@ impl DomainError {
             DomainError::Validation { .. } => ErrorCode::Validation,
             DomainError::Conflict { .. } => ErrorCode::Conflict,
             DomainError::RateLimited { .. } => ErrorCode::RateLimited,
+            DomainError::Unavailable(_) => ErrorCode::Unavailable,
             DomainError::Internal(_) => ErrorCode::Internal,
         }
     }

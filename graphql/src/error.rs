@@ -6,8 +6,14 @@ use refhub_domain::{DomainError, DomainResult, ErrorCode};
 
 /// Renders a domain error for clients.
 pub(crate) fn to_graphql(err: &DomainError) -> Error {
-    if let DomainError::Internal(source) = err {
-        tracing::error!(error = %source, debug = ?source, "internal error");
+    match err {
+        DomainError::Internal(source) => {
+            tracing::error!(error = %source, debug = ?source, "internal error");
+        }
+        DomainError::Unavailable(source) => {
+            tracing::warn!(error = %source, "the database is out of reach");
+        }
+        _ => {}
     }
     Error::new(err.to_string()).extend_with(|_, ext| {
         ext.set("code", err.code().as_str());

@@ -4,9 +4,35 @@
 use refhub_domain::DomainError;
 use sea_orm::{DbErr, SqlErr};
 
-/// Any database failure that is not a constraint the caller can act on.
+/// Any database failure that is not a constraint the caller can act on: `Unavailable` when the
+/// database cannot be reached (so callers answer 503 and clients retry), else internal.
 pub(crate) fn internal(err: DbErr) -> DomainError {
-    DomainError::internal(err)
+    if unreachable(&err) {
+        DomainError::Unavailable(Box::new(err))
+    } else {
+        DomainError::internal(err)
+    }
+}
+
+/// Whether the failure is the database being out of reach rather than the statement.
+fn unreachable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    match runtime {
+        sea_orm::RuntimeErr::SqlxError(sqlx) => matches!(
+            sqlx.as_ref(),
+            Sqlx::Io(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed
+                | Sqlx::Tls(_)
+        ),
+        _ => false,
+    }
 }
 
 /// A unique-constraint violation becomes a conflict on `field`; other failures are internal.

@@ -32,6 +32,7 @@ impl ResponseError for HttpError {
             ErrorCode::Validation => StatusCode::BAD_REQUEST,
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -41,6 +42,10 @@ impl ResponseError for HttpError {
             tracing::error!(error = %source, debug = ?source, "internal error");
         }
         let mut response = HttpResponse::build(self.status_code());
+        if let DomainError::Unavailable(source) = &self.0 {
+            tracing::warn!(error = %source, "the database is out of reach");
+            response.insert_header(("Retry-After", "5"));
+        }
         if let DomainError::RateLimited { retry_after_secs } = &self.0 {
             response.insert_header(("Retry-After", retry_after_secs.to_string()));
         }

@@ -53,8 +53,17 @@ async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
             })
         })
         .collect();
-    // Long enough for every request to be accepted, far shorter than hashing twenty passwords.
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Signal once the first sign-up is answered: by then the server has read every request
+    // (each waits its turn to hash a password), and most are still in flight. A fixed delay
+    // was too short on a loaded machine, where the server had not yet read them all.
+    let started = Instant::now();
+    while !requests.iter().any(|request| request.is_finished()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no sign-up was answered within a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let signalled_at = Instant::now();
     let signalled = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

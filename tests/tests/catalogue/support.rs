@@ -362,12 +362,14 @@ pub async fn seed(app: &TestApp, token: &str) -> Catalogue {
 /// Everything of the catalogue a tenant's owner can read, in one value, to compare before and
 /// after something that must change nothing.
 pub async fn snapshot(app: &TestApp, token: &str) -> Value {
+    // Nested lists cost their sizes multiplied (the complexity limit): the tests hold a few
+    // pages with a few links and topics each.
     app.graphql_ok(
         "{ messengerApp { id appId webhookUrl updatedAt } \
-           pages(first: 100) { totalCount nodes { id facebookPageId name username mmeUrl updatedAt \
-             refLinks(first: 100) { totalCount nodes { id ref text url active updatedAt \
+           pages(first: 10) { totalCount nodes { id facebookPageId name username mmeUrl updatedAt \
+             refLinks(first: 20) { totalCount nodes { id ref text url active updatedAt \
                defaultField { id } tags { id name } } } \
-             notificationTopics(first: 100) { totalCount nodes { id title defaultCadence rnUrl \
+             notificationTopics(first: 20) { totalCount nodes { id title defaultCadence rnUrl \
                updatedAt registration { status attemptedAt messageId error } } } } } \
            customFields(first: 100, includeArchived: true) { totalCount nodes { id number name \
              type description archived updatedAt } } \

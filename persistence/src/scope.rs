@@ -5,8 +5,8 @@
 
 use refhub_domain::ids::{TenantId, UserId};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    IsolationLevel, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 /// Begins a transaction acting for one tenant.
@@ -15,6 +15,26 @@ pub(crate) async fn for_tenant(
     tenant_id: TenantId,
 ) -> Result<DatabaseTransaction, DbErr> {
     begin_with(db, "app.tenant_id", tenant_id.to_string()).await
+}
+
+/// Begins a read-only transaction acting for one tenant whose statements all see one snapshot
+/// (PostgreSQL's REPEATABLE READ; SQLite's read transactions always do): a list's count and
+/// its page then agree even while rows are being added.
+pub(crate) async fn for_tenant_snapshot(
+    db: &DatabaseConnection,
+    tenant_id: TenantId,
+) -> Result<DatabaseTransaction, DbErr> {
+    let txn = if db.get_database_backend() == DbBackend::Postgres {
+        db.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
+        .await?
+    } else {
+        db.begin().await?
+    };
+    set(&txn, "app.tenant_id", tenant_id.to_string()).await?;
+    Ok(txn)
 }
 
 /// Begins a transaction acting for one tenant that reads and then writes. On SQLite it takes
@@ -147,7 +167,9 @@ pub(crate) mod run {
         E: EntityTrait,
         E::Model: Sync,
     {
-        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
+        let txn = super::for_tenant_snapshot(db, tenant_id)
+            .await
+            .map_err(internal)?;
         let rows = keyset_page(&txn, query, id, page).await.map_err(internal)?;
         txn.commit().await.map_err(internal)?;
         Ok(rows)
@@ -165,7 +187,9 @@ pub(crate) mod run {
         E: EntityTrait,
         E::Model: Sync,
     {
-        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
+        let txn = super::for_tenant_snapshot(db, tenant_id)
+            .await
+            .map_err(internal)?;
         let rows = keyset_page_newest_first(&txn, query, id, page)
             .await
             .map_err(internal)?;

@@ -128,7 +128,7 @@ impl SubscriberRepository for Store {
             .filter(subscribers::Column::PageId.eq(page_id.0))
             .filter(filter_condition(tenant_id, filter, now));
         let count_key = format!("{tenant_id}|{page_id}|{filter:?}");
-        let txn = scope::for_tenant(&self.db, tenant_id)
+        let txn = scope::for_tenant_snapshot(&self.db, tenant_id)
             .await
             .map_err(internal)?;
         let total_count = match self.subscriber_counts.fresh(&count_key) {

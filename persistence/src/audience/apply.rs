@@ -17,8 +17,8 @@ use crate::entities::{
     subscribers,
 };
 use crate::error::internal;
-use crate::scope;
 use crate::webhooks::mapping::finished;
+use crate::webhooks::processing::begin_processing;
 
 /// Finds or creates the subscriber, holding its row lock so that events of one person apply
 /// one after another.
@@ -355,9 +355,7 @@ pub(crate) async fn apply_in(
 #[async_trait]
 impl AudienceStore for Store {
     async fn apply(&self, effects: &EventEffects) -> DomainResult<AppliedEvent> {
-        let txn = scope::for_tenant_writing(&self.db, effects.tenant_id)
-            .await
-            .map_err(internal)?;
+        let txn = begin_processing(&self.db, effects.tenant_id).await?;
         let applied = apply_in(&txn, effects).await?;
         txn.commit().await.map_err(internal)?;
         Ok(applied)

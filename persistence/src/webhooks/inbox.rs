@@ -14,6 +14,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::mapping;
+use super::processing::begin_processing;
 use crate::Store;
 use crate::entities::webhook_events;
 use crate::error::internal;
@@ -129,8 +130,13 @@ impl InboxRepository for Store {
         outcome: Value,
         at: DateTime<Utc>,
     ) -> DomainResult<()> {
-        let update = mapping::finished(tenant_id, id, status, outcome, at);
-        run::update(&self.db, tenant_id, update).await.map(|_| ())
+        // Like applying an event, recording an ignored one can be redone after a crash.
+        let txn = begin_processing(&self.db, tenant_id).await?;
+        mapping::finished(tenant_id, id, status, outcome, at)
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)
     }
 
     async fn fail(

@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 mod m20261121_000001_identity;
 mod m20261121_000002_catalogue;
 mod m20261121_000003_webhooks_and_audience;
+mod m20261121_000005_inbox_claims;
 mod schema_helpers;
 mod tenant_isolation;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_identity::Migration),
             Box::new(m20261121_000002_catalogue::Migration),
             Box::new(m20261121_000003_webhooks_and_audience::Migration),
+            Box::new(m20261121_000005_inbox_claims::Migration),
         ]
     }
 }

@@ -3,6 +3,11 @@
 //! transaction. Each request is answered only after the commit that holds its events, so every
 //! 200 still means "stored", but the database does one fsync per group instead of one per
 //! request. No timer: a lone request is committed at once.
+//!
+//! A few writers take turns at the queue, so that one group is being gathered and written while
+//! another waits for its commit to reach the disk: with a single writer, requests arriving
+//! during a commit waited for it to finish before their own could even begin. PostgreSQL
+//! flushes concurrent commits together, so overlapping them costs no extra fsyncs.
 
 use std::sync::Arc;
 
@@ -13,12 +18,14 @@ use refhub_domain::pagination::{Page, PageRequest};
 use refhub_domain::webhooks::{InboxEvent, InboxRepository, InboxStatus, NewInboxEvent};
 use refhub_domain::{DomainError, DomainResult};
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// Most events in one commit.
 const MAX_GROUP_EVENTS: usize = 2_000;
 /// Requests that may wait for the writer before senders are slowed down.
 const QUEUE_DEPTH: usize = 4_096;
+/// Groups being committed at once.
+const WRITERS: usize = 3;
 
 struct Pending {
     events: Vec<NewInboxEvent>,
@@ -40,24 +47,19 @@ impl BatchingInbox {
     /// Starts the writer task on the current runtime.
     pub fn start(inner: Arc<dyn InboxRepository>) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(write_groups(inner.clone(), receiver));
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..WRITERS {
+            tokio::spawn(write_groups(inner.clone(), receiver.clone()));
+        }
         Self { inner, queue }
     }
 }
 
-async fn write_groups(inner: Arc<dyn InboxRepository>, mut receiver: mpsc::Receiver<Pending>) {
-    while let Some(first) = receiver.recv().await {
-        let mut group = vec![first];
-        let mut size = group[0].events.len();
-        while size < MAX_GROUP_EVENTS {
-            match receiver.try_recv() {
-                Ok(next) => {
-                    size += next.events.len();
-                    group.push(next);
-                }
-                Err(_) => break,
-            }
-        }
+async fn write_groups(
+    inner: Arc<dyn InboxRepository>,
+    receiver: Arc<Mutex<mpsc::Receiver<Pending>>>,
+) {
+    while let Some(mut group) = next_group(&receiver).await {
         if group.len() == 1 {
             let pending = group.remove(0);
             let result = inner
@@ -91,6 +93,25 @@ async fn write_groups(inner: Arc<dyn InboxRepository>, mut receiver: mpsc::Recei
             }
         }
     }
+}
+
+/// Waits for a request, then takes whatever else is queued (up to the group limit). The lock is
+/// held only while gathering: another writer gathers the next group while this one commits.
+async fn next_group(receiver: &Mutex<mpsc::Receiver<Pending>>) -> Option<Vec<Pending>> {
+    let mut receiver = receiver.lock().await;
+    let first = receiver.recv().await?;
+    let mut size = first.events.len();
+    let mut group = vec![first];
+    while size < MAX_GROUP_EVENTS {
+        match receiver.try_recv() {
+            Ok(next) => {
+                size += next.events.len();
+                group.push(next);
+            }
+            Err(_) => break,
+        }
+    }
+    Some(group)
 }
 
 fn logged(err: &DomainError, requests: usize) -> String {

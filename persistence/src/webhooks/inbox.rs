@@ -14,7 +14,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::mapping;
-use super::processing::begin_processing;
+use super::processing::{begin_claiming, begin_processing};
 use crate::Store;
 use crate::entities::webhook_events;
 use crate::error::internal;
@@ -97,7 +97,7 @@ impl InboxRepository for Store {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<InboxEvent>> {
-        let txn = scope::for_inbox_worker(&self.db).await.map_err(internal)?;
+        let txn = begin_claiming(&self.db).await?;
         let backend = txn.get_database_backend();
         let sql = match backend {
             DbBackend::Postgres => CLAIM_POSTGRES,

@@ -17,6 +17,7 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-20s}
 BODIES_COUNT=${BODIES_COUNT:-150000}
+BIN=${CARGO_TARGET_DIR:-target}/release
 APP_PORT=8088
 BARE_PORT=8090
 SECRET=bench-app-secret-0123456789
@@ -37,14 +38,14 @@ psql_admin() { psql "$ADMIN_URL" -qAt "$@"; }
 BENCH_URL="${ADMIN_URL%/*}/$DB"
 psql_admin -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 psql_admin -c "DO \$\$ BEGIN CREATE ROLE refhub_app LOGIN; EXCEPTION WHEN duplicate_object THEN ALTER ROLE refhub_app LOGIN; END \$\$"
-DATABASE_URL="$BENCH_URL" target/release/refhub migrate >/dev/null
+DATABASE_URL="$BENCH_URL" "$BIN"/refhub migrate >/dev/null
 
 echo "==> starting refhub (PostgreSQL, app role, in-process workers)"
 DATABASE_URL="postgres://refhub_app@127.0.0.1:5432/$DB" MIGRATE_ON_START=false APP_ENV=development \
   BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT \
   JWT_SECRET=bench-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'a%.0s' $(seq 64)) \
   DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} WORKERS=${WORKERS:-1} RUST_LOG=warn \
-  target/release/refhub serve >"$work/refhub.log" 2>&1 &
+  "$BIN"/refhub serve >"$work/refhub.log" 2>&1 &
 app_pid=$!; pids+=("$app_pid")
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$APP_PORT/readyz" >/dev/null && break; sleep 0.2; done
 
@@ -71,7 +72,7 @@ run_wrk() { BODIES="$work/bodies.lua" WRK_THREADS=$THREADS wrk -t"$THREADS" -c"$
 value() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
 echo "==> ceiling 1: bare actix-web handler"
-BIND_ADDR=127.0.0.1:$BARE_PORT target/release/bare_ceiling & bare_pid=$!; pids+=("$bare_pid")
+BIND_ADDR=127.0.0.1:$BARE_PORT "$BIN"/bare_ceiling & bare_pid=$!; pids+=("$bare_pid")
 sleep 0.5
 bare=$(run_wrk "http://127.0.0.1:$BARE_PORT/")
 kill "$bare_pid"

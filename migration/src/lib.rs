@@ -8,6 +8,7 @@ mod m20261121_000001_identity;
 mod m20261121_000002_catalogue;
 mod m20261121_000003_webhooks_and_audience;
 mod m20261121_000004_flows;
+mod m20261121_000005_inbox_claims;
 mod m20261121_000006_dashboard;
 mod schema_helpers;
 mod tenant_isolation;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_catalogue::Migration),
             Box::new(m20261121_000003_webhooks_and_audience::Migration),
             Box::new(m20261121_000004_flows::Migration),
+            Box::new(m20261121_000005_inbox_claims::Migration),
             Box::new(m20261121_000006_dashboard::Migration),
         ]
     }

@@ -8,8 +8,7 @@ use refhub_domain::flows::FlowRun;
 use refhub_domain::webhooks::{InboxStatus, Sender};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -19,25 +18,34 @@ use crate::entities::{
     subscriber_tags, subscribers,
 };
 use crate::error::internal;
-use crate::scope;
 use crate::webhooks::mapping::finished;
+use crate::webhooks::processing::begin_processing;
 
-/// Finds or creates the subscriber, holding its row lock (PostgreSQL) so that events of one
-/// person apply one after another.
+/// Finds or creates the subscriber, holding its row lock so that events of one person apply
+/// one after another.
+///
+/// One upsert does all three in one round trip: `ON CONFLICT … DO UPDATE` locks the existing
+/// row (waiting for a concurrent inserter of the same person to commit), and it always reaches
+/// the row through the unique (tenant, page, sender) index. A plain locking SELECT was left to
+/// the planner, which without fresh statistics (a growing table, autovacuum off or behind)
+/// picked the (tenant, page, id) list index and filtered the whole page's subscribers: 5 ms
+/// per event at 6,000 subscribers, growing with the page. The row comes back as stored; it is
+/// new when it carries the id generated here.
 async fn lock_subscriber(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
 ) -> DomainResult<(subscribers::Model, bool)> {
-    let sender_key = effects.sender.key();
     let (psid, user_ref) = match &effects.sender {
         Sender::Psid(psid) => (Some(psid.clone()), None),
         Sender::UserRef(r) => (None, Some(r.clone())),
     };
-    let inserted = subscribers::Entity::insert(subscribers::ActiveModel {
+    let now = Utc::now();
+    let new_id = Uuid::now_v7();
+    let row = subscribers::Entity::insert(subscribers::ActiveModel {
         tenant_id: Set(effects.tenant_id.0),
-        id: Set(Uuid::now_v7()),
+        id: Set(new_id),
         page_id: Set(effects.page_id.0),
-        sender_key: Set(sender_key.clone()),
+        sender_key: Set(effects.sender.key()),
         psid: Set(psid),
         user_ref: Set(user_ref),
         name: Set(None),
@@ -47,8 +55,8 @@ async fn lock_subscriber(
         source_ref_link_id: Set(None),
         source_ref_at: Set(None),
         entry_count: Set(0),
-        created_at: Set(Utc::now()),
-        updated_at: Set(Utc::now()),
+        created_at: Set(now),
+        updated_at: Set(now),
     })
     .on_conflict(
         OnConflict::columns([
@@ -56,25 +64,14 @@ async fn lock_subscriber(
             subscribers::Column::PageId,
             subscribers::Column::SenderKey,
         ])
-        .do_nothing()
+        .update_column(subscribers::Column::UpdatedAt)
         .to_owned(),
     )
-    .exec_without_returning(txn)
+    .exec_with_returning(txn)
     .await
     .map_err(internal)?;
-    let mut query = subscribers::Entity::find()
-        .filter(subscribers::Column::TenantId.eq(effects.tenant_id.0))
-        .filter(subscribers::Column::PageId.eq(effects.page_id.0))
-        .filter(subscribers::Column::SenderKey.eq(sender_key));
-    if txn.get_database_backend() == DbBackend::Postgres {
-        query = query.lock_exclusive();
-    }
-    let row = query
-        .one(txn)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| crate::error::corrupt("subscriber", "vanished after insert"))?;
-    Ok((row, inserted == 1))
+    let inserted = row.id == new_id;
+    Ok((row, inserted))
 }
 
 /// Records the event on the timeline; `false` when it was recorded before (a replay).
@@ -142,38 +139,47 @@ async fn update_subscriber(
     Ok(())
 }
 
+/// One upsert for all of the event's values; a stored value set by a later event (by event
+/// time) stays, so that events applied out of order end as if applied in order.
 async fn set_field_values(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
     subscriber_id: Uuid,
 ) -> DomainResult<()> {
-    for (field_id, value) in &effects.field_values {
-        let existing = subscriber_field_values::Entity::find_by_id((
-            effects.tenant_id.0,
-            subscriber_id,
-            field_id.0,
-        ))
-        .one(txn)
+    if effects.field_values.is_empty() {
+        return Ok(());
+    }
+    // The processor keeps one value per field, so no row is upserted twice in one statement.
+    let rows =
+        effects
+            .field_values
+            .iter()
+            .map(|(field_id, value)| subscriber_field_values::ActiveModel {
+                tenant_id: Set(effects.tenant_id.0),
+                subscriber_id: Set(subscriber_id),
+                field_id: Set(field_id.0),
+                value: Set(value.clone()),
+                set_at: Set(effects.occurred_at),
+            });
+    subscriber_field_values::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                subscriber_field_values::Column::TenantId,
+                subscriber_field_values::Column::SubscriberId,
+                subscriber_field_values::Column::FieldId,
+            ])
+            .update_columns([
+                subscriber_field_values::Column::Value,
+                subscriber_field_values::Column::SetAt,
+            ])
+            .action_and_where(Expr::cust(
+                "subscriber_field_values.set_at <= excluded.set_at",
+            ))
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
         .await
         .map_err(internal)?;
-        let row = subscriber_field_values::ActiveModel {
-            tenant_id: Set(effects.tenant_id.0),
-            subscriber_id: Set(subscriber_id),
-            field_id: Set(field_id.0),
-            value: Set(value.clone()),
-            set_at: Set(effects.occurred_at),
-        };
-        match existing {
-            // A newer value (by event time) stays.
-            Some(current) if current.set_at > effects.occurred_at => {}
-            Some(_) => {
-                row.update(txn).await.map_err(internal)?;
-            }
-            None => {
-                row.insert(txn).await.map_err(internal)?;
-            }
-        }
-    }
     Ok(())
 }
 
@@ -361,29 +367,38 @@ async fn mark_processed(
     Ok(())
 }
 
+/// Applies one event's effects inside `txn`, which acts for the event's tenant: finds or
+/// creates the subscriber, applies the effects unless the event was applied before, and marks
+/// the event processed. Everything one event writes belongs here, so that it commits or rolls
+/// back as one.
+pub(crate) async fn apply_in(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+) -> DomainResult<AppliedEvent> {
+    let (subscriber, new_subscriber) = lock_subscriber(txn, effects).await?;
+    let subscriber_id = subscriber.id;
+    let first_application = record_interaction(txn, effects, subscriber_id, new_subscriber).await?;
+    if first_application {
+        update_subscriber(txn, subscriber, effects).await?;
+        set_field_values(txn, effects, subscriber_id).await?;
+        add_tags(txn, effects, subscriber_id).await?;
+        change_opt_in(txn, effects, subscriber_id).await?;
+        start_run(txn, effects, subscriber_id).await?;
+    }
+    mark_processed(txn, effects, Utc::now()).await?;
+    Ok(AppliedEvent {
+        subscriber_id: subscriber_id.into(),
+        new_subscriber,
+        first_application,
+    })
+}
+
 #[async_trait]
 impl AudienceStore for Store {
     async fn apply(&self, effects: &EventEffects) -> DomainResult<AppliedEvent> {
-        let txn = scope::for_tenant(&self.db, effects.tenant_id)
-            .await
-            .map_err(internal)?;
-        let (subscriber, new_subscriber) = lock_subscriber(&txn, effects).await?;
-        let subscriber_id = subscriber.id;
-        let first_application =
-            record_interaction(&txn, effects, subscriber_id, new_subscriber).await?;
-        if first_application {
-            update_subscriber(&txn, subscriber, effects).await?;
-            set_field_values(&txn, effects, subscriber_id).await?;
-            add_tags(&txn, effects, subscriber_id).await?;
-            change_opt_in(&txn, effects, subscriber_id).await?;
-            start_run(&txn, effects, subscriber_id).await?;
-        }
-        mark_processed(&txn, effects, Utc::now()).await?;
+        let txn = begin_processing(&self.db, effects.tenant_id).await?;
+        let applied = apply_in(&txn, effects).await?;
         txn.commit().await.map_err(internal)?;
-        Ok(AppliedEvent {
-            subscriber_id: subscriber_id.into(),
-            new_subscriber,
-            first_application,
-        })
+        Ok(applied)
     }
 }

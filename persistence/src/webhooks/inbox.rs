@@ -14,6 +14,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::mapping;
+use super::processing::{begin_claiming, begin_processing};
 use crate::Store;
 use crate::entities::webhook_events;
 use crate::error::internal;
@@ -96,7 +97,7 @@ impl InboxRepository for Store {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<InboxEvent>> {
-        let txn = scope::for_inbox_worker(&self.db).await.map_err(internal)?;
+        let txn = begin_claiming(&self.db).await?;
         let backend = txn.get_database_backend();
         let sql = match backend {
             DbBackend::Postgres => CLAIM_POSTGRES,
@@ -129,8 +130,13 @@ impl InboxRepository for Store {
         outcome: Value,
         at: DateTime<Utc>,
     ) -> DomainResult<()> {
-        let update = mapping::finished(tenant_id, id, status, outcome, at);
-        run::update(&self.db, tenant_id, update).await.map(|_| ())
+        // Like applying an event, recording an ignored one can be redone after a crash.
+        let txn = begin_processing(&self.db, tenant_id).await?;
+        mapping::finished(tenant_id, id, status, outcome, at)
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        txn.commit().await.map_err(internal)
     }
 
     async fn fail(

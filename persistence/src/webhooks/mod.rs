@@ -2,3 +2,4 @@
 
 mod inbox;
 pub(crate) mod mapping;
+pub(crate) mod processing;

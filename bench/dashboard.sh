@@ -76,8 +76,17 @@ kill "$bare_pid"
 echo "==> GET /r/$CODE"
 redirect=$(run_wrk "http://127.0.0.1:$APP_PORT/r/$CODE")
 redirect_rss=$(rss)
-sleep 1
-clicks=$(psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM link_clicks")
+# Clicks are stored off the request path; let the writer catch up before measuring anything
+# else on this machine (and report how long it took).
+clicks_sent=$(value requests "$redirect")
+drain_start=$(date +%s)
+clicks=0
+for _ in $(seq 1 600); do
+  clicks=$(psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM link_clicks")
+  [ "$clicks" -ge "${clicks_sent%.*}" ] && break
+  sleep 1
+done
+clicks_drain=$(( $(date +%s) - drain_start ))
 
 QUERY="{\"query\":\"query(\$page: ID!) { subscribers(pageId: \$page, first: 20) { totalCount nodes { id psid firstSeenAt lastInteractionAt withinMessagingWindow fields { field { id name } value } tags { id name } optIns { topicTitle status } } } }\",\"variables\":{\"page\":\"$PAGE\"}}"
 declare -A pages_result pages_rss
@@ -100,6 +109,6 @@ $(row "bare actix-web handler (ceiling)" "$bare")
 $(row "GET /r/{code} (302, click counted)" "$redirect")
 $(for size in $SIZES; do row "subscribers page of 20, $size in the tenant" "${pages_result[$size]}"; done)
 
-redirect: $(value requests "$redirect") requests ($(value errors_status "$redirect") non-2xx/3xx), $clicks clicks stored, RSS $redirect_rss MiB
+redirect: $(value requests "$redirect") requests ($(value errors_status "$redirect") non-2xx/3xx), $clicks clicks stored ${clicks_drain}s after the load, RSS $redirect_rss MiB
 $(for size in $SIZES; do echo "subscribers $size: $(value errors_status "${pages_result[$size]}") errors, RSS ${pages_rss[$size]} MiB"; done)
 REPORT

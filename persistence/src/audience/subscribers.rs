@@ -131,7 +131,7 @@ impl SubscriberRepository for Store {
         let txn = scope::for_tenant_snapshot(&self.db, tenant_id)
             .await
             .map_err(internal)?;
-        let total_count = match self.subscriber_counts.fresh(&count_key) {
+        let total_count = match self.subscriber_counts.usable(&count_key) {
             Some(count) => count,
             None => {
                 let count = query.clone().count(&txn).await.map_err(internal)?;

@@ -316,7 +316,9 @@ impl SubscriberRepository for Store {
         tag_id: TagId,
         at: DateTime<Utc>,
     ) -> DomainResult<()> {
-        let txn = scope::for_tenant(&self.db, tenant_id)
+        // Reads, then writes: on SQLite the write lock is taken at BEGIN, so that another
+        // writer committing in between makes this wait its turn instead of failing.
+        let txn = scope::for_tenant_writing(&self.db, tenant_id)
             .await
             .map_err(internal)?;
         let exists = subscriber_tags::Entity::find_by_id((tenant_id.0, id.0, tag_id.0))

@@ -92,10 +92,3 @@ pub trait ActivityPublisher: Send + Sync {
     /// Publishes one event.
     fn publish(&self, event: ActivityEvent);
 }
-
-/// Publishes nowhere (commands and tests that need no live feed).
-pub struct NoActivity;
-
-impl ActivityPublisher for NoActivity {
-    fn publish(&self, _event: ActivityEvent) {}
-}

@@ -16,7 +16,7 @@ mod loaders;
 
 use async_graphql::{MergedObject, Schema};
 
-pub use activity::{ActivityFeed, NoFeed, SubscriptionRoot};
+pub use activity::{ActivityFeed, SubscriptionRoot};
 
 pub use auth_context::{
     Authentication, ClientAddress, Services, SignInThrottle, prepare_request, subscription_data,

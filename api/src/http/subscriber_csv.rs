@@ -4,6 +4,8 @@
 //! Both authenticate like the API.
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use std::collections::HashMap;
+
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use refhub_domain::audience::{
@@ -80,19 +82,22 @@ impl Export {
         let ids: Vec<_> = page.items.iter().map(|s| s.id).collect();
         let values = subscribers.field_values(&self.principal, &ids).await?;
         let tags = subscribers.tags(&self.principal, &ids).await?;
+        // Grouped once per batch, not searched once per subscriber.
+        let mut values_of: HashMap<_, Vec<_>> = HashMap::new();
+        for (id, value) in values {
+            values_of.entry(id).or_default().push(value);
+        }
+        let mut tags_of: HashMap<_, Vec<_>> = HashMap::new();
+        for (id, tag) in tags {
+            tags_of.entry(id).or_default().push(tag);
+        }
         let mut chunk = Vec::new();
         for subscriber in &page.items {
-            let own_values: Vec<_> = values
-                .iter()
-                .filter(|(id, _)| *id == subscriber.id)
-                .map(|(_, v)| v.clone())
-                .collect();
-            let own_tags: Vec<_> = tags
-                .iter()
-                .filter(|(id, _)| *id == subscriber.id)
-                .map(|(_, t)| *t)
-                .collect();
-            let row = self.layout.row(subscriber, &own_values, &own_tags);
+            let row = self.layout.row(
+                subscriber,
+                values_of.get(&subscriber.id).map_or(&[][..], Vec::as_slice),
+                tags_of.get(&subscriber.id).map_or(&[][..], Vec::as_slice),
+            );
             chunk.extend_from_slice(&record(&row)?);
         }
         Ok(Some(Bytes::from(chunk)))

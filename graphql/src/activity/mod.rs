@@ -19,15 +19,6 @@ pub trait ActivityFeed: Send + Sync {
     fn subscribe(&self) -> BoxStream<'static, ActivityEvent>;
 }
 
-/// A feed with nothing in it.
-pub struct NoFeed;
-
-impl ActivityFeed for NoFeed {
-    fn subscribe(&self) -> BoxStream<'static, ActivityEvent> {
-        futures::stream::empty().boxed()
-    }
-}
-
 /// What happened.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub(crate) enum ActivityKind {

@@ -51,6 +51,8 @@ pub struct Config {
     pub introspection: bool,
     /// Most database connections.
     pub db_max_connections: u32,
+    /// Most connections held by read sessions (PostgreSQL), on top of `db_max_connections`.
+    pub db_read_session_connections: u32,
     /// Meta's Graph API, versioned (tests point it at a mock server).
     pub graph_api_base_url: String,
     /// Webhook worker tasks run inside `serve` (0: none; run `refhub worker` instead).
@@ -98,6 +100,7 @@ struct Env {
     graphiql: Option<bool>,
     introspection: Option<bool>,
     db_max_connections: Option<u32>,
+    db_read_session_connections: Option<u32>,
     graph_api_base_url: Option<String>,
     workers: Option<usize>,
     worker_lease_secs: Option<u32>,
@@ -186,6 +189,7 @@ impl Config {
             graphiql: env.graphiql.unwrap_or(development),
             introspection: env.introspection.unwrap_or(development),
             db_max_connections: env.db_max_connections.unwrap_or(16),
+            db_read_session_connections: env.db_read_session_connections.unwrap_or(8),
             graph_api_base_url: env
                 .graph_api_base_url
                 .unwrap_or_else(|| DEFAULT_GRAPH_API_BASE_URL.to_owned()),
@@ -216,6 +220,7 @@ impl Config {
             graphiql: true,
             introspection: true,
             db_max_connections: 5,
+            db_read_session_connections: 3,
             graph_api_base_url: "http://127.0.0.1:9/graph-api-not-configured-in-this-test"
                 .to_owned(),
             workers: 2,

@@ -248,7 +248,7 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
         .migration_database_url
         .as_deref()
         .unwrap_or(&config.database_url);
-    let store = connect(url, 2).await?;
+    let store = connect(url, 2, 0).await?;
     Migrator::up(store.connection(), None)
         .await
         .context("applying migrations")?;
@@ -256,9 +256,14 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+async fn connect(
+    url: &str,
+    max_connections: u32,
+    read_session_connections: u32,
+) -> anyhow::Result<Store> {
     let settings = ConnectSettings {
         max_connections,
+        read_session_connections,
         ..ConnectSettings::default()
     };
     Store::connect(url, &settings)
@@ -288,7 +293,12 @@ impl Wiring {
         if config.migrate_on_start {
             migrate(config).await?;
         }
-        let store = connect(&config.database_url, config.db_max_connections).await?;
+        let store = connect(
+            &config.database_url,
+            config.db_max_connections,
+            config.db_read_session_connections,
+        )
+        .await?;
         check_row_security(&store, config.app_env).await?;
 
         let db = Arc::new(store.clone());
@@ -515,7 +525,7 @@ impl Wiring {
 
 /// The operator use cases on their own, for the command line.
 pub(crate) async fn operator_service(database_url: &str) -> anyhow::Result<OperatorService> {
-    let store = Arc::new(connect(database_url, 2).await?);
+    let store = Arc::new(connect(database_url, 2, 0).await?);
     Ok(OperatorService::new(
         store.clone(),
         store,

@@ -152,27 +152,33 @@ pub fn subscription_data(
 ) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
     if let Authentication::Authenticated(principal) = &authentication {
-        data.insert(Arc::new(crate::loaders::Loaders::new(services, *principal)));
+        data.insert(Arc::new(crate::loaders::Loaders::new(
+            services,
+            *principal,
+            &crate::loaders::spawn_plainly(),
+        )));
     }
     data.insert(authentication);
     data
 }
 
-/// Attaches who is calling, and the per-request loaders, to a request.
+/// Attaches who is calling, and the per-request loaders (whose batches `spawner` starts), to a
+/// request.
 pub fn prepare_request(
     request: async_graphql::Request,
     services: &Services,
     authentication: Authentication,
     client: Option<ClientAddress>,
+    spawner: &crate::loaders::TaskSpawner,
 ) -> async_graphql::Request {
     let request = match client {
         Some(client) => request.data(client),
         None => request,
     };
     let request = match &authentication {
-        Authentication::Authenticated(principal) => {
-            request.data(Arc::new(crate::loaders::Loaders::new(services, *principal)))
-        }
+        Authentication::Authenticated(principal) => request.data(Arc::new(
+            crate::loaders::Loaders::new(services, *principal, spawner),
+        )),
         _ => request,
     };
     request.data(authentication)

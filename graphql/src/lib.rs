@@ -22,6 +22,7 @@ pub use auth_context::{
     Authentication, ClientAddress, Services, SignInThrottle, prepare_request, subscription_data,
 };
 pub use error::{refusal_response, tag_uncoded_errors};
+pub use loaders::{TaskSpawner, spawn_plainly};
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]

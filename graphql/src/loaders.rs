@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use futures::future::BoxFuture;
 use refhub_domain::audience::{FieldValueRecord, OptIn, Subscriber};
 use refhub_domain::catalogue::{CustomField, NotificationTopic, Page, Tag};
 use refhub_domain::flows::{Flow, FlowTrigger};
@@ -29,23 +30,38 @@ pub(crate) struct Loaders {
     pub subscribers: DataLoader<Subscribers>,
 }
 
+/// Starts a loader's batch as a task of its own. The HTTP adapter passes one that carries what
+/// the request's task carries (its read session); [`spawn_plainly`] is plain `tokio::spawn`.
+pub type TaskSpawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
+
+/// A spawner that starts batches as plain tasks.
+pub fn spawn_plainly() -> TaskSpawner {
+    Arc::new(|task| {
+        tokio::spawn(task);
+    })
+}
+
 impl Loaders {
-    pub(crate) fn new(services: &Services, principal: Principal) -> Self {
+    pub(crate) fn new(services: &Services, principal: Principal, spawner: &TaskSpawner) -> Self {
         let context = || Context {
             services: services.clone(),
             principal,
         };
+        let spawn = || {
+            let spawner = spawner.clone();
+            move |task| spawner(task)
+        };
         Self {
-            field_values: DataLoader::new(FieldValuesOf(context()), tokio::spawn),
-            tags_of: DataLoader::new(TagsOf(context()), tokio::spawn),
-            opt_ins: DataLoader::new(OptInsOf(context()), tokio::spawn),
-            custom_fields: DataLoader::new(CustomFields(context()), tokio::spawn),
-            tags: DataLoader::new(Tags(context()), tokio::spawn),
-            topics: DataLoader::new(Topics(context()), tokio::spawn),
-            pages: DataLoader::new(Pages(context()), tokio::spawn),
-            flows: DataLoader::new(Flows(context()), tokio::spawn),
-            triggers_of: DataLoader::new(TriggersOf(context()), tokio::spawn),
-            subscribers: DataLoader::new(Subscribers(context()), tokio::spawn),
+            field_values: DataLoader::new(FieldValuesOf(context()), spawn()),
+            tags_of: DataLoader::new(TagsOf(context()), spawn()),
+            opt_ins: DataLoader::new(OptInsOf(context()), spawn()),
+            custom_fields: DataLoader::new(CustomFields(context()), spawn()),
+            tags: DataLoader::new(Tags(context()), spawn()),
+            topics: DataLoader::new(Topics(context()), spawn()),
+            pages: DataLoader::new(Pages(context()), spawn()),
+            flows: DataLoader::new(Flows(context()), spawn()),
+            triggers_of: DataLoader::new(TriggersOf(context()), spawn()),
+            subscribers: DataLoader::new(Subscribers(context()), spawn()),
         }
     }
 }

@@ -13,8 +13,10 @@ mod error;
 mod flows;
 mod identity;
 mod pagination;
+mod read_session;
 mod scope;
 mod store;
 mod webhooks;
 
+pub use read_session::ReadSession;
 pub use store::{Backend, ConnectSettings, Store};

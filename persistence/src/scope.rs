@@ -3,11 +3,15 @@
 //! `set_config(…, true)` is transaction-local (`SET LOCAL`), so a pooled connection never
 //! carries one request's tenant into the next.
 
+use std::ops::Deref;
+
 use refhub_domain::ids::{TenantId, UserId};
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     IsolationLevel, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
+
+use crate::read_session::{ReadSession, SessionTransaction};
 
 /// Begins a transaction acting for one tenant.
 pub(crate) async fn for_tenant(
@@ -35,6 +39,62 @@ pub(crate) async fn for_tenant_snapshot(
     };
     set(&txn, "app.tenant_id", tenant_id.to_string()).await?;
     Ok(txn)
+}
+
+/// A transaction to read in: the request's read session when one is open for this tenant
+/// (see [`crate::read_session`]), else one of the read's own.
+pub(crate) enum Reading {
+    /// Lent by the request's session: one round trip per statement.
+    Session(SessionTransaction),
+    /// The read's own, committed when the read is done.
+    Own(DatabaseTransaction),
+}
+
+impl Reading {
+    /// The read is done: commits its own transaction, or hands the session's back.
+    pub(crate) async fn finish(self) -> Result<(), DbErr> {
+        match self {
+            Reading::Session(lent) => {
+                lent.done();
+                Ok(())
+            }
+            Reading::Own(txn) => txn.commit().await,
+        }
+    }
+}
+
+impl Deref for Reading {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        match self {
+            Reading::Session(lent) => lent,
+            Reading::Own(txn) => txn,
+        }
+    }
+}
+
+/// A transaction for one tenant's reads (one statement or several that need not agree).
+pub(crate) async fn for_tenant_reading(
+    db: &DatabaseConnection,
+    tenant_id: TenantId,
+) -> Result<Reading, DbErr> {
+    match ReadSession::current(tenant_id) {
+        Some(session) => Ok(Reading::Session(session.transaction().await?)),
+        None => Ok(Reading::Own(for_tenant(db, tenant_id).await?)),
+    }
+}
+
+/// A transaction for one tenant's reads that must all see one snapshot (a list's count and
+/// its page). A session's transaction is one snapshot already.
+pub(crate) async fn for_tenant_snapshot_reading(
+    db: &DatabaseConnection,
+    tenant_id: TenantId,
+) -> Result<Reading, DbErr> {
+    match ReadSession::current(tenant_id) {
+        Some(session) => Ok(Reading::Session(session.transaction().await?)),
+        None => Ok(Reading::Own(for_tenant_snapshot(db, tenant_id).await?)),
+    }
 }
 
 /// Begins a transaction acting for one tenant that reads and then writes. On SQLite it takes
@@ -121,9 +181,11 @@ pub(crate) mod run {
         tenant_id: TenantId,
         query: Select<E>,
     ) -> DomainResult<Vec<E::Model>> {
-        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
-        let rows = query.all(&txn).await.map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        let txn = super::for_tenant_reading(db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let rows = query.all(&*txn).await.map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
         Ok(rows)
     }
 
@@ -133,9 +195,11 @@ pub(crate) mod run {
         tenant_id: TenantId,
         query: Select<E>,
     ) -> DomainResult<Option<E::Model>> {
-        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
-        let row = query.one(&txn).await.map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        let txn = super::for_tenant_reading(db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = query.one(&*txn).await.map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
         Ok(row)
     }
 
@@ -149,9 +213,11 @@ pub(crate) mod run {
         E: EntityTrait,
         E::Model: Sync,
     {
-        let txn = super::for_tenant(db, tenant_id).await.map_err(internal)?;
-        let count = query.count(&txn).await.map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        let txn = super::for_tenant_reading(db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let count = query.count(&*txn).await.map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
         Ok(count)
     }
 
@@ -167,11 +233,13 @@ pub(crate) mod run {
         E: EntityTrait,
         E::Model: Sync,
     {
-        let txn = super::for_tenant_snapshot(db, tenant_id)
+        let txn = super::for_tenant_snapshot_reading(db, tenant_id)
             .await
             .map_err(internal)?;
-        let rows = keyset_page(&txn, query, id, page).await.map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        let rows = keyset_page(&*txn, query, id, page)
+            .await
+            .map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
         Ok(rows)
     }
 
@@ -187,13 +255,13 @@ pub(crate) mod run {
         E: EntityTrait,
         E::Model: Sync,
     {
-        let txn = super::for_tenant_snapshot(db, tenant_id)
+        let txn = super::for_tenant_snapshot_reading(db, tenant_id)
             .await
             .map_err(internal)?;
-        let rows = keyset_page_newest_first(&txn, query, id, page)
+        let rows = keyset_page_newest_first(&*txn, query, id, page)
             .await
             .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
         Ok(rows)
     }
 

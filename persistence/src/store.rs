@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use refhub_domain::ids::TenantId;
+
 use crate::audience::count_cache::CountCache;
+use crate::read_session::ReadSession;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
@@ -24,6 +27,8 @@ pub struct ConnectSettings {
     pub max_connections: u32,
     /// How long a request waits for a free connection before failing.
     pub acquire_timeout: Duration,
+    /// Connections of the read sessions' own pool (PostgreSQL only; see [`ReadSession`]).
+    pub read_session_connections: u32,
 }
 
 impl Default for ConnectSettings {
@@ -31,6 +36,7 @@ impl Default for ConnectSettings {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
+            read_session_connections: 8,
         }
     }
 }
@@ -39,6 +45,8 @@ impl Default for ConnectSettings {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: DatabaseConnection,
+    /// The read sessions' pool, on PostgreSQL.
+    sessions: Option<DatabaseConnection>,
     statements: Arc<AtomicU64>,
     pub(crate) subscriber_counts: Arc<CountCache>,
 }
@@ -46,9 +54,46 @@ pub struct Store {
 impl Store {
     /// Opens a pool to `url` (`sqlite://…` or `postgres://…`).
     pub async fn connect(url: &str, settings: &ConnectSettings) -> Result<Self, DbErr> {
+        // Counting statements costs an atomic add each; it shows whether a query's cost grows
+        // with what it returns (the N+1 test reads it).
+        let statements = Arc::new(AtomicU64::new(0));
+        let db = Self::pool(url, settings.max_connections, settings, &statements).await?;
+        let sessions = match db.get_database_backend() {
+            DbBackend::Postgres if settings.read_session_connections > 0 => Some(
+                Self::pool(
+                    url,
+                    settings.read_session_connections,
+                    settings,
+                    &statements,
+                )
+                .await?,
+            ),
+            _ => None,
+        };
+        Ok(Self {
+            db,
+            sessions,
+            statements,
+            subscriber_counts: Arc::default(),
+        })
+    }
+
+    /// A read session for one tenant (see [`ReadSession`]); `None` on SQLite.
+    pub fn read_session(&self, tenant_id: TenantId) -> Option<Arc<ReadSession>> {
+        self.sessions
+            .as_ref()
+            .map(|pool| ReadSession::new(pool.clone(), tenant_id))
+    }
+
+    async fn pool(
+        url: &str,
+        max_connections: u32,
+        settings: &ConnectSettings,
+        statements: &Arc<AtomicU64>,
+    ) -> Result<DatabaseConnection, DbErr> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
-            .max_connections(settings.max_connections)
+            .max_connections(max_connections)
             .acquire_timeout(settings.acquire_timeout)
             .sqlx_logging(false)
             // WAL lets readers proceed while one writer commits; the busy timeout makes writers
@@ -60,18 +105,11 @@ impl Store {
                     .foreign_keys(true)
             });
         let mut db = Database::connect(options).await?;
-        // Counting statements costs an atomic add each; it shows whether a query's cost grows
-        // with what it returns (the N+1 test reads it).
-        let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self {
-            db,
-            statements,
-            subscriber_counts: Arc::default(),
-        })
+        Ok(db)
     }
 
     /// How many SQL statements this pool has executed so far.
@@ -116,8 +154,11 @@ impl Store {
         })
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(self) -> Result<(), DbErr> {
+        if let Some(sessions) = self.sessions {
+            sessions.close().await?;
+        }
         self.db.close().await
     }
 }

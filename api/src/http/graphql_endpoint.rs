@@ -8,12 +8,17 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
+use std::sync::Arc;
+
+use async_graphql::parser::parse_query;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ErrorExtensions, Response, ServerError};
 use refhub_domain::DomainError;
 use refhub_graphql::{
-    AppSchema, Authentication, ClientAddress, Services, prepare_request, refusal_response,
-    tag_uncoded_errors,
+    AppSchema, Authentication, ClientAddress, Services, TaskSpawner, prepare_request,
+    refusal_response, spawn_plainly, tag_uncoded_errors,
 };
+use refhub_persistence::{ReadSession, Store};
 use tracing::Instrument;
 
 use super::bearer::bearer;
@@ -25,20 +30,81 @@ use crate::security::retry_after_secs;
 pub struct GraphiqlEnabled(pub bool);
 
 /// Executes one GraphQL request.
+///
+/// A read-only operation by a caller who names a workspace reads through one snapshot
+/// transaction (see `ReadSession`), authentication included: the credential's lookups are
+/// reads of that workspace like the others. Loaders' batches, which run as tasks of their own,
+/// enter the session too.
 pub async fn execute(
     request: HttpRequest,
     body: web::Bytes,
     schema: web::Data<AppSchema>,
     services: web::Data<Services>,
     throttles: web::Data<RequestThrottles>,
+    store: web::Data<Store>,
 ) -> HttpResponse {
     let gql_request = match serde_json::from_slice::<async_graphql::Request>(&body) {
         Ok(gql_request) => gql_request,
         Err(err) => return bad_request(&format!("the body is not a GraphQL request: {err}")),
     };
-    let authentication = match bearer(&request) {
-        Ok(None) => Authentication::Anonymous,
-        Ok(Some(token)) => match services.auth.authenticate(token).await {
+    let credential = bearer(&request);
+    let session = credential
+        .as_ref()
+        .ok()
+        .and_then(|credential| *credential)
+        .filter(|_| only_reads(&gql_request))
+        .and_then(|token| services.auth.claimed_tenant(token))
+        .and_then(|tenant_id| store.read_session(tenant_id));
+    let call = Call {
+        request: &request,
+        schema: &schema,
+        services: &services,
+        throttles: &throttles,
+        spawner: match &session {
+            Some(session) => spawn_in(session.clone()),
+            None => spawn_plainly(),
+        },
+    };
+    let work = async {
+        let authentication = match credential {
+            Ok(credential) => call.authenticate(credential).await,
+            Err(err) => Authentication::Rejected(err),
+        };
+        call.run(gql_request, authentication).await
+    };
+    match session {
+        Some(session) => {
+            let response = session.scope(work).await;
+            session.finish().await;
+            response
+        }
+        None => work.await,
+    }
+}
+
+/// Starts loaders' batches inside the request's read session.
+fn spawn_in(session: Arc<ReadSession>) -> TaskSpawner {
+    Arc::new(move |task| {
+        let session = session.clone();
+        tokio::spawn(async move { session.scope(task).await });
+    })
+}
+
+/// What executing one request needs.
+struct Call<'a> {
+    request: &'a HttpRequest,
+    schema: &'a AppSchema,
+    services: &'a Services,
+    throttles: &'a RequestThrottles,
+    spawner: TaskSpawner,
+}
+
+impl Call<'_> {
+    async fn authenticate(&self, credential: Option<&str>) -> Authentication {
+        let Some(token) = credential else {
+            return Authentication::Anonymous;
+        };
+        match self.services.auth.authenticate(token).await {
             Ok(principal) => Authentication::Authenticated(principal),
             Err(err) => {
                 if let DomainError::Internal(source) = &err {
@@ -46,47 +112,78 @@ pub async fn execute(
                 }
                 Authentication::Rejected(err)
             }
-        },
-        Err(err) => Authentication::Rejected(err),
-    };
-    let tenant_id = match &authentication {
-        Authentication::Authenticated(p) => p.tenant.map(|t| t.tenant_id),
-        _ => None,
-    };
-    let caller = match (tenant_id, request.peer_addr()) {
-        (Some(tenant_id), _) => Some(Caller::Tenant(tenant_id)),
-        (None, Some(peer)) => Some(Caller::Address(peer.ip())),
-        (None, None) => None,
-    };
-    if let Some(caller) = caller
-        && let Err(wait) = throttles.graphql.check(&caller)
-    {
-        let retry_after = retry_after_secs(wait);
-        let refusal = refusal_response(&DomainError::RateLimited {
-            retry_after_secs: retry_after,
-        });
-        let mut response = json_with_status(&refusal, StatusCode::TOO_MANY_REQUESTS);
-        if let Ok(value) = retry_after.to_string().parse() {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
-        return response;
     }
-    let tenant = tenant_id.map(|t| t.to_string());
-    let span = tracing::info_span!(
-        "graphql",
-        operation = gql_request.operation_name.as_deref().unwrap_or(""),
-        tenant_id = tenant.as_deref().unwrap_or(""),
-    );
-    let response = schema
-        .execute(prepare_request(
-            gql_request,
-            &services,
-            authentication,
-            request.peer_addr().map(|peer| ClientAddress(peer.ip())),
-        ))
-        .instrument(span)
-        .await;
-    json_response(&tag_uncoded_errors(response))
+
+    async fn run(
+        &self,
+        gql_request: async_graphql::Request,
+        authentication: Authentication,
+    ) -> HttpResponse {
+        let tenant_id = match &authentication {
+            Authentication::Authenticated(p) => p.tenant.map(|t| t.tenant_id),
+            _ => None,
+        };
+        let caller = match (tenant_id, self.request.peer_addr()) {
+            (Some(tenant_id), _) => Some(Caller::Tenant(tenant_id)),
+            (None, Some(peer)) => Some(Caller::Address(peer.ip())),
+            (None, None) => None,
+        };
+        if let Some(caller) = caller
+            && let Err(wait) = self.throttles.graphql.check(&caller)
+        {
+            let retry_after = retry_after_secs(wait);
+            let refusal = refusal_response(&DomainError::RateLimited {
+                retry_after_secs: retry_after,
+            });
+            let mut response = json_with_status(&refusal, StatusCode::TOO_MANY_REQUESTS);
+            if let Ok(value) = retry_after.to_string().parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+        let tenant = tenant_id.map(|t| t.to_string());
+        let span = tracing::info_span!(
+            "graphql",
+            operation = gql_request.operation_name.as_deref().unwrap_or(""),
+            tenant_id = tenant.as_deref().unwrap_or(""),
+        );
+        let response = self
+            .schema
+            .execute(prepare_request(
+                gql_request,
+                self.services,
+                authentication,
+                self.request
+                    .peer_addr()
+                    .map(|peer| ClientAddress(peer.ip())),
+                &self.spawner,
+            ))
+            .instrument(span)
+            .await;
+        json_response(&tag_uncoded_errors(response))
+    }
+}
+
+/// Whether the request runs a query (not a mutation or subscription). A request that does not
+/// parse is left to the executor, which explains what is wrong with it.
+fn only_reads(request: &async_graphql::Request) -> bool {
+    let Ok(document) = parse_query(&request.query) else {
+        return false;
+    };
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => Some(operation),
+        DocumentOperations::Multiple(operations) => request
+            .operation_name
+            .as_deref()
+            .and_then(|name| operations.get(name))
+            .or_else(|| {
+                // Without a name the executor runs the only operation there is.
+                let mut all = operations.values();
+                all.next().filter(|_| all.next().is_none())
+            }),
+    };
+    operation.is_some_and(|operation| operation.node.ty == OperationType::Query)
 }
 
 /// Serves the GraphiQL page (when enabled).

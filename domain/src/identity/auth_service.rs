@@ -278,6 +278,16 @@ impl AuthService {
         }
     }
 
+    /// The workspace a credential says it acts for, before it is checked (an API key names
+    /// its workspace; an access token's signature is checked, not its session). Lets the
+    /// caller prepare to read in that workspace; [`AuthService::authenticate`] decides.
+    pub fn claimed_tenant(&self, bearer: &str) -> Option<TenantId> {
+        match ParsedApiKey::parse(bearer) {
+            Some(parsed) => Some(parsed.tenant_id),
+            None => self.tokens.verify(bearer).ok()?.tenant_id,
+        }
+    }
+
     /// The caller's account and workspaces.
     pub async fn me(&self, principal: &Principal) -> DomainResult<(User, Vec<TenantMembership>)> {
         let (user_id, _) = principal.require_user()?;

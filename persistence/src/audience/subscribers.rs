@@ -128,21 +128,21 @@ impl SubscriberRepository for Store {
             .filter(subscribers::Column::PageId.eq(page_id.0))
             .filter(filter_condition(tenant_id, filter, now));
         let count_key = format!("{tenant_id}|{page_id}|{filter:?}");
-        let txn = scope::for_tenant_snapshot(&self.db, tenant_id)
+        let txn = scope::for_tenant_snapshot_reading(&self.db, tenant_id)
             .await
             .map_err(internal)?;
         let total_count = match self.subscriber_counts.usable(&count_key) {
             Some(count) => count,
             None => {
-                let count = query.clone().count(&txn).await.map_err(internal)?;
+                let count = query.clone().count(&*txn).await.map_err(internal)?;
                 self.subscriber_counts.remember(count_key, count);
                 count
             }
         };
-        let (rows, has_next_page) = keyset_rows(&txn, query, subscribers::Column::Id, page)
+        let (rows, has_next_page) = keyset_rows(&*txn, query, subscribers::Column::Id, page)
             .await
             .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
         try_map_page(
             Page {
                 items: rows,

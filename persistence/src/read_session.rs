@@ -1,0 +1,132 @@
+//! One read transaction shared by every read of a request.
+//!
+//! A dashboard query reads a dozen things (the page, the list, its count, field values, tags,
+//! opt-ins, the fields and tags they name…), and each repository call used to be its own
+//! tenant-scoped transaction: `BEGIN`, `set_config`, the statement, `COMMIT`, four round trips
+//! for one statement. A [`ReadSession`] opens one transaction for the request instead and runs
+//! every tenant-scoped read of that tenant in it, so each read costs one round trip; and since
+//! it is `REPEATABLE READ`, everything the request shows comes from one snapshot.
+//!
+//! The session is ambient (a task-local) rather than a parameter of every port, because it is
+//! purely a question of how the adapter talks to the database: the domain and its ports do not
+//! change. Who opens one decides where it applies: the GraphQL endpoint opens one for read-only
+//! operations (a mutation must see its own writes, which commit on other connections after the
+//! snapshot was taken). Tasks spawned on behalf of the request (the batch loaders) enter it
+//! with [`ReadSession::scope`].
+//!
+//! Sessions take their connection from a pool of their own, so that a request holding one can
+//! still get a connection from the main pool for anything else (a write, another scope) without
+//! ever waiting on a connection that requests holding the main pool's are waiting for.
+//! Only PostgreSQL has sessions: SQLite's statements are calls into the process, not round
+//! trips.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use refhub_domain::ids::TenantId;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+tokio::task_local! {
+    static CURRENT: Arc<ReadSession>;
+}
+
+/// A request's read-only, tenant-scoped transaction, begun at its first read.
+pub struct ReadSession {
+    tenant_id: TenantId,
+    pool: DatabaseConnection,
+    txn: Arc<Mutex<Option<DatabaseTransaction>>>,
+}
+
+impl ReadSession {
+    pub(crate) fn new(pool: DatabaseConnection, tenant_id: TenantId) -> Arc<Self> {
+        Arc::new(Self {
+            tenant_id,
+            pool,
+            txn: Arc::default(),
+        })
+    }
+
+    /// Runs `future` with this session as the ambient one: its reads of this session's tenant
+    /// go through the session's transaction.
+    pub async fn scope<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        CURRENT.scope(self.clone(), future).await
+    }
+
+    /// Ends the transaction, if one was begun. Dropping the session instead rolls it back,
+    /// which for a read-only transaction comes to the same thing; this just does it now.
+    pub async fn finish(&self) {
+        if let Some(txn) = self.txn.lock().await.take()
+            && let Err(err) = txn.commit().await
+        {
+            tracing::warn!(error = %err, "ending a read session");
+        }
+    }
+
+    /// The ambient session, when there is one for `tenant_id`.
+    pub(crate) fn current(tenant_id: TenantId) -> Option<Arc<Self>> {
+        CURRENT
+            .try_with(Arc::clone)
+            .ok()
+            .filter(|session| session.tenant_id == tenant_id)
+    }
+
+    /// The session's transaction, begun if this is the first read, held until the returned
+    /// guard is dropped (reads of one request take turns on its connection).
+    pub(crate) async fn transaction(&self) -> Result<SessionTransaction, DbErr> {
+        let mut guard = self.txn.clone().lock_owned().await;
+        if guard.is_none() {
+            *guard = Some(self.begin().await?);
+        }
+        Ok(SessionTransaction {
+            guard,
+            finished: false,
+        })
+    }
+
+    async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        let txn = self.pool.begin().await?;
+        // One round trip for both; the tenant id is a UUID we formatted, safe to inline.
+        txn.execute_unprepared(&format!(
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+             SELECT set_config('app.tenant_id', '{}', true)",
+            self.tenant_id
+        ))
+        .await?;
+        Ok(txn)
+    }
+}
+
+/// The session's transaction, lent to one read.
+pub(crate) struct SessionTransaction {
+    guard: OwnedMutexGuard<Option<DatabaseTransaction>>,
+    finished: bool,
+}
+
+impl SessionTransaction {
+    /// The read went through: the transaction stays open for the request's next one.
+    pub(crate) fn done(mut self) {
+        self.finished = true;
+    }
+}
+
+impl Deref for SessionTransaction {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        self.guard
+            .as_ref()
+            .expect("a lent session transaction has been begun")
+    }
+}
+
+impl Drop for SessionTransaction {
+    /// A read that failed may have aborted the transaction (PostgreSQL then refuses every
+    /// later statement in it): it is rolled back, and the next read begins a new one.
+    fn drop(&mut self) {
+        if !self.finished {
+            self.guard.take();
+        }
+    }
+}

@@ -1,6 +1,12 @@
 use clap::Parser;
+use mimalloc::MiMalloc;
 use refhub_api::cli::{Cli, Command};
 use refhub_api::{Application, Config, cli, telemetry};
+
+/// Requests allocate many small, short-lived values (GraphQL values, JSON, rows) across
+/// threads; glibc's malloc spent about an eighth of the server's CPU on them.
+#[global_allocator]
+static ALLOCATOR: MiMalloc = MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

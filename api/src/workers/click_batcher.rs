@@ -1,6 +1,10 @@
 //! Counts clicks off the request path: the redirect hands its click to a channel and returns;
 //! a task stores what has gathered every half second (or every few thousand clicks) in one
 //! transaction. A failed write is retried with the clicks kept in memory, up to a bound.
+//!
+//! The channel is bounded: a flood of redirects faster than the database stores clicks makes
+//! the redirects wait for room (backpressure) instead of piling clicks up in memory (a million
+//! queued clicks had the server at 164 MiB) or dropping them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +18,8 @@ const FLUSH_EVERY: Duration = Duration::from_millis(500);
 const BATCH: usize = 5_000;
 /// Clicks kept while the database is unreachable; past it the oldest are dropped (and said so).
 const MAX_PENDING: usize = 1_000_000;
+/// Clicks queued for the writer at most; past it, redirects wait for room.
+const QUEUE: usize = 20_000;
 
 enum Message {
     Click(Click),
@@ -22,13 +28,13 @@ enum Message {
 
 /// The [`ClickRecorder`] adapter.
 pub struct ClickBatcher {
-    sender: mpsc::UnboundedSender<Message>,
+    sender: mpsc::Sender<Message>,
 }
 
 impl ClickBatcher {
     /// Starts the task that stores clicks through `store`.
     pub fn start(store: Arc<dyn ClickRepository>) -> Self {
-        let (sender, receiver) = mpsc::unbounded_channel();
+        let (sender, receiver) = mpsc::channel(QUEUE);
         tokio::spawn(run(store, receiver));
         Self { sender }
     }
@@ -36,21 +42,22 @@ impl ClickBatcher {
     /// Stores every click recorded so far (shutdown, and tests that read counts at once).
     pub async fn flush(&self) {
         let (done, flushed) = oneshot::channel();
-        if self.sender.send(Message::Flush(done)).is_ok() {
+        if self.sender.send(Message::Flush(done)).await.is_ok() {
             let _ = flushed.await;
         }
     }
 }
 
+#[async_trait::async_trait]
 impl ClickRecorder for ClickBatcher {
-    fn record(&self, click: Click) {
-        if self.sender.send(Message::Click(click)).is_err() {
+    async fn record(&self, click: Click) {
+        if self.sender.send(Message::Click(click)).await.is_err() {
             tracing::error!("the click writer has stopped; a click was not counted");
         }
     }
 }
 
-async fn run(store: Arc<dyn ClickRepository>, mut receiver: mpsc::UnboundedReceiver<Message>) {
+async fn run(store: Arc<dyn ClickRepository>, mut receiver: mpsc::Receiver<Message>) {
     let mut pending: Vec<Click> = Vec::new();
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     let mut tick = tokio::time::interval(FLUSH_EVERY);

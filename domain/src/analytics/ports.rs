@@ -27,10 +27,12 @@ pub trait ShortLinkRepository: Send + Sync {
     async fn resolve(&self, code: &str) -> DomainResult<Option<ShortLinkTarget>>;
 }
 
-/// Takes clicks off the request path: recording never waits for the database.
+/// Takes clicks off the request path: recording does not wait for the database, only for room
+/// in a bounded queue when storing has fallen that far behind.
+#[async_trait]
 pub trait ClickRecorder: Send + Sync {
     /// Queues a click to be stored with others.
-    fn record(&self, click: Click);
+    async fn record(&self, click: Click);
 }
 
 /// Stored clicks.

@@ -41,13 +41,15 @@ impl ShortLinkService {
         let Some(target) = self.links.resolve(code).await? else {
             return Ok(None);
         };
-        self.clicks.record(Click {
-            tenant_id: target.tenant_id,
-            ref_link_id: target.ref_link_id,
-            page_id: target.page_id,
-            at: self.clock.now(),
-            automated: requester.is_automated(),
-        });
+        self.clicks
+            .record(Click {
+                tenant_id: target.tenant_id,
+                ref_link_id: target.ref_link_id,
+                page_id: target.page_id,
+                at: self.clock.now(),
+                automated: requester.is_automated(),
+            })
+            .await;
         Ok(Some(target.url))
     }
 }

@@ -7,8 +7,12 @@
 #     (generated with bench/generate_subscribers.sql).
 # Reports requests/s, p50 and p99, and the server's resident memory under load.
 #
+# The subscribers page is measured at each concurrency of QUERY_CONNS: a closed loop of C
+# connections waits C / throughput on average, so p99 at 32 connections says how much the
+# machine serves, and at fewer how long one dashboard waits while the machine is busy.
+#
 #   bash bench/dashboard.sh                  # defaults: 32 connections, 2 threads, 15 s
-#   SIZES="1000 100000" DURATION=10s bash bench/dashboard.sh
+#   SIZES="1000 100000" QUERY_CONNS="8" DURATION=10s bash bench/dashboard.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +22,7 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-15s}
 SIZES=${SIZES:-1000 100000 1000000}
+QUERY_CONNS=${QUERY_CONNS:-8 32}
 APP_PORT=8089
 BARE_PORT=8091
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -62,9 +67,9 @@ FIELD=$(gql '{"query":"mutation { createCustomField(input:{name:\"City\", type: 
 TAG=$(gql '{"query":"mutation { createTag(input:{name:\"vip\"}) { id } }"}' | field "['data']['createTag']['id']")
 CODE=$(gql "{\"query\":\"mutation { createRefLink(input:{pageId:\\\"$PAGE\\\", ref:\\\"spring\\\"}) { shortCode } }\"}" | field "['data']['createRefLink']['shortCode']")
 
-run_wrk() { wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/get_result.lua "$1" | grep '^RESULT'; }
+run_wrk() { wrk -t"$THREADS" -c"${2:-$CONNS}" -d"$DURATION" -s bench/get_result.lua "$1" | grep '^RESULT'; }
 value() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
-row() { printf '| %-44s | %10s | %6s | %6s |\n' "$1" "$(value rps "$2")" "$(value p50_ms "$2")" "$(value p99_ms "$2")"; }
+row() { printf '| %-56s | %10s | %6s | %6s |\n' "$1" "$(value rps "$2")" "$(value p50_ms "$2")" "$(value p99_ms "$2")"; }
 rss() { echo $(( $(ps -o rss= -p "$app_pid" | tr -d ' ') / 1024 )); }
 
 echo "==> ceiling: bare actix-web handler"
@@ -96,19 +101,21 @@ for size in $SIZES; do
     -f bench/generate_subscribers.sql >/dev/null
   got=$(WRK_TOKEN= TOKEN=$KEY gql "$QUERY" | field "['data']['subscribers']['totalCount']")
   echo "    totalCount $got; measuring"
-  pages_result[$size]=$(WRK_METHOD=POST WRK_BODY="$QUERY" WRK_TOKEN="$KEY" run_wrk "http://127.0.0.1:$APP_PORT/graphql")
-  pages_rss[$size]=$(rss)
+  for conns in $QUERY_CONNS; do
+    pages_result[$size/$conns]=$(WRK_METHOD=POST WRK_BODY="$QUERY" WRK_TOKEN="$KEY" run_wrk "http://127.0.0.1:$APP_PORT/graphql" "$conns")
+    pages_rss[$size/$conns]=$(rss)
+  done
 done
 
 cat <<REPORT
 
-Dashboard benchmark ($(nproc) cores, $CONNS connections, $THREADS wrk threads, $DURATION per run, PostgreSQL through refhub_app)
-| what                                         | requests/s | p50 ms | p99 ms |
-|----------------------------------------------|-----------:|-------:|-------:|
+Dashboard benchmark ($(nproc) cores, $CONNS connections unless said, $THREADS wrk threads, $DURATION per run, PostgreSQL through refhub_app)
+| what                                                     | requests/s | p50 ms | p99 ms |
+|----------------------------------------------------------|-----------:|-------:|-------:|
 $(row "bare actix-web handler (ceiling)" "$bare")
 $(row "GET /r/{code} (302, click counted)" "$redirect")
-$(for size in $SIZES; do row "subscribers page of 20, $size in the tenant" "${pages_result[$size]}"; done)
+$(for size in $SIZES; do for conns in $QUERY_CONNS; do row "subscribers page of 20, $size in the tenant, $conns conns" "${pages_result[$size/$conns]}"; done; done)
 
 redirect: $(value requests "$redirect") requests ($(value errors_status "$redirect") non-2xx/3xx), $clicks clicks stored ${clicks_drain}s after the load, RSS $redirect_rss MiB
-$(for size in $SIZES; do echo "subscribers $size: $(value errors_status "${pages_result[$size]}") errors, RSS ${pages_rss[$size]} MiB"; done)
+$(for size in $SIZES; do for conns in $QUERY_CONNS; do echo "subscribers $size, $conns connections: $(value errors_status "${pages_result[$size/$conns]}") errors, RSS ${pages_rss[$size/$conns]} MiB"; done; done)
 REPORT

@@ -15,11 +15,11 @@ use tokio::sync::{mpsc, oneshot};
 /// How often gathered clicks are stored.
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
 /// Clicks stored at once at most.
-const BATCH: usize = 5_000;
+const BATCH: usize = 10_000;
 /// Clicks kept while the database is unreachable; past it the oldest are dropped (and said so).
 const MAX_PENDING: usize = 1_000_000;
 /// Clicks queued for the writer at most; past it, redirects wait for room.
-const QUEUE: usize = 20_000;
+const QUEUE: usize = 100_000;
 
 enum Message {
     Click(Click),

@@ -75,7 +75,8 @@ pub async fn execute(
     match session {
         Some(session) => {
             let response = session.scope(work).await;
-            session.finish().await;
+            // Everything was read: the answer need not wait for the read-only COMMIT.
+            actix_web::rt::spawn(async move { session.finish().await });
             response
         }
         None => work.await,

@@ -255,6 +255,19 @@ impl EventProcessor {
         Ok(applied)
     }
 
+    /// Applies decided events of one tenant in one transaction (see
+    /// [`AudienceStore::apply_batch`]); once committed, tells the live feed what each did the
+    /// first time it was applied. Results come in the order of `effects`.
+    pub async fn apply_batch(&self, effects: &[EventEffects]) -> DomainResult<Vec<AppliedEvent>> {
+        let applied = self.ports.audience.apply_batch(effects).await?;
+        for (effects, applied) in effects.iter().zip(&applied) {
+            if applied.first_application {
+                self.publish(effects, *applied);
+            }
+        }
+        Ok(applied)
+    }
+
     /// Tells the live feed what an event did the first time it was applied.
     fn publish(&self, effects: &EventEffects, applied: AppliedEvent) {
         let event = |kind| {

@@ -1,4 +1,5 @@
-//! Applying one webhook event's effects in one transaction, at most once.
+//! Applying one webhook event's effects in one transaction, at most once, and the rows and
+//! statements that applying a batch of events (`apply_batch.rs`) shares with it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -538,6 +539,16 @@ impl AudienceStore for Store {
     async fn apply(&self, effects: &EventEffects) -> DomainResult<AppliedEvent> {
         let txn = begin_processing(&self.db, effects.tenant_id).await?;
         let applied = apply_in(&txn, effects).await?;
+        txn.commit().await.map_err(internal)?;
+        Ok(applied)
+    }
+
+    async fn apply_batch(&self, effects: &[EventEffects]) -> DomainResult<Vec<AppliedEvent>> {
+        let Some(first) = effects.first() else {
+            return Ok(Vec::new());
+        };
+        let txn = begin_processing(&self.db, first.tenant_id).await?;
+        let applied = super::apply_batch::apply_batch_in(&txn, effects).await?;
         txn.commit().await.map_err(internal)?;
         Ok(applied)
     }

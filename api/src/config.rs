@@ -13,6 +13,11 @@ pub const TEST_JWT_SECRET: &str = "refhub-test-jwt-secret-not-for-production-use
 pub const TEST_ENCRYPTION_KEY: [u8; 32] = [7; 32];
 /// Meta's Graph API, at the version the service was built against.
 pub const DEFAULT_GRAPH_API_BASE_URL: &str = "https://graph.facebook.com/v21.0";
+/// Events a webhook worker claims and applies at once, unless `WORKER_BATCH_SIZE` says otherwise.
+pub const DEFAULT_WORKER_BATCH_SIZE: usize = 50;
+/// The largest `WORKER_BATCH_SIZE` taken: a batch is one transaction holding its subscribers'
+/// rows locked, and a claim that a worker must finish within its lease.
+const MAX_WORKER_BATCH_SIZE: usize = 1_000;
 /// Shortest JWT secret accepted (HS256 wants at least 256 bits).
 const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -57,6 +62,8 @@ pub struct Config {
     pub graph_api_base_url: String,
     /// Webhook worker tasks run inside `serve` (0: none; run `refhub worker` instead).
     pub workers: usize,
+    /// Events one webhook worker claims and applies at once (one transaction per tenant).
+    pub worker_batch_size: usize,
     /// Sign-up, log-in and refresh attempts allowed per client address per minute.
     pub sign_in_per_minute: u32,
     /// Seconds a worker's claim on an event lasts; a crashed worker's events are taken over
@@ -103,6 +110,7 @@ struct Env {
     db_read_session_connections: Option<u32>,
     graph_api_base_url: Option<String>,
     workers: Option<usize>,
+    worker_batch_size: Option<usize>,
     worker_lease_secs: Option<u32>,
     outbox_retry_base_ms: Option<u64>,
     sends_per_page_per_second: Option<u32>,
@@ -194,6 +202,10 @@ impl Config {
                 .graph_api_base_url
                 .unwrap_or_else(|| DEFAULT_GRAPH_API_BASE_URL.to_owned()),
             workers: env.workers.unwrap_or(1),
+            worker_batch_size: env
+                .worker_batch_size
+                .unwrap_or(DEFAULT_WORKER_BATCH_SIZE)
+                .clamp(1, MAX_WORKER_BATCH_SIZE),
             worker_lease_secs: env.worker_lease_secs.unwrap_or(60).max(1),
             outbox_retry_base: std::time::Duration::from_millis(
                 env.outbox_retry_base_ms.unwrap_or(2000).max(1),
@@ -224,6 +236,7 @@ impl Config {
             graph_api_base_url: "http://127.0.0.1:9/graph-api-not-configured-in-this-test"
                 .to_owned(),
             workers: 2,
+            worker_batch_size: DEFAULT_WORKER_BATCH_SIZE,
             worker_lease_secs: 60,
             // Retries within a test's patience.
             outbox_retry_base: std::time::Duration::from_millis(100),

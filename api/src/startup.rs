@@ -516,6 +516,7 @@ impl Wiring {
             self.new_events.clone(),
             WorkerSettings {
                 workers: config.workers.max(1),
+                batch_size: config.worker_batch_size.max(1),
                 lease: chrono::Duration::seconds(i64::from(config.worker_lease_secs)),
                 ..WorkerSettings::default()
             },

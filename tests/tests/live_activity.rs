@@ -9,7 +9,9 @@ mod hooks;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use hooks::{Tenant, body, connect_tenant, create_link, deliver, now_ms, referral};
+use hooks::{
+    Tenant, at_ms, body, connect_tenant, create_link, deliver, instant, message, now_ms, referral,
+};
 use refhub_tests::{TestApp, spawn_app};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -192,6 +194,55 @@ async fn a_redelivered_event_is_not_announced_twice() {
     deliver(&app, &a, &delivery).await;
     let again = drain(&mut feed, Duration::from_millis(2000)).await;
     assert!(again.is_empty(), "a duplicate was announced: {again:?}");
+}
+
+#[tokio::test]
+async fn a_batch_of_a_new_persons_events_announces_one_new_subscriber_and_every_entry() {
+    const N: i64 = 20;
+    let app = spawn_app().await;
+    let a = connect_tenant(&app, "live-d@example.com", "Live D", hooks::PAGE).await;
+    let link = create_link(&app, a.token(), &a.page_id, "burst", None, &[]).await;
+    let mut feed = watch(&app, &a).await;
+    // One body (one batch) in shuffled time order; every third second a message.
+    let base = now_ms() - 60_000;
+    let slot = |i: i64| (i * 7 + 3) % N;
+    let is_entry = |s: i64| s % 3 != 1;
+    let items: Vec<Value> = (0..N)
+        .map(|i| {
+            let (s, at) = (slot(i), base + slot(i) * 1_000);
+            if is_entry(s) {
+                referral("7003", at, "burst")
+            } else {
+                message("7003", at, &format!("m_burst_{s}"), "hi")
+            }
+        })
+        .collect();
+    let entries = (0..N).filter(|&s| is_entry(s)).count();
+    deliver(&app, &a, body(&items)).await;
+
+    let mut seen = activity_until(&mut feed, &["NEW_SUBSCRIBER", "REF_LINK_ENTRY"]).await;
+    seen.extend(drain(&mut feed, Duration::from_millis(1500)).await);
+    let new: Vec<&Value> = seen
+        .iter()
+        .filter(|x| x["kind"] == "NEW_SUBSCRIBER")
+        .collect();
+    assert_eq!(new.len(), 1, "one person, one new subscriber: {seen:#?}");
+    assert_eq!(
+        instant(&new[0]["at"]),
+        at_ms(base),
+        "announced at the person's earliest event: {seen:#?}"
+    );
+    let announced: Vec<&Value> = seen
+        .iter()
+        .filter(|x| x["kind"] == "REF_LINK_ENTRY")
+        .collect();
+    assert_eq!(announced.len(), entries, "every entry once: {seen:#?}");
+    assert!(
+        announced
+            .iter()
+            .all(|x| x["refLinkId"] == json!(link) && x["subscriberId"] == new[0]["subscriberId"]),
+        "{seen:#?}"
+    );
 }
 
 #[tokio::test]

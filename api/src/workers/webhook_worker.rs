@@ -1,4 +1,5 @@
-//! Workers that claim stored webhook events and process them. Several may run in one process
+//! Workers that claim stored webhook events and process them: each claimed batch is decided
+//! event by event, then applied in one transaction per tenant. Several may run in one process
 //! and in several processes at once (PostgreSQL's SKIP LOCKED keeps them apart); a worker that
 //! dies leaves its claimed events to be reclaimed when their lease runs out.
 
@@ -7,9 +8,12 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use refhub_domain::DomainError;
+use refhub_domain::audience::EventEffects;
 use refhub_domain::clock::Clock;
+use refhub_domain::ids::TenantId;
 use refhub_domain::webhooks::{
-    CatalogueMemo, EventProcessor, InboxEvent, InboxRepository, MAX_ATTEMPTS, next_attempt,
+    CatalogueMemo, Decision, EventProcessor, InboxEvent, InboxRepository, MAX_ATTEMPTS,
+    next_attempt,
 };
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -81,7 +85,7 @@ impl WorkerPool {
         Self { stop, tasks }
     }
 
-    /// Lets every worker finish the event in hand, then returns.
+    /// Lets every worker finish the batch in hand, then returns.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         while self.tasks.join_next().await.is_some() {}
@@ -112,50 +116,110 @@ impl Worker {
                 }
                 continue;
             }
-            let mut memo = CatalogueMemo::default();
-            for event in claimed {
-                self.process(event, &mut memo).await;
-            }
+            self.process_batch(claimed).await;
         }
         tracing::debug!("worker stopped");
     }
 
-    async fn process(&self, event: InboxEvent, memo: &mut CatalogueMemo) {
-        let span = tracing::info_span!(
-            "process_event",
-            tenant_id = %event.tenant_id,
-            event_id = %event.id,
-            kind = %event.kind,
-            attempt = event.attempts
-        );
-        async {
-            // An event that kept killing its worker is parked before it can do so again.
-            if event.attempts > MAX_ATTEMPTS {
-                self.record_failure(
-                    &event,
-                    "abandoned after repeated crashes while processing",
-                    None,
-                )
-                .await;
-                return;
-            }
-            if let Err(err) = self.processor.process_with(&event, memo).await {
-                log_failure("processing an event", &err);
-                let message = match &err {
-                    DomainError::Internal(_) => {
-                        format!(
-                            "internal error while processing (logged with event id {})",
-                            event.id
-                        )
+    /// Decides every claimed event, finishes the ignored ones, and applies the others in one
+    /// transaction per tenant. A tenant's batch that fails is applied again one event at a
+    /// time, so that one event that cannot be applied holds back no other and its failure is
+    /// recorded on it alone.
+    async fn process_batch(&self, claimed: Vec<InboxEvent>) {
+        let mut memo = CatalogueMemo::default();
+        let mut ignored = Vec::new();
+        let mut tenants: Vec<TenantBatch> = Vec::new();
+        for event in claimed {
+            let span = event_span(&event);
+            let Some(decision) = self.decide(&event, &mut memo).instrument(span).await else {
+                continue;
+            };
+            match decision {
+                Decision::Ignore(outcome) => ignored.push((event, outcome)),
+                Decision::Apply(effects) => {
+                    match tenants.iter_mut().find(|t| t.tenant_id == event.tenant_id) {
+                        Some(batch) => batch.push(event, *effects),
+                        None => {
+                            let mut batch = TenantBatch::new(event.tenant_id);
+                            batch.push(event, *effects);
+                            tenants.push(batch);
+                        }
                     }
-                    other => other.to_string(),
-                };
-                let retry = next_attempt(&event, self.clock.now());
-                self.record_failure(&event, &message, retry).await;
+                }
             }
         }
-        .instrument(span)
-        .await;
+        for (event, outcome) in ignored {
+            let span = event_span(&event);
+            async {
+                if let Err(err) = self.processor.finish_ignored(&event, outcome).await {
+                    self.failed(&event, &err).await;
+                }
+            }
+            .instrument(span)
+            .await;
+        }
+        for batch in tenants {
+            let span = tracing::info_span!(
+                "apply_batch",
+                tenant_id = %batch.tenant_id,
+                events = batch.events.len()
+            );
+            self.apply(batch).instrument(span).await;
+        }
+    }
+
+    /// The event's decision, or `None` when it failed (the failure is recorded).
+    async fn decide(&self, event: &InboxEvent, memo: &mut CatalogueMemo) -> Option<Decision> {
+        // An event that kept killing its worker is parked before it can do so again.
+        if event.attempts > MAX_ATTEMPTS {
+            self.record_failure(
+                event,
+                "abandoned after repeated crashes while processing",
+                None,
+            )
+            .await;
+            return None;
+        }
+        match self.processor.decide(event, memo).await {
+            Ok(decision) => Some(decision),
+            Err(err) => {
+                self.failed(event, &err).await;
+                None
+            }
+        }
+    }
+
+    async fn apply(&self, batch: TenantBatch) {
+        let Err(err) = self.processor.apply_batch(&batch.effects).await else {
+            return;
+        };
+        log_failure("applying a batch; applying its events one by one", &err);
+        for (event, effects) in batch.events.iter().zip(&batch.effects) {
+            let span = event_span(event);
+            async {
+                if let Err(err) = self.processor.apply(effects).await {
+                    self.failed(event, &err).await;
+                }
+            }
+            .instrument(span)
+            .await;
+        }
+    }
+
+    /// Records that processing `event` failed with `err`: retried later, or parked as dead.
+    async fn failed(&self, event: &InboxEvent, err: &DomainError) {
+        log_failure("processing an event", err);
+        let message = match err {
+            DomainError::Internal(_) => {
+                format!(
+                    "internal error while processing (logged with event id {})",
+                    event.id
+                )
+            }
+            other => other.to_string(),
+        };
+        let retry = next_attempt(event, self.clock.now());
+        self.record_failure(event, &message, retry).await;
     }
 
     async fn record_failure(
@@ -176,6 +240,38 @@ impl Worker {
             log_failure("recording a failure", &err);
         }
     }
+}
+
+/// One tenant's decided events of a batch, in claim order.
+struct TenantBatch {
+    tenant_id: TenantId,
+    events: Vec<InboxEvent>,
+    effects: Vec<EventEffects>,
+}
+
+impl TenantBatch {
+    fn new(tenant_id: TenantId) -> Self {
+        Self {
+            tenant_id,
+            events: Vec::new(),
+            effects: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, event: InboxEvent, effects: EventEffects) {
+        self.events.push(event);
+        self.effects.push(effects);
+    }
+}
+
+fn event_span(event: &InboxEvent) -> tracing::Span {
+    tracing::info_span!(
+        "process_event",
+        tenant_id = %event.tenant_id,
+        event_id = %event.id,
+        kind = %event.kind,
+        attempt = event.attempts
+    )
 }
 
 fn log_failure(what: &str, err: &DomainError) {

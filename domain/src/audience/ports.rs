@@ -18,6 +18,16 @@ pub trait AudienceStore: Send + Sync {
     /// outcome. Values, statuses and timestamps only move forward in event time, so events
     /// applied out of order end in the state of applying them in order.
     async fn apply(&self, effects: &EventEffects) -> DomainResult<AppliedEvent>;
+    /// Applies the effects of many events of one tenant in one transaction, with the same
+    /// guarantees as [`AudienceStore::apply`] for each: every event's effects apply at most
+    /// once (an event applied before, or twice in `effects`, changes nothing the second time),
+    /// values, statuses and timestamps only move forward in event time, and every event is
+    /// marked processed with its own outcome in the same transaction, so that the batch
+    /// commits or rolls back as one and the state is that of applying the events one by one.
+    /// A subscriber created by the batch is new on exactly one event: its earliest by event
+    /// time (ties: the earlier in `effects`). Results come in the order of `effects`; an error
+    /// means nothing was applied.
+    async fn apply_batch(&self, effects: &[EventEffects]) -> DomainResult<Vec<AppliedEvent>>;
 }
 
 /// Filters for a page's subscriber list; all given filters must hold.

@@ -18,5 +18,5 @@ pub use inbox::{InboxEvent, InboxStatus, MAX_ATTEMPTS, NewInboxEvent, retry_at};
 pub use inbox_service::InboxService;
 pub use ingest_service::{IngestReceipt, WebhookIngestService};
 pub use ports::{InboxRepository, WebhookSignatures};
-pub use processor::{EventProcessor, Processed, ProcessorPorts, next_attempt};
+pub use processor::{Decision, EventProcessor, Processed, ProcessorPorts, next_attempt};
 pub use sealed_tokens::{SEALED_PREFIX, open_token, seal_tokens};

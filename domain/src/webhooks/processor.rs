@@ -1,6 +1,7 @@
-//! What a worker does with one stored event: read it, decide its effects on the subscriber
-//! (entry, payload fields, tags, opt-ins, timeline), and hand them to the store, which applies
-//! them once. Nothing here depends on the order events arrive in.
+//! What a worker does with stored events: read each, decide its effects on the subscriber
+//! (entry, payload fields, tags, opt-ins, timeline) without writing anything, and hand them to
+//! the store, which applies them once: one event at a time, or a tenant's share of a claimed
+//! batch in one transaction. Nothing here depends on the order events arrive in.
 
 use std::sync::Arc;
 
@@ -38,6 +39,16 @@ pub enum Processed {
     Applied(AppliedEvent),
     /// Stored but not acted on (unknown page, no sender, unhandled kind).
     Ignored,
+}
+
+/// What an event comes to before anything is written: decided from the event and the
+/// catalogue alone, so that a worker can decide a whole batch and then apply it at once.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Nothing to apply: finish the event as ignored, with this outcome.
+    Ignore(Value),
+    /// Effects to apply to a subscriber (their outcome included).
+    Apply(Box<EventEffects>),
 }
 
 /// Everything the processor reads and writes.
@@ -109,12 +120,26 @@ impl EventProcessor {
             .await
     }
 
-    /// Processes one event of a batch, sharing the batch's catalogue lookups.
+    /// Processes one event of a batch, sharing the batch's catalogue lookups: decides it, then
+    /// finishes it as ignored or applies it in a transaction of its own.
     pub async fn process_with(
         &self,
         event: &InboxEvent,
         memo: &mut CatalogueMemo,
     ) -> DomainResult<Processed> {
+        match self.decide(event, memo).await? {
+            Decision::Ignore(outcome) => self.finish_ignored(event, outcome).await,
+            Decision::Apply(effects) => self.apply(&effects).await.map(Processed::Applied),
+        }
+    }
+
+    /// Decides what an event does, reading the catalogue (through the batch's memo) and
+    /// writing nothing. An error means "try again later"; the caller records it.
+    pub async fn decide(
+        &self,
+        event: &InboxEvent,
+        memo: &mut CatalogueMemo,
+    ) -> DomainResult<Decision> {
         let tenant_id = event.tenant_id;
         let mut meaning = MessengerEvent::interpret(&event.kind, &event.item);
         let cipher = self.ports.cipher.as_ref();
@@ -128,15 +153,15 @@ impl EventProcessor {
             _ => {}
         }
         if let MessengerEvent::Unhandled { kind } = &meaning {
-            return self.ignore(event, json!({ "unhandled": kind })).await;
+            return Ok(Decision::Ignore(json!({ "unhandled": kind })));
         }
         if meaning == MessengerEvent::Echo {
-            return self.ignore(event, json!({ "unhandled": "echo" })).await;
+            return Ok(Decision::Ignore(json!({ "unhandled": "echo" })));
         }
         let Some(sender) = event.sender_key.as_deref().and_then(Sender::from_key) else {
-            return self
-                .ignore(event, json!({ "ignored": "the event names no sender" }))
-                .await;
+            return Ok(Decision::Ignore(
+                json!({ "ignored": "the event names no sender" }),
+            ));
         };
         let page = match event.page_facebook_id.clone() {
             Some(facebook_id) => {
@@ -151,12 +176,9 @@ impl EventProcessor {
         };
         let Some(page) = page else {
             tracing::info!(%tenant_id, page = ?event.page_facebook_id, "event for a page the tenant has not connected");
-            return self
-                .ignore(
-                    event,
-                    json!({ "ignored": "page not connected", "page": event.page_facebook_id }),
-                )
-                .await;
+            return Ok(Decision::Ignore(
+                json!({ "ignored": "page not connected", "page": event.page_facebook_id }),
+            ));
         };
 
         let mut notes = Notes::default();
@@ -201,11 +223,49 @@ impl EventProcessor {
             .run_to_start(&page, &meaning, &effects, link_flow, &mut notes, memo)
             .await?;
         effects.outcome = notes.into_outcome(&effects.interaction);
-        let applied = self.ports.audience.apply(&effects).await?;
+        Ok(Decision::Apply(Box::new(effects)))
+    }
+
+    /// Records that an event was stored but not acted on, with the outcome its decision gave.
+    pub async fn finish_ignored(
+        &self,
+        event: &InboxEvent,
+        outcome: Value,
+    ) -> DomainResult<Processed> {
+        self.ports
+            .inbox
+            .finish(
+                event.tenant_id,
+                event.id,
+                InboxStatus::Ignored,
+                outcome,
+                self.ports.clock.now(),
+            )
+            .await?;
+        Ok(Processed::Ignored)
+    }
+
+    /// Applies one decided event in a transaction of its own; once committed, tells the live
+    /// feed what it did if this was its first application.
+    pub async fn apply(&self, effects: &EventEffects) -> DomainResult<AppliedEvent> {
+        let applied = self.ports.audience.apply(effects).await?;
         if applied.first_application {
-            self.publish(&effects, applied);
+            self.publish(effects, applied);
         }
-        Ok(Processed::Applied(applied))
+        Ok(applied)
+    }
+
+    /// Applies decided events of one tenant in one transaction (see
+    /// [`AudienceStore::apply_batch`]); once committed, tells the live feed what each did the
+    /// first time it was applied. Results come in the order of `effects`.
+    pub async fn apply_batch(&self, effects: &[EventEffects]) -> DomainResult<Vec<AppliedEvent>> {
+        let applied = self.ports.audience.apply_batch(effects).await?;
+        for (effects, applied) in effects.iter().zip(&applied) {
+            if applied.first_application {
+                self.publish(effects, *applied);
+            }
+        }
+        Ok(applied)
     }
 
     /// Tells the live feed what an event did the first time it was applied.
@@ -243,20 +303,6 @@ impl EventProcessor {
             }) => self.ports.activity.publish(event(ActivityKind::OptOut)),
             _ => {}
         }
-    }
-
-    async fn ignore(&self, event: &InboxEvent, outcome: Value) -> DomainResult<Processed> {
-        self.ports
-            .inbox
-            .finish(
-                event.tenant_id,
-                event.id,
-                InboxStatus::Ignored,
-                outcome,
-                self.ports.clock.now(),
-            )
-            .await?;
-        Ok(Processed::Ignored)
     }
 
     /// An entry through a link: attribution, payload values and the link's tags. Returns the

@@ -1,14 +1,17 @@
-//! Applying one webhook event's effects in one transaction, at most once.
+//! Applying one webhook event's effects in one transaction, at most once, and the rows and
+//! statements that applying a batch of events (`apply_batch.rs`) shares with it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
 use refhub_domain::audience::{AppliedEvent, AudienceStore, EventEffects, OptInChange};
 use refhub_domain::flows::FlowRun;
+use refhub_domain::ids::TenantId;
 use refhub_domain::webhooks::{InboxStatus, Sender};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Iterable, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -20,6 +23,55 @@ use crate::entities::{
 use crate::error::internal;
 use crate::webhooks::mapping::finished;
 use crate::webhooks::processing::begin_processing;
+
+/// Bound values one statement may carry: under SQLite's default limit (32,766) and well under
+/// PostgreSQL's (65,535), whatever the batch size.
+const MAX_BINDS: usize = 30_000;
+
+/// How many rows of `E` one multi-row statement may hold within [`MAX_BINDS`].
+pub(super) fn rows_per_statement<E: EntityTrait>() -> usize {
+    (MAX_BINDS / E::Column::iter().count()).max(1)
+}
+
+/// The row of a subscriber first seen in `effects`, under the id `id`.
+pub(super) fn new_subscriber_row(
+    effects: &EventEffects,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> subscribers::ActiveModel {
+    let (psid, user_ref) = match &effects.sender {
+        Sender::Psid(psid) => (Some(psid.clone()), None),
+        Sender::UserRef(r) => (None, Some(r.clone())),
+    };
+    subscribers::ActiveModel {
+        tenant_id: Set(effects.tenant_id.0),
+        id: Set(id),
+        page_id: Set(effects.page_id.0),
+        sender_key: Set(effects.sender.key()),
+        psid: Set(psid),
+        user_ref: Set(user_ref),
+        name: Set(None),
+        first_seen_at: Set(effects.occurred_at),
+        last_interaction_at: Set(None),
+        source_ref: Set(None),
+        source_ref_link_id: Set(None),
+        source_ref_at: Set(None),
+        entry_count: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// Inserting a subscriber that exists already locks and returns the stored row instead.
+pub(super) fn subscriber_upsert() -> OnConflict {
+    OnConflict::columns([
+        subscribers::Column::TenantId,
+        subscribers::Column::PageId,
+        subscribers::Column::SenderKey,
+    ])
+    .update_column(subscribers::Column::UpdatedAt)
+    .to_owned()
+}
 
 /// Finds or creates the subscriber, holding its row lock so that events of one person apply
 /// one after another.
@@ -35,55 +87,26 @@ async fn lock_subscriber(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
 ) -> DomainResult<(subscribers::Model, bool)> {
-    let (psid, user_ref) = match &effects.sender {
-        Sender::Psid(psid) => (Some(psid.clone()), None),
-        Sender::UserRef(r) => (None, Some(r.clone())),
-    };
-    let now = Utc::now();
     let new_id = Uuid::now_v7();
-    let row = subscribers::Entity::insert(subscribers::ActiveModel {
-        tenant_id: Set(effects.tenant_id.0),
-        id: Set(new_id),
-        page_id: Set(effects.page_id.0),
-        sender_key: Set(effects.sender.key()),
-        psid: Set(psid),
-        user_ref: Set(user_ref),
-        name: Set(None),
-        first_seen_at: Set(effects.occurred_at),
-        last_interaction_at: Set(None),
-        source_ref: Set(None),
-        source_ref_link_id: Set(None),
-        source_ref_at: Set(None),
-        entry_count: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            subscribers::Column::TenantId,
-            subscribers::Column::PageId,
-            subscribers::Column::SenderKey,
-        ])
-        .update_column(subscribers::Column::UpdatedAt)
-        .to_owned(),
-    )
-    .exec_with_returning(txn)
-    .await
-    .map_err(internal)?;
+    let row = subscribers::Entity::insert(new_subscriber_row(effects, new_id, Utc::now()))
+        .on_conflict(subscriber_upsert())
+        .exec_with_returning(txn)
+        .await
+        .map_err(internal)?;
     let inserted = row.id == new_id;
     Ok((row, inserted))
 }
 
-/// Records the event on the timeline; `false` when it was recorded before (a replay).
-async fn record_interaction(
-    txn: &DatabaseTransaction,
+/// The timeline record of the event, under the id `id`.
+pub(super) fn interaction_row(
     effects: &EventEffects,
+    id: Uuid,
     subscriber_id: Uuid,
     new_subscriber: bool,
-) -> DomainResult<bool> {
-    let inserted = subscriber_interactions::Entity::insert(subscriber_interactions::ActiveModel {
+) -> subscriber_interactions::ActiveModel {
+    subscriber_interactions::ActiveModel {
         tenant_id: Set(effects.tenant_id.0),
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         subscriber_id: Set(subscriber_id),
         event_id: Set(effects.event_id.0),
         kind: Set(effects.interaction.kind.clone()),
@@ -97,89 +120,203 @@ async fn record_interaction(
             .map(|id| id.0)),
         new_subscriber: Set(new_subscriber),
         occurred_at: Set(effects.occurred_at),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            subscriber_interactions::Column::TenantId,
-            subscriber_interactions::Column::EventId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await
-    .map_err(internal)?;
+    }
+}
+
+/// An event is on the timeline at most once: recording it again does nothing, and whether it
+/// was recorded decides whether this is its first application.
+pub(super) fn interaction_once() -> OnConflict {
+    OnConflict::columns([
+        subscriber_interactions::Column::TenantId,
+        subscriber_interactions::Column::EventId,
+    ])
+    .do_nothing()
+    .to_owned()
+}
+
+/// Records the event on the timeline; `false` when it was recorded before (a replay).
+async fn record_interaction(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+    subscriber_id: Uuid,
+    new_subscriber: bool,
+) -> DomainResult<bool> {
+    let row = interaction_row(effects, Uuid::now_v7(), subscriber_id, new_subscriber);
+    let inserted = subscriber_interactions::Entity::insert(row)
+        .on_conflict(interaction_once())
+        .exec_without_returning(txn)
+        .await
+        .map_err(internal)?;
     Ok(inserted == 1)
+}
+
+/// Folds the first application of an event into the subscriber's row: first seen and first
+/// touch (the entry's ref) move back, the last interaction forward, in event time, whatever
+/// order events are applied in; every entry counts.
+pub(super) fn fold_event(row: &mut subscribers::Model, effects: &EventEffects) {
+    let at = effects.occurred_at;
+    if at < row.first_seen_at {
+        row.first_seen_at = at;
+    }
+    if effects.opens_window && row.last_interaction_at.is_none_or(|last| at > last) {
+        row.last_interaction_at = Some(at);
+    }
+    if let Some(entry) = &effects.entry {
+        row.entry_count += 1;
+        // First touch wins, by event time, whatever order events are processed in.
+        if row.source_ref_at.is_none_or(|first| at < first) {
+            row.source_ref = Some(entry.reference.clone());
+            row.source_ref_link_id = entry.ref_link_id.map(|id| id.0);
+            row.source_ref_at = Some(at);
+        }
+    }
+}
+
+/// Writes subscriber rows read (and locked) earlier in the transaction, in one statement per
+/// [`rows_per_statement`]: the columns events change, keyed by the primary key.
+pub(super) async fn write_subscribers(
+    txn: &DatabaseTransaction,
+    rows: Vec<subscribers::Model>,
+) -> DomainResult<()> {
+    let rows: Vec<subscribers::ActiveModel> = rows.into_iter().map(Into::into).collect();
+    for chunk in rows.chunks(rows_per_statement::<subscribers::Entity>()) {
+        subscribers::Entity::insert_many(chunk.iter().cloned())
+            .on_conflict(
+                OnConflict::columns([subscribers::Column::TenantId, subscribers::Column::Id])
+                    .update_columns([
+                        subscribers::Column::FirstSeenAt,
+                        subscribers::Column::LastInteractionAt,
+                        subscribers::Column::SourceRef,
+                        subscribers::Column::SourceRefLinkId,
+                        subscribers::Column::SourceRefAt,
+                        subscribers::Column::EntryCount,
+                        subscribers::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(())
 }
 
 async fn update_subscriber(
     txn: &DatabaseTransaction,
-    row: subscribers::Model,
+    mut row: subscribers::Model,
     effects: &EventEffects,
 ) -> DomainResult<()> {
-    let at = effects.occurred_at;
-    let mut active: subscribers::ActiveModel = row.clone().into();
-    if at < row.first_seen_at {
-        active.first_seen_at = Set(at);
+    fold_event(&mut row, effects);
+    row.updated_at = Utc::now();
+    write_subscribers(txn, vec![row]).await
+}
+
+/// A subscriber's value for a field, set by an event that happened at `set_at`.
+pub(super) fn field_value_row(
+    tenant_id: TenantId,
+    subscriber_id: Uuid,
+    field_id: Uuid,
+    value: String,
+    set_at: DateTime<Utc>,
+) -> subscriber_field_values::ActiveModel {
+    subscriber_field_values::ActiveModel {
+        tenant_id: Set(tenant_id.0),
+        subscriber_id: Set(subscriber_id),
+        field_id: Set(field_id),
+        value: Set(value),
+        set_at: Set(set_at),
     }
-    if effects.opens_window && row.last_interaction_at.is_none_or(|last| at > last) {
-        active.last_interaction_at = Set(Some(at));
+}
+
+/// Upserts field values; a stored value set by a later event (by event time) stays, so that
+/// events applied out of order end as if applied in order. The caller gives at most one row
+/// per subscriber and field (one statement cannot upsert a row twice).
+pub(super) async fn upsert_field_values(
+    txn: &DatabaseTransaction,
+    rows: Vec<subscriber_field_values::ActiveModel>,
+) -> DomainResult<()> {
+    for chunk in rows.chunks(rows_per_statement::<subscriber_field_values::Entity>()) {
+        subscriber_field_values::Entity::insert_many(chunk.iter().cloned())
+            .on_conflict(
+                OnConflict::columns([
+                    subscriber_field_values::Column::TenantId,
+                    subscriber_field_values::Column::SubscriberId,
+                    subscriber_field_values::Column::FieldId,
+                ])
+                .update_columns([
+                    subscriber_field_values::Column::Value,
+                    subscriber_field_values::Column::SetAt,
+                ])
+                .action_and_where(Expr::cust(
+                    "subscriber_field_values.set_at <= excluded.set_at",
+                ))
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await
+            .map_err(internal)?;
     }
-    if let Some(entry) = &effects.entry {
-        active.entry_count = Set(row.entry_count + 1);
-        // First touch wins, by event time, whatever order events are processed in.
-        if row.source_ref_at.is_none_or(|first| at < first) {
-            active.source_ref = Set(Some(entry.reference.clone()));
-            active.source_ref_link_id = Set(entry.ref_link_id.map(|id| id.0));
-            active.source_ref_at = Set(Some(at));
-        }
-    }
-    active.updated_at = Set(Utc::now());
-    active.update(txn).await.map_err(internal)?;
     Ok(())
 }
 
-/// One upsert for all of the event's values; a stored value set by a later event (by event
-/// time) stays, so that events applied out of order end as if applied in order.
+/// One upsert for all of the event's values.
 async fn set_field_values(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
     subscriber_id: Uuid,
 ) -> DomainResult<()> {
-    if effects.field_values.is_empty() {
-        return Ok(());
-    }
     // The processor keeps one value per field, so no row is upserted twice in one statement.
-    let rows =
-        effects
-            .field_values
-            .iter()
-            .map(|(field_id, value)| subscriber_field_values::ActiveModel {
-                tenant_id: Set(effects.tenant_id.0),
-                subscriber_id: Set(subscriber_id),
-                field_id: Set(field_id.0),
-                value: Set(value.clone()),
-                set_at: Set(effects.occurred_at),
-            });
-    subscriber_field_values::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([
-                subscriber_field_values::Column::TenantId,
-                subscriber_field_values::Column::SubscriberId,
-                subscriber_field_values::Column::FieldId,
-            ])
-            .update_columns([
-                subscriber_field_values::Column::Value,
-                subscriber_field_values::Column::SetAt,
-            ])
-            .action_and_where(Expr::cust(
-                "subscriber_field_values.set_at <= excluded.set_at",
-            ))
-            .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await
-        .map_err(internal)?;
+    let rows = effects
+        .field_values
+        .iter()
+        .map(|(field_id, value)| {
+            field_value_row(
+                effects.tenant_id,
+                subscriber_id,
+                field_id.0,
+                value.clone(),
+                effects.occurred_at,
+            )
+        })
+        .collect();
+    upsert_field_values(txn, rows).await
+}
+
+/// A tag on a subscriber, added by an event that happened at `added_at`.
+pub(super) fn tag_row(
+    tenant_id: TenantId,
+    subscriber_id: Uuid,
+    tag_id: Uuid,
+    added_at: DateTime<Utc>,
+) -> subscriber_tags::ActiveModel {
+    subscriber_tags::ActiveModel {
+        tenant_id: Set(tenant_id.0),
+        subscriber_id: Set(subscriber_id),
+        tag_id: Set(tag_id),
+        added_at: Set(added_at),
+    }
+}
+
+/// Adds tags; a tag the subscriber has already stays as it was.
+pub(super) async fn insert_tags(
+    txn: &DatabaseTransaction,
+    rows: Vec<subscriber_tags::ActiveModel>,
+) -> DomainResult<()> {
+    for chunk in rows.chunks(rows_per_statement::<subscriber_tags::Entity>()) {
+        subscriber_tags::Entity::insert_many(chunk.iter().cloned())
+            .on_conflict(
+                OnConflict::columns([
+                    subscriber_tags::Column::TenantId,
+                    subscriber_tags::Column::SubscriberId,
+                    subscriber_tags::Column::TagId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await
+            .map_err(internal)?;
+    }
     Ok(())
 }
 
@@ -188,35 +325,23 @@ async fn add_tags(
     effects: &EventEffects,
     subscriber_id: Uuid,
 ) -> DomainResult<()> {
-    if effects.tag_ids.is_empty() {
-        return Ok(());
-    }
     let rows = effects
         .tag_ids
         .iter()
-        .map(|tag_id| subscriber_tags::ActiveModel {
-            tenant_id: Set(effects.tenant_id.0),
-            subscriber_id: Set(subscriber_id),
-            tag_id: Set(tag_id.0),
-            added_at: Set(effects.occurred_at),
-        });
-    subscriber_tags::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([
-                subscriber_tags::Column::TenantId,
-                subscriber_tags::Column::SubscriberId,
-                subscriber_tags::Column::TagId,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await
-        .map_err(internal)?;
-    Ok(())
+        .map(|tag_id| {
+            tag_row(
+                effects.tenant_id,
+                subscriber_id,
+                tag_id.0,
+                effects.occurred_at,
+            )
+        })
+        .collect();
+    insert_tags(txn, rows).await
 }
 
-async fn change_opt_in(
+/// Applies the event's opt-in change, if any, by event time.
+pub(super) async fn change_opt_in(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
     subscriber_id: Uuid,
@@ -319,16 +444,13 @@ async fn change_opt_in(
     }
 }
 
-/// Starts the flow run the event triggers; the event's id is the run's start key, so the
-/// event starts one run however often it is delivered or replayed.
-async fn start_run(
-    txn: &DatabaseTransaction,
+/// The flow run the event starts, if any; the event's id is the run's start key, so the event
+/// starts one run however often it is delivered or replayed.
+pub(super) fn run_row(
     effects: &EventEffects,
     subscriber_id: Uuid,
-) -> DomainResult<()> {
-    let Some(start) = &effects.run_start else {
-        return Ok(());
-    };
+) -> Option<flow_runs::ActiveModel> {
+    let start = effects.run_start.as_ref()?;
     let run = FlowRun::from_event(
         start.clone(),
         effects.tenant_id,
@@ -337,16 +459,35 @@ async fn start_run(
         effects.event_id,
         Utc::now(),
     );
-    flow_runs::Entity::insert(crate::flows::run_row(&run))
-        .on_conflict(
-            OnConflict::columns([flow_runs::Column::TenantId, flow_runs::Column::StartKey])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await
-        .map_err(internal)?;
+    Some(crate::flows::run_row(&run))
+}
+
+/// Starts flow runs; a run whose start key exists already is not started again.
+pub(super) async fn insert_runs(
+    txn: &DatabaseTransaction,
+    rows: Vec<flow_runs::ActiveModel>,
+) -> DomainResult<()> {
+    for chunk in rows.chunks(rows_per_statement::<flow_runs::Entity>()) {
+        flow_runs::Entity::insert_many(chunk.iter().cloned())
+            .on_conflict(
+                OnConflict::columns([flow_runs::Column::TenantId, flow_runs::Column::StartKey])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await
+            .map_err(internal)?;
+    }
     Ok(())
+}
+
+async fn start_run(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+    subscriber_id: Uuid,
+) -> DomainResult<()> {
+    let rows = run_row(effects, subscriber_id).into_iter().collect();
+    insert_runs(txn, rows).await
 }
 
 async fn mark_processed(
@@ -398,6 +539,16 @@ impl AudienceStore for Store {
     async fn apply(&self, effects: &EventEffects) -> DomainResult<AppliedEvent> {
         let txn = begin_processing(&self.db, effects.tenant_id).await?;
         let applied = apply_in(&txn, effects).await?;
+        txn.commit().await.map_err(internal)?;
+        Ok(applied)
+    }
+
+    async fn apply_batch(&self, effects: &[EventEffects]) -> DomainResult<Vec<AppliedEvent>> {
+        let Some(first) = effects.first() else {
+            return Ok(Vec::new());
+        };
+        let txn = begin_processing(&self.db, first.tenant_id).await?;
+        let applied = super::apply_batch::apply_batch_in(&txn, effects).await?;
         txn.commit().await.map_err(internal)?;
         Ok(applied)
     }

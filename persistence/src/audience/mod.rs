@@ -1,6 +1,7 @@
 //! The audience ports, implemented on [`crate::Store`].
 
 mod apply;
+mod apply_batch;
 pub(crate) mod count_cache;
 mod import;
 mod mapping;

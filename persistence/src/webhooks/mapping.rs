@@ -5,7 +5,7 @@ use refhub_domain::DomainResult;
 use refhub_domain::ids::{TenantId, WebhookEventId};
 use refhub_domain::webhooks::{InboxEvent, InboxStatus, NewInboxEvent};
 use sea_orm::Set;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, UpdateMany};
 use serde_json::Value;
 
@@ -76,4 +76,38 @@ pub(crate) fn finished(
         )
         .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
         .filter(webhook_events::Column::Id.eq(id.0))
+}
+
+/// One update that closes several events of a tenant, each with its own outcome (the same
+/// changes as [`finished`]). The caller keeps the list short enough for one statement (three
+/// bound values per event).
+pub(crate) fn finished_each(
+    tenant_id: TenantId,
+    outcomes: &[(WebhookEventId, Value)],
+    status: InboxStatus,
+    at: DateTime<Utc>,
+) -> UpdateMany<webhook_events::Entity> {
+    let outcome = outcomes
+        .iter()
+        .fold(CaseStatement::new(), |case, (id, outcome)| {
+            case.case(
+                webhook_events::Column::Id.eq(id.0),
+                Expr::value(outcome.clone()),
+            )
+        })
+        .finally(Expr::col(webhook_events::Column::Outcome));
+    webhook_events::Entity::update_many()
+        .col_expr(webhook_events::Column::Status, Expr::value(status.as_str()))
+        .col_expr(webhook_events::Column::Outcome, outcome.into())
+        .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
+        .col_expr(
+            webhook_events::Column::NextAttemptAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            webhook_events::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
+        .filter(webhook_events::Column::Id.is_in(outcomes.iter().map(|(id, _)| id.0)))
 }

@@ -1,7 +1,7 @@
 //! A webhook worker process for the crash-and-restart tests: `refhub_api::startup::run_workers`
-//! over the database in `DATABASE_URL`, with `WORKERS` worker tasks (default 1) and claims that
-//! lapse after `WORKER_LEASE_SECS` seconds (default 2), sending through the Graph API at
-//! `GRAPH_API_BASE_URL` when set. Returns (exit code 0) on SIGTERM or
+//! over the database in `DATABASE_URL`, with `WORKERS` worker tasks (default 1), claims of
+//! `WORKER_BATCH_SIZE` events (default the app's) that lapse after `WORKER_LEASE_SECS` seconds
+//! (default 2), sending through the Graph API at `GRAPH_API_BASE_URL` when set. Returns (exit code 0) on SIGTERM or
 //! SIGINT; the tests also SIGKILL it to simulate a crash.
 //!
 //! Logs go to standard output as the app writes them, filtered by `RUST_LOG`.
@@ -26,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
     config.migrate_on_start = false;
     config.workers = env_number("WORKERS", 1)?;
     config.worker_lease_secs = env_number("WORKER_LEASE_SECS", 2)?;
+    config.worker_batch_size = env_number("WORKER_BATCH_SIZE", config.worker_batch_size)?;
     if let Ok(url) = std::env::var("GRAPH_API_BASE_URL") {
         config.graph_api_base_url = url;
     }

@@ -4,6 +4,7 @@
 //! module per theme, so that the application is linked once.
 
 mod authorization;
+mod batches;
 mod concurrency;
 mod duplicates;
 mod filters;

@@ -1,6 +1,7 @@
 //! Shared steps of the webhook tests: connecting a tenant's Meta app and page, signing and
 //! posting deliveries the way Meta does, building messaging items, reading subscribers and
-//! webhook events through GraphQL, and waiting (by polling) for the workers.
+//! webhook events through GraphQL, waiting (by polling) for the workers, and running workers
+//! in processes of their own.
 
 use std::time::{Duration, Instant};
 
@@ -567,4 +568,112 @@ pub fn psids(subscribers: &[Value]) -> Vec<String> {
         .collect();
     psids.sort();
     psids
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker processes.
+
+/// A worker process (`src/bin/refhub_worker.rs`, i.e. `run_workers`) over an app's database,
+/// and the file its output goes to.
+pub struct WorkerProcess {
+    child: tokio::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl WorkerProcess {
+    /// Starts `refhub_worker` over the app's database with `workers` tasks and 2-second leases.
+    pub fn start(app: &TestApp, workers: usize, logs: &std::path::Path, name: &str) -> Self {
+        Self::start_with(app, workers, logs, name, &[])
+    }
+
+    /// Like [`WorkerProcess::start`], with more environment (`WORKER_BATCH_SIZE`, say).
+    pub fn start_with(
+        app: &TestApp,
+        workers: usize,
+        logs: &std::path::Path,
+        name: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let log = logs.join(format!("{name}.log"));
+        let file = std::fs::File::create(&log).expect("creating the worker log");
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_refhub_worker"));
+        command
+            .env("DATABASE_URL", &app.database_url)
+            .env("WORKERS", workers.to_string())
+            .env("WORKER_LEASE_SECS", "2")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            );
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command
+            .stdin(std::process::Stdio::null())
+            .stdout(file.try_clone().expect("cloning the log handle"))
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("starting the refhub_worker binary");
+        WorkerProcess { child, log }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id().expect("the worker is running")
+    }
+
+    /// Whether the worker's output so far contains `text`.
+    pub fn logged(&self, text: &str) -> bool {
+        std::fs::read_to_string(&self.log).is_ok_and(|log| log.contains(text))
+    }
+
+    /// The end of the worker's output, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let start = text.len().saturating_sub(3_000);
+        let start = (start..text.len())
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(text.len());
+        text[start..].to_owned()
+    }
+
+    /// SIGKILL, as a crash would.
+    pub async fn crash(&mut self) {
+        self.child.kill().await.expect("SIGKILL the worker");
+    }
+
+    /// SIGTERM, then waits for the exit; asserts it exits 0 within 20 s.
+    pub async fn terminate(mut self) {
+        let pid = self.pid();
+        let sent = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .expect("running kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the worker did not stop within 20 s of SIGTERM; its log:\n{}",
+                    self.log_tail()
+                )
+            })
+            .expect("waiting for the worker");
+        assert!(
+            status.success(),
+            "the worker exited with {status} after SIGTERM; its log:\n{}",
+            self.log_tail()
+        );
+    }
+
+    /// Fails when the process has already died on its own.
+    pub fn assert_alive(&mut self) {
+        if let Some(status) = self.child.try_wait().expect("polling the worker") {
+            panic!(
+                "the worker exited by itself ({status}); its log:\n{}",
+                self.log_tail()
+            );
+        }
+    }
 }

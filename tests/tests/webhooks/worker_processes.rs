@@ -3,103 +3,18 @@
 //! SIGTERM stops it cleanly; on PostgreSQL several worker processes share the inbox.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use refhub_tests::{TestApp, on_postgres, spawn_app_with};
 use serde_json::Value;
 
 use crate::support::{
-    PAGE, Tenant, all_events, all_subscribers, body_of_entries, connect_tenant, create_link,
-    deliver, entry_count, event_count, eventually, now_ms, referral, status_summary,
+    PAGE, Tenant, WorkerProcess, all_events, all_subscribers, body_of_entries, connect_tenant,
+    create_link, deliver, entry_count, event_count, eventually, now_ms, referral, status_summary,
 };
 
 /// How long worker processes get to drain the inbox (leases of 2 s included).
 const DRAIN: Duration = Duration::from_secs(90);
-
-/// A worker process and the file its output goes to.
-struct WorkerProcess {
-    child: tokio::process::Child,
-    log: PathBuf,
-}
-
-impl WorkerProcess {
-    /// Starts `refhub_worker` over the app's database with `workers` tasks and 2-second leases.
-    fn start(app: &TestApp, workers: usize, logs: &Path, name: &str) -> WorkerProcess {
-        let log = logs.join(format!("{name}.log"));
-        let file = std::fs::File::create(&log).expect("creating the worker log");
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_refhub_worker"))
-            .env("DATABASE_URL", &app.database_url)
-            .env("WORKERS", workers.to_string())
-            .env("WORKER_LEASE_SECS", "2")
-            .env(
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
-            )
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("cloning the log handle"))
-            .stderr(file)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("starting the refhub_worker binary");
-        WorkerProcess { child, log }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id().expect("the worker is running")
-    }
-
-    /// The end of the worker's output, for failure messages.
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let start = text.len().saturating_sub(3_000);
-        let start = (start..text.len())
-            .find(|i| text.is_char_boundary(*i))
-            .unwrap_or(text.len());
-        text[start..].to_owned()
-    }
-
-    /// SIGKILL, as a crash would.
-    async fn crash(&mut self) {
-        self.child.kill().await.expect("SIGKILL the worker");
-    }
-
-    /// SIGTERM, then waits for the exit; asserts it exits 0 within 20 s.
-    async fn terminate(mut self) {
-        let pid = self.pid();
-        let sent = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(pid.to_string())
-            .status()
-            .expect("running kill");
-        assert!(sent.success(), "kill -TERM {pid} failed");
-        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "the worker did not stop within 20 s of SIGTERM; its log:\n{}",
-                    self.log_tail()
-                )
-            })
-            .expect("waiting for the worker");
-        assert!(
-            status.success(),
-            "the worker exited with {status} after SIGTERM; its log:\n{}",
-            self.log_tail()
-        );
-    }
-
-    /// Fails when the process has already died on its own.
-    fn assert_alive(&mut self) {
-        if let Some(status) = self.child.try_wait().expect("polling the worker") {
-            panic!(
-                "the worker exited by itself ({status}); its log:\n{}",
-                self.log_tail()
-            );
-        }
-    }
-}
 
 /// `events` distinct referrals (each delivered as its own entry, 20 entries a body) for
 /// `people` people; returns how many each person was sent.

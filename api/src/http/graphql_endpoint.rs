@@ -10,7 +10,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use std::sync::Arc;
 
-use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ErrorExtensions, Response, ServerError};
 use refhub_domain::DomainError;
@@ -43,7 +42,7 @@ pub async fn execute(
     throttles: web::Data<RequestThrottles>,
     store: web::Data<Store>,
 ) -> HttpResponse {
-    let gql_request = match serde_json::from_slice::<async_graphql::Request>(&body) {
+    let mut gql_request = match serde_json::from_slice::<async_graphql::Request>(&body) {
         Ok(gql_request) => gql_request,
         Err(err) => return bad_request(&format!("the body is not a GraphQL request: {err}")),
     };
@@ -52,7 +51,7 @@ pub async fn execute(
         .as_ref()
         .ok()
         .and_then(|credential| *credential)
-        .filter(|_| only_reads(&gql_request))
+        .filter(|_| only_reads(&mut gql_request))
         .and_then(|token| services.auth.claimed_tenant(token))
         .and_then(|tenant_id| store.read_session(tenant_id));
     let call = Call {
@@ -166,16 +165,17 @@ impl Call<'_> {
     }
 }
 
-/// Whether the request runs a query (not a mutation or subscription). A request that does not
+/// Whether the request runs a query (not a mutation or subscription). The document parsed
+/// here stays on the request, so the executor does not parse it again; a request that does not
 /// parse is left to the executor, which explains what is wrong with it.
-fn only_reads(request: &async_graphql::Request) -> bool {
-    let Ok(document) = parse_query(&request.query) else {
+fn only_reads(request: &mut async_graphql::Request) -> bool {
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return false;
     };
     let operation = match &document.operations {
         DocumentOperations::Single(operation) => Some(operation),
-        DocumentOperations::Multiple(operations) => request
-            .operation_name
+        DocumentOperations::Multiple(operations) => operation_name
             .as_deref()
             .and_then(|name| operations.get(name))
             .or_else(|| {

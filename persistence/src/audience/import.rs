@@ -11,8 +11,9 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
+use super::apply::{field_value_row, insert_tags, tag_row};
 use crate::Store;
-use crate::entities::{subscriber_field_values, subscriber_tags, subscribers};
+use crate::entities::{subscriber_field_values, subscribers};
 use crate::error::internal;
 use crate::scope;
 
@@ -101,15 +102,9 @@ async fn import_chunk(
         .iter()
         .filter_map(|row| ids.get(&key(row)).map(|id| (*id, row)))
         .flat_map(|(subscriber_id, row)| {
-            row.values.iter().map(
-                move |(field_id, value)| subscriber_field_values::ActiveModel {
-                    tenant_id: Set(tenant_id.0),
-                    subscriber_id: Set(subscriber_id),
-                    field_id: Set(field_id.0),
-                    value: Set(value.clone()),
-                    set_at: Set(now),
-                },
-            )
+            row.values.iter().map(move |(field_id, value)| {
+                field_value_row(tenant_id, subscriber_id, field_id.0, value.clone(), now)
+            })
         })
         .collect();
     for values in values.chunks(CHUNK) {
@@ -137,28 +132,9 @@ async fn import_chunk(
         .flat_map(|(subscriber_id, row)| {
             row.tag_ids
                 .iter()
-                .map(move |tag_id| subscriber_tags::ActiveModel {
-                    tenant_id: Set(tenant_id.0),
-                    subscriber_id: Set(subscriber_id),
-                    tag_id: Set(tag_id.0),
-                    added_at: Set(now),
-                })
+                .map(move |tag_id| tag_row(tenant_id, subscriber_id, tag_id.0, now))
         })
         .collect();
-    for tags in tags.chunks(CHUNK) {
-        subscriber_tags::Entity::insert_many(tags.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    subscriber_tags::Column::TenantId,
-                    subscriber_tags::Column::SubscriberId,
-                    subscriber_tags::Column::TagId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await
-            .map_err(internal)?;
-    }
+    insert_tags(txn, tags).await?;
     Ok(created)
 }

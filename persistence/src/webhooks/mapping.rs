@@ -62,9 +62,16 @@ pub(crate) fn finished(
     outcome: Value,
     at: DateTime<Utc>,
 ) -> UpdateMany<webhook_events::Entity> {
+    closing(status, at)
+        .col_expr(webhook_events::Column::Outcome, Expr::value(outcome))
+        .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
+        .filter(webhook_events::Column::Id.eq(id.0))
+}
+
+/// What closing an event changes besides its outcome: the status, when, no longer due, no error.
+fn closing(status: InboxStatus, at: DateTime<Utc>) -> UpdateMany<webhook_events::Entity> {
     webhook_events::Entity::update_many()
         .col_expr(webhook_events::Column::Status, Expr::value(status.as_str()))
-        .col_expr(webhook_events::Column::Outcome, Expr::value(outcome))
         .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
         .col_expr(
             webhook_events::Column::NextAttemptAt,
@@ -74,8 +81,6 @@ pub(crate) fn finished(
             webhook_events::Column::LastError,
             Expr::value(Option::<String>::None),
         )
-        .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
-        .filter(webhook_events::Column::Id.eq(id.0))
 }
 
 /// One update that closes several events of a tenant, each with its own outcome (the same
@@ -96,18 +101,8 @@ pub(crate) fn finished_each(
             )
         })
         .finally(Expr::col(webhook_events::Column::Outcome));
-    webhook_events::Entity::update_many()
-        .col_expr(webhook_events::Column::Status, Expr::value(status.as_str()))
+    closing(status, at)
         .col_expr(webhook_events::Column::Outcome, outcome.into())
-        .col_expr(webhook_events::Column::ProcessedAt, Expr::value(at))
-        .col_expr(
-            webhook_events::Column::NextAttemptAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            webhook_events::Column::LastError,
-            Expr::value(Option::<String>::None),
-        )
         .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
         .filter(webhook_events::Column::Id.is_in(outcomes.iter().map(|(id, _)| id.0)))
 }

@@ -1,8 +1,10 @@
 //! Turning database errors into domain errors: constraint violations the caller can act on
 //! become conflicts; everything else is internal and its text stays in the logs.
 
+use std::sync::Arc;
+
 use refhub_domain::DomainError;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// Any database failure that is not a constraint the caller can act on: `Unavailable` when the
 /// database cannot be reached (so callers answer 503 and clients retry), else internal.
@@ -12,6 +14,11 @@ pub(crate) fn internal(err: DbErr) -> DomainError {
     } else {
         DomainError::internal(err)
     }
+}
+
+/// A failure of a statement run through sqlx directly, classified as [`internal`] does.
+pub(crate) fn sqlx_failure(err: sea_orm::sqlx::Error) -> DomainError {
+    internal(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err))))
 }
 
 /// Whether the failure is the database being out of reach rather than the statement.

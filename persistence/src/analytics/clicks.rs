@@ -1,18 +1,16 @@
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
 use refhub_domain::analytics::{Click, ClickRepository};
 use refhub_domain::ids::TenantId;
 use sea_orm::sqlx::{self, PgPool};
-use sea_orm::{DbBackend, DbErr, EntityTrait, RuntimeErr, Set, TransactionTrait};
+use sea_orm::{DbBackend, EntityTrait, Set, TransactionTrait};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::Store;
 use crate::entities::link_clicks;
-use crate::error::internal;
+use crate::error::{internal, sqlx_failure};
 
 /// Rows per INSERT statement (7 columns), well under both engines' parameter limits.
 const INSERT_CHUNK: usize = 1000;
@@ -27,7 +25,7 @@ impl ClickRepository for Store {
         if self.db.get_database_backend() == DbBackend::Postgres {
             return store_on_postgres(self.db.get_postgres_connection_pool(), by_tenant)
                 .await
-                .map_err(|err| internal(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err)))));
+                .map_err(sqlx_failure);
         }
         let txn = self.db.begin().await.map_err(internal)?;
         for clicks in by_tenant.values() {

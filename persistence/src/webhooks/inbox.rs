@@ -7,6 +7,7 @@ use refhub_domain::ids::{TenantId, WebhookEventId};
 use refhub_domain::pagination::{Page, PageRequest};
 use refhub_domain::webhooks::{InboxEvent, InboxRepository, InboxStatus, NewInboxEvent};
 use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sqlx::{self, PgPool};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement,
     TransactionTrait,
@@ -17,7 +18,7 @@ use super::mapping;
 use super::processing::{begin_claiming, begin_processing};
 use crate::Store;
 use crate::entities::webhook_events;
-use crate::error::internal;
+use crate::error::{internal, sqlx_failure};
 use crate::pagination::try_map_page;
 use crate::scope::{self, run};
 
@@ -50,27 +51,33 @@ const CLAIM_SQLITE: &str = "
         LIMIT ?3)
     RETURNING *";
 
+// One statement whatever the number of events: the columns go as arrays. Multi-row VALUES
+// would be a new statement text for every group size, each parsed, planned and prepared anew.
+const APPEND_POSTGRES: &str = "
+    INSERT INTO webhook_events (tenant_id, id, dedup_key, page_facebook_id, sender_key, kind,
+                                occurred_at, received_at, item, status, attempts, next_attempt_at)
+    SELECT $1, e.id, e.dedup_key, e.page_facebook_id, e.sender_key, e.kind,
+           e.occurred_at, e.received_at, e.item, 'pending', 0, e.received_at
+    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
+         AS e(id, dedup_key, page_facebook_id, sender_key, kind, occurred_at, received_at, item)
+    ON CONFLICT (tenant_id, dedup_key) DO NOTHING";
+
 #[async_trait]
 impl InboxRepository for Store {
     async fn append(&self, events: Vec<NewInboxEvent>) -> DomainResult<()> {
-        // One transaction for the whole batch (group commit); each tenant's rows are written
-        // under that tenant's scope so row-level security checks every one of them.
+        // One transaction for the whole batch (group commit).
         let mut by_tenant: BTreeMap<TenantId, Vec<NewInboxEvent>> = BTreeMap::new();
         for event in events {
             by_tenant.entry(event.tenant_id).or_default().push(event);
         }
-        let txn = self.db.begin().await.map_err(internal)?;
-        let postgres = txn.get_database_backend() == DbBackend::Postgres;
-        for (tenant_id, events) in by_tenant {
-            if postgres {
-                txn.execute_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT set_config('app.tenant_id', $1, true)",
-                    [tenant_id.to_string().into()],
-                ))
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            return append_on_postgres(self.db.get_postgres_connection_pool(), by_tenant)
                 .await
-                .map_err(internal)?;
-            }
+                .map_err(sqlx_failure);
+        }
+        let txn = self.db.begin().await.map_err(internal)?;
+        for events in by_tenant.into_values() {
             let mut rows = events.into_iter().map(mapping::new_event_row).peekable();
             while rows.peek().is_some() {
                 let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
@@ -237,4 +244,51 @@ impl InboxRepository for Store {
         txn.commit().await.map_err(internal)?;
         Ok(count)
     }
+}
+
+/// Each tenant's events under that tenant's scope, so that row-level security checks every
+/// one of them; all in one transaction.
+async fn append_on_postgres(
+    pool: &PgPool,
+    by_tenant: BTreeMap<TenantId, Vec<NewInboxEvent>>,
+) -> Result<(), sqlx::Error> {
+    let mut txn = pool.begin().await?;
+    for (tenant_id, events) in by_tenant {
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(tenant_id.to_string())
+            .execute(&mut *txn)
+            .await?;
+        let count = events.len();
+        let mut ids = Vec::with_capacity(count);
+        let mut dedup_keys = Vec::with_capacity(count);
+        let mut pages = Vec::with_capacity(count);
+        let mut senders = Vec::with_capacity(count);
+        let mut kinds = Vec::with_capacity(count);
+        let mut occurred = Vec::with_capacity(count);
+        let mut received = Vec::with_capacity(count);
+        let mut items = Vec::with_capacity(count);
+        for event in events {
+            ids.push(event.id.0);
+            dedup_keys.push(event.dedup_key);
+            pages.push(event.page_facebook_id);
+            senders.push(event.sender_key);
+            kinds.push(event.kind);
+            occurred.push(event.occurred_at);
+            received.push(event.received_at);
+            items.push(event.item);
+        }
+        sqlx::query(APPEND_POSTGRES)
+            .bind(tenant_id.0)
+            .bind(ids)
+            .bind(dedup_keys)
+            .bind(pages)
+            .bind(senders)
+            .bind(kinds)
+            .bind(occurred)
+            .bind(received)
+            .bind(items)
+            .execute(&mut *txn)
+            .await?;
+    }
+    txn.commit().await
 }

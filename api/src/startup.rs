@@ -509,9 +509,11 @@ impl Wiring {
     }
 
     fn start_workers(&self, config: &Config) -> WorkerPool {
+        let store = self.store.clone();
         WorkerPool::start(
             self.inbox.clone(),
             self.processor.clone(),
+            Arc::new(move |tenant_id| store.read_session(tenant_id)),
             self.clock.clone(),
             self.new_events.clone(),
             WorkerSettings {

@@ -1,5 +1,6 @@
 //! Workers that claim stored webhook events and process them: each claimed batch is decided
-//! event by event, then applied in one transaction per tenant. Several may run in one process
+//! event by event (a tenant's events inside one read session, so that each catalogue lookup is
+//! one round trip), then applied in one transaction per tenant. Several may run in one process
 //! and in several processes at once (PostgreSQL's SKIP LOCKED keeps them apart); a worker that
 //! dies leaves its claimed events to be reclaimed when their lease runs out.
 
@@ -15,6 +16,7 @@ use refhub_domain::webhooks::{
     CatalogueMemo, Decision, EventProcessor, InboxEvent, InboxRepository, MAX_ATTEMPTS,
     next_attempt,
 };
+use refhub_persistence::ReadSession;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -43,6 +45,9 @@ impl Default for WorkerSettings {
     }
 }
 
+/// Opens a read session for a tenant, where the store has them (PostgreSQL).
+pub type ReadSessions = Arc<dyn Fn(TenantId) -> Option<Arc<ReadSession>> + Send + Sync>;
+
 /// A running set of workers.
 pub struct WorkerPool {
     stop: watch::Sender<bool>,
@@ -52,6 +57,7 @@ pub struct WorkerPool {
 struct Worker {
     inbox: Arc<dyn InboxRepository>,
     processor: Arc<EventProcessor>,
+    sessions: ReadSessions,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     settings: WorkerSettings,
@@ -62,6 +68,7 @@ impl WorkerPool {
     pub fn start(
         inbox: Arc<dyn InboxRepository>,
         processor: Arc<EventProcessor>,
+        sessions: ReadSessions,
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
         settings: WorkerSettings,
@@ -72,6 +79,7 @@ impl WorkerPool {
             let worker = Worker {
                 inbox: inbox.clone(),
                 processor: processor.clone(),
+                sessions: sessions.clone(),
                 clock: clock.clone(),
                 wake: wake.clone(),
                 settings,
@@ -129,23 +137,24 @@ impl Worker {
         let mut memo = CatalogueMemo::default();
         let mut ignored = Vec::new();
         let mut tenants: Vec<TenantBatch> = Vec::new();
-        for event in claimed {
-            let span = event_span(&event);
-            let Some(decision) = self.decide(&event, &mut memo).instrument(span).await else {
-                continue;
-            };
-            match decision {
-                Decision::Ignore(outcome) => ignored.push((event, outcome)),
-                Decision::Apply(effects) => {
-                    match tenants.iter_mut().find(|t| t.tenant_id == event.tenant_id) {
-                        Some(batch) => batch.push(event, *effects),
-                        None => {
-                            let mut batch = TenantBatch::new(event.tenant_id);
-                            batch.push(event, *effects);
-                            tenants.push(batch);
-                        }
-                    }
+        for (tenant_id, events) in by_tenant(claimed) {
+            let decided = match (self.sessions)(tenant_id) {
+                Some(session) => {
+                    let decided = session.scope(self.decide_all(events, &mut memo)).await;
+                    session.finish().await;
+                    decided
                 }
+                None => self.decide_all(events, &mut memo).await,
+            };
+            let mut batch = TenantBatch::new(tenant_id);
+            for (event, decision) in decided {
+                match decision {
+                    Decision::Ignore(outcome) => ignored.push((event, outcome)),
+                    Decision::Apply(effects) => batch.push(event, *effects),
+                }
+            }
+            if !batch.events.is_empty() {
+                tenants.push(batch);
             }
         }
         for (event, outcome) in ignored {
@@ -166,6 +175,23 @@ impl Worker {
             );
             self.apply(batch).instrument(span).await;
         }
+    }
+
+    /// The decisions for one tenant's events, leaving out those that failed (their failures
+    /// are recorded).
+    async fn decide_all(
+        &self,
+        events: Vec<InboxEvent>,
+        memo: &mut CatalogueMemo,
+    ) -> Vec<(InboxEvent, Decision)> {
+        let mut decided = Vec::with_capacity(events.len());
+        for event in events {
+            let span = event_span(&event);
+            if let Some(decision) = self.decide(&event, memo).instrument(span).await {
+                decided.push((event, decision));
+            }
+        }
+        decided
     }
 
     /// The event's decision, or `None` when it failed (the failure is recorded).
@@ -240,6 +266,21 @@ impl Worker {
             log_failure("recording a failure", &err);
         }
     }
+}
+
+/// The claimed events grouped by tenant, each group in claim order.
+fn by_tenant(claimed: Vec<InboxEvent>) -> Vec<(TenantId, Vec<InboxEvent>)> {
+    let mut groups: Vec<(TenantId, Vec<InboxEvent>)> = Vec::new();
+    for event in claimed {
+        match groups
+            .iter_mut()
+            .find(|(tenant_id, _)| *tenant_id == event.tenant_id)
+        {
+            Some((_, events)) => events.push(event),
+            None => groups.push((event.tenant_id, vec![event])),
+        }
+    }
+    groups
 }
 
 /// One tenant's decided events of a batch, in claim order.

@@ -16,7 +16,8 @@ DB=refhub_bench
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-20s}
-BODIES_COUNT=${BODIES_COUNT:-150000}
+# More bodies than a run sends: a body sent twice is a duplicate, cheaper than a new event.
+BODIES_COUNT=${BODIES_COUNT:-250000}
 BIN=${CARGO_TARGET_DIR:-target}/release
 APP_PORT=8088
 BARE_PORT=8090

@@ -84,11 +84,11 @@ fn grouped<K: std::hash::Hash + Eq + Copy, V>(
     map
 }
 
-/// Field values by subscriber.
+/// Field values by subscriber, each with its field.
 pub(crate) struct FieldValuesOf(Context);
 
 impl Loader<SubscriberId> for FieldValuesOf {
-    type Value = Vec<FieldValueRecord>;
+    type Value = Vec<(FieldValueRecord, CustomField)>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[SubscriberId]) -> LoadResult<SubscriberId, Self::Value> {
@@ -99,15 +99,19 @@ impl Loader<SubscriberId> for FieldValuesOf {
             .field_values(&self.0.principal, keys)
             .await
             .map_err(|e| to_graphql(&e))?;
+        let pairs = pairs
+            .into_iter()
+            .map(|(id, value, field)| (id, (value, field)))
+            .collect();
         Ok(grouped(keys, pairs))
     }
 }
 
-/// Tag ids by subscriber.
+/// Tags by subscriber.
 pub(crate) struct TagsOf(Context);
 
 impl Loader<SubscriberId> for TagsOf {
-    type Value = Vec<TagId>;
+    type Value = Vec<Tag>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[SubscriberId]) -> LoadResult<SubscriberId, Self::Value> {

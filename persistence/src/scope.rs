@@ -169,7 +169,7 @@ pub(crate) mod run {
     use refhub_domain::ids::TenantId;
     use refhub_domain::pagination::{Page, PageRequest};
     use sea_orm::{
-        DatabaseConnection, DeleteMany, EntityTrait, PaginatorTrait, Select, UpdateMany,
+        DatabaseConnection, DeleteMany, EntityTrait, PaginatorTrait, Select, SelectTwo, UpdateMany,
     };
 
     use crate::error::internal;
@@ -181,6 +181,20 @@ pub(crate) mod run {
         tenant_id: TenantId,
         query: Select<E>,
     ) -> DomainResult<Vec<E::Model>> {
+        let txn = super::for_tenant_reading(db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let rows = query.all(&*txn).await.map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
+        Ok(rows)
+    }
+
+    /// Every row `query` selects, each with the row it joins (when there is one).
+    pub(crate) async fn all_with<E: EntityTrait, F: EntityTrait>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        query: SelectTwo<E, F>,
+    ) -> DomainResult<Vec<(E::Model, Option<F::Model>)>> {
         let txn = super::for_tenant_reading(db, tenant_id)
             .await
             .map_err(internal)?;

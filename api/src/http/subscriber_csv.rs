@@ -84,12 +84,12 @@ impl Export {
         let tags = subscribers.tags(&self.principal, &ids).await?;
         // Grouped once per batch, not searched once per subscriber.
         let mut values_of: HashMap<_, Vec<_>> = HashMap::new();
-        for (id, value) in values {
+        for (id, value, _field) in values {
             values_of.entry(id).or_default().push(value);
         }
         let mut tags_of: HashMap<_, Vec<_>> = HashMap::new();
         for (id, tag) in tags {
-            tags_of.entry(id).or_default().push(tag);
+            tags_of.entry(id).or_default().push(tag.id);
         }
         let mut chunk = Vec::new();
         for subscriber in &page.items {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::audience::effects::{AppliedEvent, EventEffects};
 use crate::audience::subscriber::{FieldValueRecord, InteractionRecord, OptIn, Subscriber};
 use crate::audience::transfer::{ImportApplied, ImportRow};
+use crate::catalogue::{CustomField, Tag};
 use crate::error::DomainResult;
 use crate::ids::{CustomFieldId, PageId, RefLinkId, SubscriberId, TagId, TenantId, TopicId};
 use crate::pagination::{Page, PageRequest};
@@ -60,18 +61,19 @@ pub trait SubscriberRepository: Send + Sync {
     /// One subscriber.
     async fn find(&self, tenant_id: TenantId, id: SubscriberId)
     -> DomainResult<Option<Subscriber>>;
-    /// The field values of subscribers.
+    /// The field values of subscribers, each with its field (read together: a dashboard
+    /// shows the field's name beside the value).
     async fn field_values(
         &self,
         tenant_id: TenantId,
         ids: &[SubscriberId],
-    ) -> DomainResult<Vec<(SubscriberId, FieldValueRecord)>>;
+    ) -> DomainResult<Vec<(SubscriberId, FieldValueRecord, CustomField)>>;
     /// The tags of subscribers.
     async fn tags(
         &self,
         tenant_id: TenantId,
         ids: &[SubscriberId],
-    ) -> DomainResult<Vec<(SubscriberId, TagId)>>;
+    ) -> DomainResult<Vec<(SubscriberId, Tag)>>;
     /// The opt-ins of subscribers.
     async fn opt_ins(&self, tenant_id: TenantId, ids: &[SubscriberId]) -> DomainResult<Vec<OptIn>>;
     /// Every opt-in to a topic, whatever its status.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::audience::ports::{SubscriberFilter, SubscriberRepository};
 use crate::audience::subscriber::{FieldValueRecord, InteractionRecord, OptIn, Subscriber};
 use crate::catalogue::{
-    CustomField, CustomFieldRepository, PageRepository, RefLinkRepository, TagRepository,
+    CustomField, CustomFieldRepository, PageRepository, RefLinkRepository, Tag, TagRepository,
     TopicRepository,
 };
 use crate::clock::Clock;
@@ -112,7 +112,7 @@ impl SubscriberService {
         &self,
         principal: &Principal,
         ids: &[SubscriberId],
-    ) -> DomainResult<Vec<(SubscriberId, FieldValueRecord)>> {
+    ) -> DomainResult<Vec<(SubscriberId, FieldValueRecord, CustomField)>> {
         let access = principal.require_role(Role::Viewer)?;
         self.subscribers.field_values(access.tenant_id, ids).await
     }
@@ -122,7 +122,7 @@ impl SubscriberService {
         &self,
         principal: &Principal,
         ids: &[SubscriberId],
-    ) -> DomainResult<Vec<(SubscriberId, TagId)>> {
+    ) -> DomainResult<Vec<(SubscriberId, Tag)>> {
         let access = principal.require_role(Role::Viewer)?;
         self.subscribers.tags(access.tenant_id, ids).await
     }

@@ -116,20 +116,12 @@ impl Subscriber {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        let fields = loaders
-            .custom_fields
-            .load_many(values.iter().map(|v| v.field_id))
-            .await?;
         Ok(values
             .into_iter()
-            .filter_map(|value| {
-                fields
-                    .get(&value.field_id)
-                    .map(|field| SubscriberFieldValue {
-                        field: CustomField(field.clone()),
-                        value: value.value,
-                        set_at: value.set_at,
-                    })
+            .map(|(value, field)| SubscriberFieldValue {
+                field: CustomField(field),
+                value: value.value,
+                set_at: value.set_at,
             })
             .collect())
     }
@@ -137,16 +129,12 @@ impl Subscriber {
     /// Their tags.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
         let loaders = loaders(ctx)?;
-        let tag_ids = loaders
+        let tags = loaders
             .tags_of
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        let tags = loaders.tags.load_many(tag_ids.iter().copied()).await?;
-        Ok(tag_ids
-            .iter()
-            .filter_map(|id| tags.get(id).cloned().map(Tag::from))
-            .collect())
+        Ok(tags.into_iter().map(Tag::from).collect())
     }
 
     /// What they did, newest first: referrals, postbacks, messages, quick replies, opt-ins.

@@ -7,6 +7,7 @@ use refhub_domain::audience::{
     FieldValueRecord, ImportApplied, ImportRow, InteractionRecord, OptIn, Subscriber,
     SubscriberFilter, SubscriberRepository,
 };
+use refhub_domain::catalogue::{CustomField, Tag};
 use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId, TopicId};
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
@@ -17,9 +18,10 @@ use uuid::Uuid;
 
 use super::mapping;
 use crate::Store;
+use crate::catalogue::mapping as catalogue_mapping;
 use crate::entities::{
-    notification_opt_ins, subscriber_field_values, subscriber_interactions, subscriber_tags,
-    subscribers,
+    custom_fields, notification_opt_ins, subscriber_field_values, subscriber_interactions,
+    subscriber_tags, subscribers, tags,
 };
 use crate::error::internal;
 use crate::pagination::{keyset_rows, try_map_page};
@@ -171,35 +173,45 @@ impl SubscriberRepository for Store {
         &self,
         tenant_id: TenantId,
         ids: &[SubscriberId],
-    ) -> DomainResult<Vec<(SubscriberId, FieldValueRecord)>> {
+    ) -> DomainResult<Vec<(SubscriberId, FieldValueRecord, CustomField)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let query = subscriber_field_values::Entity::find()
             .filter(subscriber_field_values::Column::TenantId.eq(tenant_id.0))
-            .filter(subscriber_field_values::Column::SubscriberId.is_in(uuids(ids)));
-        let rows = run::all(&self.db, tenant_id, query).await?;
-        Ok(rows
-            .iter()
-            .map(|row| (row.subscriber_id.into(), mapping::field_value(row)))
-            .collect())
+            .filter(subscriber_field_values::Column::SubscriberId.is_in(uuids(ids)))
+            .find_also_related(custom_fields::Entity);
+        let rows = run::all_with(&self.db, tenant_id, query).await?;
+        // Every value has its field (the key cascades); one without is skipped, not an error.
+        rows.into_iter()
+            .filter_map(|(row, field)| Some((row, field?)))
+            .map(|(row, field)| {
+                let value = mapping::field_value(&row);
+                Ok((
+                    row.subscriber_id.into(),
+                    value,
+                    catalogue_mapping::custom_field(field)?,
+                ))
+            })
+            .collect()
     }
 
     async fn tags(
         &self,
         tenant_id: TenantId,
         ids: &[SubscriberId],
-    ) -> DomainResult<Vec<(SubscriberId, TagId)>> {
+    ) -> DomainResult<Vec<(SubscriberId, Tag)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let query = subscriber_tags::Entity::find()
             .filter(subscriber_tags::Column::TenantId.eq(tenant_id.0))
-            .filter(subscriber_tags::Column::SubscriberId.is_in(uuids(ids)));
-        let rows = run::all(&self.db, tenant_id, query).await?;
+            .filter(subscriber_tags::Column::SubscriberId.is_in(uuids(ids)))
+            .find_also_related(tags::Entity);
+        let rows = run::all_with(&self.db, tenant_id, query).await?;
         Ok(rows
             .into_iter()
-            .map(|row| (row.subscriber_id.into(), row.tag_id.into()))
+            .filter_map(|(row, tag)| Some((row.subscriber_id.into(), catalogue_mapping::tag(tag?))))
             .collect())
     }
 

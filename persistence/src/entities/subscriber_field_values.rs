@@ -14,6 +14,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The field, read with the values in one statement.
+    #[sea_orm(
+        belongs_to = "super::custom_fields::Entity",
+        from = "(Column::TenantId, Column::FieldId)",
+        to = "(super::custom_fields::Column::TenantId, super::custom_fields::Column::Id)"
+    )]
+    Field,
+}
+
+impl Related<super::custom_fields::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Field.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

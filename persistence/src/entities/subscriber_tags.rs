@@ -13,6 +13,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The tag, read with its subscribers' tags in one statement.
+    #[sea_orm(
+        belongs_to = "super::tags::Entity",
+        from = "(Column::TenantId, Column::TagId)",
+        to = "(super::tags::Column::TenantId, super::tags::Column::Id)"
+    )]
+    Tag,
+}
+
+impl Related<super::tags::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tag.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -22,7 +22,7 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-15s}
 SIZES=${SIZES:-1000 100000 1000000}
-QUERY_CONNS=${QUERY_CONNS:-8 32}
+QUERY_CONNS=${QUERY_CONNS:-4 8 32}
 APP_PORT=8089
 BARE_PORT=8091
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -71,6 +71,12 @@ run_wrk() { wrk -t"$THREADS" -c"${2:-$CONNS}" -d"$DURATION" -s bench/get_result.
 value() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 row() { printf '| %-56s | %10s | %6s | %6s |\n' "$1" "$(value rps "$2")" "$(value p50_ms "$2")" "$(value p99_ms "$2")"; }
 rss() { echo $(( $(ps -o rss= -p "$app_pid" | tr -d ' ') / 1024 )); }
+# CPU time (clock ticks, user + system) of a set of processes, to report CPU per request: a
+# steadier figure than requests/s on a shared machine. PostgreSQL's is read over all of its
+# processes before and after a run (backends the pool opens during the run count in full).
+ticks() { local sum=0 pid; for pid in "$@"; do [ -r "/proc/$pid/stat" ] && sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
+postgres_pids() { pgrep -u postgres postgres | tr '\n' ' '; }
+per_request_ms() { python3 -c "import os; print(round(($2 - $1) * 1000 / os.sysconf('SC_CLK_TCK') / max(1, $3), 2))"; }
 
 echo "==> ceiling: bare actix-web handler"
 BIND_ADDR=127.0.0.1:$BARE_PORT "$TARGET/release/bare_ceiling" & bare_pid=$!; pids+=("$bare_pid")
@@ -92,9 +98,12 @@ for _ in $(seq 1 600); do
   sleep 1
 done
 clicks_drain=$(( $(date +%s) - drain_start ))
+# Write the flood's million clicks out now, so that the checkpoint does not land in (and its
+# CPU does not count against) the first subscriber pages.
+psql "$ADMIN_URL" -qAt -c "CHECKPOINT"
 
 QUERY="{\"query\":\"query(\$page: ID!) { subscribers(pageId: \$page, first: 20) { totalCount nodes { id psid firstSeenAt lastInteractionAt withinMessagingWindow fields { field { id name } value } tags { id name } optIns { topicTitle status } } } }\",\"variables\":{\"page\":\"$PAGE\"}}"
-declare -A pages_result pages_rss
+declare -A pages_result pages_rss pages_cpu
 for size in $SIZES; do
   echo "==> $size subscribers: generating"
   psql "$BENCH_URL" -q -v tenant="$TENANT" -v page="$PAGE" -v field="$FIELD" -v tag="$TAG" -v target="$size" \
@@ -102,8 +111,12 @@ for size in $SIZES; do
   got=$(WRK_TOKEN= TOKEN=$KEY gql "$QUERY" | field "['data']['subscribers']['totalCount']")
   echo "    totalCount $got; measuring"
   for conns in $QUERY_CONNS; do
+    # shellcheck disable=SC2046 # one pid per word
+    ours_before=$(ticks "$app_pid"); pg_before=$(ticks $(postgres_pids))
     pages_result[$size/$conns]=$(WRK_METHOD=POST WRK_BODY="$QUERY" WRK_TOKEN="$KEY" run_wrk "http://127.0.0.1:$APP_PORT/graphql" "$conns")
     pages_rss[$size/$conns]=$(rss)
+    served=$(value requests "${pages_result[$size/$conns]}")
+    pages_cpu[$size/$conns]="$(per_request_ms "$ours_before" "$(ticks "$app_pid")" "${served%.*}") ms ours, $(per_request_ms "$pg_before" "$(ticks $(postgres_pids))" "${served%.*}") ms PostgreSQL's"
   done
 done
 
@@ -117,5 +130,5 @@ $(row "GET /r/{code} (302, click counted)" "$redirect")
 $(for size in $SIZES; do for conns in $QUERY_CONNS; do row "subscribers page of 20, $size in the tenant, $conns conns" "${pages_result[$size/$conns]}"; done; done)
 
 redirect: $(value requests "$redirect") requests ($(value errors_status "$redirect") non-2xx/3xx), $clicks clicks stored ${clicks_drain}s after the load, RSS $redirect_rss MiB
-$(for size in $SIZES; do for conns in $QUERY_CONNS; do echo "subscribers $size, $conns connections: $(value errors_status "${pages_result[$size/$conns]}") errors, RSS ${pages_rss[$size/$conns]} MiB"; done; done)
+$(for size in $SIZES; do for conns in $QUERY_CONNS; do echo "subscribers $size, $conns connections: $(value errors_status "${pages_result[$size/$conns]}") errors, RSS ${pages_rss[$size/$conns]} MiB, CPU per page ${pages_cpu[$size/$conns]}"; done; done)
 REPORT

@@ -217,6 +217,20 @@ pub(crate) mod run {
         Ok(row)
     }
 
+    /// The first row `query` selects, with the row it joins (when there is one).
+    pub(crate) async fn one_with<E: EntityTrait, F: EntityTrait>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        query: SelectTwo<E, F>,
+    ) -> DomainResult<Option<(E::Model, Option<F::Model>)>> {
+        let txn = super::for_tenant_reading(db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = query.one(&*txn).await.map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
+        Ok(row)
+    }
+
     /// How many rows `query` selects.
     pub(crate) async fn count<E>(
         db: &DatabaseConnection,

@@ -325,13 +325,13 @@ impl AuthService {
         parsed: ParsedApiKey,
     ) -> DomainResult<Principal> {
         let fingerprint = self.secrets.fingerprint(bearer);
-        let key = self
+        let (key, tenant) = self
             .api_keys
             .find_by_fingerprint(parsed.tenant_id, &fingerprint)
             .await?
-            .filter(|key| key.is_active())
+            .filter(|(key, _)| key.is_active())
             .ok_or(DomainError::Unauthenticated(BAD_API_KEY))?;
-        self.require_active_tenant(key.tenant_id).await?;
+        not_suspended(tenant)?;
         let now = self.clock.now();
         let stale = key
             .last_used_at
@@ -393,10 +393,7 @@ impl AuthService {
             .find(tenant_id)
             .await?
             .ok_or(DomainError::Unauthenticated(BAD_ACCESS_TOKEN))?;
-        if tenant.status == TenantStatus::Suspended {
-            return Err(DomainError::Forbidden(ForbiddenReason::TenantSuspended));
-        }
-        Ok(tenant)
+        not_suspended(tenant)
     }
 
     async fn start_session(
@@ -499,4 +496,12 @@ fn select_tenant(
             .find(|m| m.tenant.status == TenantStatus::Active)
             .map(|m| (m.tenant, m.role))),
     }
+}
+
+/// The workspace, unless it is suspended (then nothing its members or keys do is allowed).
+fn not_suspended(tenant: Tenant) -> DomainResult<Tenant> {
+    if tenant.status == TenantStatus::Suspended {
+        return Err(DomainError::Forbidden(ForbiddenReason::TenantSuspended));
+    }
+    Ok(tenant)
 }

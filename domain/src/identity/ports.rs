@@ -96,12 +96,13 @@ pub trait ApiKeyRepository: Send + Sync {
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<Page<ApiKey>>;
     /// A key by id.
     async fn find(&self, tenant_id: TenantId, id: ApiKeyId) -> DomainResult<Option<ApiKey>>;
-    /// A key by the fingerprint of its text.
+    /// A key by the fingerprint of its text, with its workspace (read together: every request
+    /// made with a key checks both).
     async fn find_by_fingerprint(
         &self,
         tenant_id: TenantId,
         fingerprint: &str,
-    ) -> DomainResult<Option<ApiKey>>;
+    ) -> DomainResult<Option<(ApiKey, Tenant)>>;
     /// Marks a key revoked (keeping the first revocation time); `None` when there is no such key.
     async fn revoke(
         &self,

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
-use refhub_domain::identity::{ApiKey, ApiKeyRepository};
+use refhub_domain::identity::{ApiKey, ApiKeyRepository, Tenant};
 use refhub_domain::ids::{ApiKeyId, TenantId};
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::Expr;
@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::mapping;
 use crate::Store;
-use crate::entities::api_keys;
+use crate::entities::{api_keys, tenants};
 use crate::error::internal;
 use crate::pagination::try_map_page;
 use crate::scope::{self, run};
@@ -66,12 +66,16 @@ impl ApiKeyRepository for Store {
         &self,
         tenant_id: TenantId,
         fingerprint: &str,
-    ) -> DomainResult<Option<ApiKey>> {
-        let query = in_tenant(tenant_id).filter(api_keys::Column::Fingerprint.eq(fingerprint));
-        run::one(&self.db, tenant_id, query)
-            .await?
-            .map(mapping::api_key)
-            .transpose()
+    ) -> DomainResult<Option<(ApiKey, Tenant)>> {
+        let query = in_tenant(tenant_id)
+            .filter(api_keys::Column::Fingerprint.eq(fingerprint))
+            .find_also_related(tenants::Entity);
+        match run::one_with(&self.db, tenant_id, query).await? {
+            Some((key, Some(tenant))) => {
+                Ok(Some((mapping::api_key(key)?, mapping::tenant(tenant)?)))
+            }
+            _ => Ok(None),
+        }
     }
 
     async fn revoke(

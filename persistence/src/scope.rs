@@ -163,13 +163,27 @@ async fn set(txn: &DatabaseTransaction, setting: &str, value: String) -> Result<
     Ok(())
 }
 
+/// Scopes a transaction run through sqlx directly (PostgreSQL's bulk inserts) to `tenant_id`,
+/// as [`for_tenant`] does for sea-orm's.
+pub(crate) async fn act_for_tenant(
+    txn: &mut sea_orm::sqlx::PgConnection,
+    tenant_id: TenantId,
+) -> Result<(), sea_orm::sqlx::Error> {
+    sea_orm::sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant_id.to_string())
+        .execute(txn)
+        .await
+        .map(|_| ())
+}
+
 /// One statement in its own tenant-scoped transaction: the shapes every repository repeats.
 pub(crate) mod run {
     use refhub_domain::DomainResult;
     use refhub_domain::ids::TenantId;
     use refhub_domain::pagination::{Page, PageRequest};
     use sea_orm::{
-        DatabaseConnection, DeleteMany, EntityTrait, PaginatorTrait, Select, SelectTwo, UpdateMany,
+        DatabaseConnection, DeleteMany, EntityTrait, PaginatorTrait, Select, SelectTwo, Selector,
+        SelectorTrait, UpdateMany,
     };
 
     use crate::error::internal;
@@ -181,12 +195,7 @@ pub(crate) mod run {
         tenant_id: TenantId,
         query: Select<E>,
     ) -> DomainResult<Vec<E::Model>> {
-        let txn = super::for_tenant_reading(db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = query.all(&*txn).await.map_err(internal)?;
-        txn.finish().await.map_err(internal)?;
-        Ok(rows)
+        every(db, tenant_id, query.into_model()).await
     }
 
     /// Every row `query` selects, each with the row it joins (when there is one).
@@ -195,12 +204,7 @@ pub(crate) mod run {
         tenant_id: TenantId,
         query: SelectTwo<E, F>,
     ) -> DomainResult<Vec<(E::Model, Option<F::Model>)>> {
-        let txn = super::for_tenant_reading(db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = query.all(&*txn).await.map_err(internal)?;
-        txn.finish().await.map_err(internal)?;
-        Ok(rows)
+        every(db, tenant_id, query.into_model()).await
     }
 
     /// The first row `query` selects.
@@ -209,12 +213,7 @@ pub(crate) mod run {
         tenant_id: TenantId,
         query: Select<E>,
     ) -> DomainResult<Option<E::Model>> {
-        let txn = super::for_tenant_reading(db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let row = query.one(&*txn).await.map_err(internal)?;
-        txn.finish().await.map_err(internal)?;
-        Ok(row)
+        first(db, tenant_id, query.into_model()).await
     }
 
     /// The first row `query` selects, with the row it joins (when there is one).
@@ -223,10 +222,31 @@ pub(crate) mod run {
         tenant_id: TenantId,
         query: SelectTwo<E, F>,
     ) -> DomainResult<Option<(E::Model, Option<F::Model>)>> {
+        first(db, tenant_id, query.into_model()).await
+    }
+
+    async fn every<S: SelectorTrait>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        selector: Selector<S>,
+    ) -> DomainResult<Vec<S::Item>> {
         let txn = super::for_tenant_reading(db, tenant_id)
             .await
             .map_err(internal)?;
-        let row = query.one(&*txn).await.map_err(internal)?;
+        let rows = selector.all(&*txn).await.map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
+        Ok(rows)
+    }
+
+    async fn first<S: SelectorTrait>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        selector: Selector<S>,
+    ) -> DomainResult<Option<S::Item>> {
+        let txn = super::for_tenant_reading(db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let row = selector.one(&*txn).await.map_err(internal)?;
         txn.finish().await.map_err(internal)?;
         Ok(row)
     }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::entities::link_clicks;
 use crate::error::{internal, sqlx_failure};
+use crate::scope;
 
 /// Rows per INSERT statement (7 columns), well under both engines' parameter limits.
 const INSERT_CHUNK: usize = 1000;
@@ -58,10 +59,7 @@ async fn store_on_postgres(
 ) -> Result<(), sqlx::Error> {
     let mut txn = pool.begin().await?;
     for (tenant_id, clicks) in by_tenant {
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(tenant_id.to_string())
-            .execute(&mut *txn)
-            .await?;
+        scope::act_for_tenant(&mut txn, tenant_id).await?;
         let ids: Vec<Uuid> = clicks.iter().map(|_| Uuid::now_v7()).collect();
         let tenants: Vec<Uuid> = clicks.iter().map(|c| c.tenant_id.0).collect();
         let links: Vec<Uuid> = clicks.iter().map(|c| c.ref_link_id.0).collect();

@@ -16,6 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::apply::field_value_row;
 use super::mapping;
 use crate::Store;
 use crate::catalogue::mapping as catalogue_mapping;
@@ -283,13 +284,13 @@ impl SubscriberRepository for Store {
         let txn = scope::for_tenant(&self.db, tenant_id)
             .await
             .map_err(internal)?;
-        subscriber_field_values::Entity::insert(subscriber_field_values::ActiveModel {
-            tenant_id: Set(tenant_id.0),
-            subscriber_id: Set(id.0),
-            field_id: Set(value.field_id.0),
-            value: Set(value.value.clone()),
-            set_at: Set(value.set_at),
-        })
+        subscriber_field_values::Entity::insert(field_value_row(
+            tenant_id,
+            id.0,
+            value.field_id.0,
+            value.value.clone(),
+            value.set_at,
+        ))
         .on_conflict(
             OnConflict::columns([
                 subscriber_field_values::Column::TenantId,

@@ -254,10 +254,7 @@ async fn append_on_postgres(
 ) -> Result<(), sqlx::Error> {
     let mut txn = pool.begin().await?;
     for (tenant_id, events) in by_tenant {
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(tenant_id.to_string())
-            .execute(&mut *txn)
-            .await?;
+        scope::act_for_tenant(&mut txn, tenant_id).await?;
         let count = events.len();
         let mut ids = Vec::with_capacity(count);
         let mut dedup_keys = Vec::with_capacity(count);

@@ -22,6 +22,7 @@ pub use auth_context::{
     Authentication, ClientAddress, Services, SignInThrottle, prepare_request, subscription_data,
 };
 pub use error::{refusal_response, tag_uncoded_errors};
+pub use limits::AppSchema;
 pub use loaders::{TaskSpawner, spawn_plainly};
 
 /// Every query of the API.
@@ -46,8 +47,8 @@ pub struct MutationRoot(
     analytics::AnalyticsMutation,
 );
 
-/// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+/// The schema as async-graphql executes it; the application runs it as an [`AppSchema`].
+type ExecutableSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Limits on what one request may ask for.
 #[derive(Debug, Clone, Copy)]
@@ -83,12 +84,11 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AppSchema {
     )
     .data(services)
     .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .extension(limits::AliasLimit(limits.max_aliases));
+    .limit_complexity(limits.max_complexity);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
-    builder.finish()
+    AppSchema::new(builder.finish(), limits.max_aliases)
 }
 
 /// The schema in SDL, as committed in `schema.graphql` at the repository root.

@@ -11,7 +11,7 @@ use async_graphql::http::GraphiQLSource;
 use std::sync::Arc;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{ErrorExtensions, Response, ServerError};
+use async_graphql::{ErrorExtensions, Executor, Response, ServerError};
 use refhub_domain::DomainError;
 use refhub_graphql::{
     AppSchema, Authentication, ClientAddress, Services, TaskSpawner, prepare_request,

@@ -92,9 +92,22 @@ if [ "$(psql "$BENCH_URL" -qAt -c "SHOW autovacuum")" = off ]; then
   ( while sleep 10; do psql "$BENCH_URL" -qAt -c "ANALYZE" >/dev/null 2>&1 || true; done ) &
   pids+=("$!")
 fi
+# CPU time (clock ticks, user + system) of refhub and of all PostgreSQL processes over the
+# load, to report CPU per acknowledged request: a steadier figure than requests/s on a shared
+# machine (with workers on, it includes their processing during the load).
+ticks() { local sum=0 pid; for pid in "$@"; do [ -r "/proc/$pid/stat" ] && sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
+postgres_pids() { pgrep -u postgres postgres | tr '\n' ' '; }
+per_request_ms() { python3 -c "import os; print(round(($2 - $1) * 1000 / os.sysconf('SC_CLK_TCK') / max(1, $3), 3))"; }
+# shellcheck disable=SC2046 # one pid per word
+ours_before=$(ticks "$app_pid"); pg_before=$(ticks $(postgres_pids))
 start=$(date +%s.%N)
 hook=$(run_wrk "$HOOK")
 acked_at=$(date +%s.%N)
+# shellcheck disable=SC2046
+ours_after=$(ticks "$app_pid"); pg_after=$(ticks $(postgres_pids))
+acked=$(value requests "$hook")
+cpu_per_ack="$(per_request_ms "$ours_before" "$ours_after" "${acked%.*}") ms refhub, $(per_request_ms "$pg_before" "$pg_after" "${acked%.*}") ms PostgreSQL"
+
 rss_kb=$(ps -o rss= -p "$app_pid" | tr -d ' ')
 backlog() { psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events WHERE status IN ('pending','processing','failed')"; }
 deadline=$(( $(date +%s) + ${DRAIN_LIMIT_SECS:-900} ))
@@ -117,5 +130,6 @@ Webhook ingest benchmark ($(nproc) cores, $CONNS connections, $THREADS wrk threa
 
 refhub: $(value requests "$hook") requests acknowledged ($(value errors_status "$hook") non-2xx), $stored distinct events stored, $bad dead
 end-to-end processing: $processing_rate events/s ($left still waiting ${drain_after}s after the load stopped)
+CPU per acknowledged request during the load: $cpu_per_ack
 resident memory after the load: $((rss_kb / 1024)) MiB
 REPORT

@@ -14,26 +14,34 @@ pub struct RedactedRootSpan;
 
 impl RootSpanBuilder for RedactedRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
-        let client = request
-            .connection_info()
-            .peer_addr()
-            .unwrap_or_default()
-            .to_owned();
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
-            http.route = %route,
-            http.client_ip = %client,
+            http.route = tracing::field::Empty,
+            http.client_ip = tracing::field::Empty,
             http.status_code = tracing::field::Empty,
-            otel.name = %format!("{} {route}", request.method()),
+            otel.name = tracing::field::Empty,
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
             exception.message = tracing::field::Empty,
             exception.details = tracing::field::Empty,
-        )
+        );
+        // Matching the route again costs a regex search per request: only for a span that
+        // is recorded somewhere.
+        if !span.is_disabled() {
+            let route = request
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned());
+            span.record("http.route", route.as_str());
+            span.record(
+                "otel.name",
+                format!("{} {route}", request.method()).as_str(),
+            );
+            if let Some(client) = request.connection_info().peer_addr() {
+                span.record("http.client_ip", client);
+            }
+        }
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {

@@ -71,12 +71,8 @@ run_wrk() { wrk -t"$THREADS" -c"${2:-$CONNS}" -d"$DURATION" -s bench/get_result.
 value() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 row() { printf '| %-56s | %10s | %6s | %6s |\n' "$1" "$(value rps "$2")" "$(value p50_ms "$2")" "$(value p99_ms "$2")"; }
 rss() { echo $(( $(ps -o rss= -p "$app_pid" | tr -d ' ') / 1024 )); }
-# CPU time (clock ticks, user + system) of a set of processes, to report CPU per request: a
-# steadier figure than requests/s on a shared machine. PostgreSQL's is read over all of its
-# processes before and after a run (backends the pool opens during the run count in full).
-ticks() { local sum=0 pid; for pid in "$@"; do [ -r "/proc/$pid/stat" ] && sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
-postgres_pids() { pgrep -u postgres postgres | tr '\n' ' '; }
-per_request_ms() { python3 -c "import os; print(round(($2 - $1) * 1000 / os.sysconf('SC_CLK_TCK') / max(1, $3), 2))"; }
+# CPU per page, ours and PostgreSQL's (all its processes), read from /proc around each run.
+. bench/cpu_time.sh
 
 echo "==> ceiling: bare actix-web handler"
 BIND_ADDR=127.0.0.1:$BARE_PORT "$TARGET/release/bare_ceiling" & bare_pid=$!; pids+=("$bare_pid")

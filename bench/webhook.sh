@@ -92,12 +92,9 @@ if [ "$(psql "$BENCH_URL" -qAt -c "SHOW autovacuum")" = off ]; then
   ( while sleep 10; do psql "$BENCH_URL" -qAt -c "ANALYZE" >/dev/null 2>&1 || true; done ) &
   pids+=("$!")
 fi
-# CPU time (clock ticks, user + system) of refhub and of all PostgreSQL processes over the
-# load, to report CPU per acknowledged request: a steadier figure than requests/s on a shared
-# machine (with workers on, it includes their processing during the load).
-ticks() { local sum=0 pid; for pid in "$@"; do [ -r "/proc/$pid/stat" ] && sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
-postgres_pids() { pgrep -u postgres postgres | tr '\n' ' '; }
-per_request_ms() { python3 -c "import os; print(round(($2 - $1) * 1000 / os.sysconf('SC_CLK_TCK') / max(1, $3), 3))"; }
+# CPU per acknowledged request, refhub's and PostgreSQL's (all its processes), over the load
+# (with workers on, it includes their processing during the load).
+. bench/cpu_time.sh
 # shellcheck disable=SC2046 # one pid per word
 ours_before=$(ticks "$app_pid"); pg_before=$(ticks $(postgres_pids))
 start=$(date +%s.%N)

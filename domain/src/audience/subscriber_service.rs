@@ -83,7 +83,7 @@ impl SubscriberService {
             // Values are stored in canonical form: compare like with like.
             let field = self
                 .fields
-                .find(access.tenant_id, field_id)
+                .find(tenant_id, field_id)
                 .await?
                 .ok_or_else(|| DomainError::not_found_in("custom field", "filter.field.fieldId"))?;
             let value = field

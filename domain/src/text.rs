@@ -83,6 +83,15 @@ pub fn credential(
     Ok(value.to_owned())
 }
 
+/// `text` cut to at most `max_chars` characters, with `…` where it was cut: for quoting what
+/// someone sent back to them (in an event's notes, say) without echoing all of it.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +123,12 @@ mod tests {
         assert!(credential("abc def", "token", 1, 10).is_err());
         assert!(credential("abc", "token", 5, 10).is_err());
         assert_eq!(credential(" abcdef ", "token", 5, 10).unwrap(), "abcdef");
+    }
+
+    #[test]
+    fn excerpts_cut_at_characters_not_bytes() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("ééééé", 3), "ééé…");
+        assert_eq!(excerpt("", 0), "");
     }
 }

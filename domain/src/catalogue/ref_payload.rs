@@ -9,11 +9,16 @@
 //! retyped by people; rendering is strict because it builds the links we hand out, so that
 //! everything we render parses back exactly.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use crate::catalogue::field_type::FieldValueError;
 use crate::catalogue::links::{MAX_ENCODED_REF_CHARS, encode_query_value};
 use crate::error::{DomainError, DomainResult};
+use crate::text::excerpt;
+
+/// How much of a part that is not a field number a problem quotes.
+const QUOTED_SEGMENT_CHARS: usize = 40;
 
 /// Longest ref name, in characters.
 pub const MAX_REF_NAME_CHARS: usize = 200;
@@ -159,6 +164,7 @@ impl PayloadProblem {
                 "a field number is missing, so the value after it was skipped".to_owned()
             }
             PayloadProblem::NotAFieldNumber { segment } => {
+                let segment = excerpt(segment, QUOTED_SEGMENT_CHARS);
                 format!("{segment:?} is not a field number, so the value after it was skipped")
             }
             PayloadProblem::EmptyValue { position } => {
@@ -219,6 +225,8 @@ pub fn parse_ref(received: &str) -> ParsedRef {
     } else {
         &payload[..]
     };
+    // A set, not a scan of the pairs so far: a forged ref may carry a hundred thousand pairs.
+    let mut seen = HashSet::new();
     for pair in pair_parts.chunks_exact(2) {
         let [(number_position, number), (value_position, value)] = pair else {
             continue;
@@ -235,7 +243,7 @@ pub fn parse_ref(received: &str) -> ParsedRef {
             });
             continue;
         }
-        if parsed.pairs.iter().any(|p| p.field_number == field_number) {
+        if !seen.insert(field_number) {
             parsed.problems.push(PayloadProblem::DuplicateField {
                 field_number,
                 position: *number_position,

@@ -25,6 +25,7 @@ use crate::flows::{
 };
 use crate::identity::SecretGenerator;
 use crate::ids::{FlowId, OptInId, TenantId};
+use crate::text::excerpt;
 use crate::webhooks::catalogue_memo::{CatalogueMemo, remembered};
 use crate::webhooks::envelope::Sender;
 use crate::webhooks::event::{MessengerEvent, NotificationOptIn};
@@ -83,6 +84,14 @@ pub struct ProcessorPorts {
 pub struct EventProcessor {
     ports: ProcessorPorts,
 }
+
+/// How much of a ref or a value the notes quote.
+const QUOTED_CHARS: usize = 200;
+/// Payload problems noted one by one; the rest are counted in one note.
+const NOTED_PAYLOAD_PROBLEMS: usize = 20;
+/// Fields one ref may set. A ref from a real link (2,083 characters at most) sets far fewer;
+/// each field number costs a lookup, so a forged one must not cost thousands.
+const MAX_PAYLOAD_PAIRS: usize = 100;
 
 /// Notes on what was applied and skipped, stored on the event.
 #[derive(Default)]
@@ -316,9 +325,31 @@ impl EventProcessor {
         memo: &mut CatalogueMemo,
     ) -> DomainResult<Option<FlowId>> {
         let tenant_id = page.tenant_id;
-        let parsed = parse_ref(reference);
-        for problem in &parsed.problems {
-            notes.skip(json!(reference), problem.describe());
+        let mut parsed = parse_ref(reference);
+        // A ref is at most a few kilobytes from a real link, but one delivery may carry a
+        // megabyte of it: what is noted about it stays small, and only so many fields are set.
+        let quoted_ref = excerpt(reference, QUOTED_CHARS);
+        for problem in parsed.problems.iter().take(NOTED_PAYLOAD_PROBLEMS) {
+            notes.skip(json!({ "ref": quoted_ref }), problem.describe());
+        }
+        if let Some(more) = parsed.problems.len().checked_sub(NOTED_PAYLOAD_PROBLEMS)
+            && more > 0
+        {
+            notes.skip(
+                json!({ "ref": quoted_ref }),
+                format!("{more} more problems in the payload; those parts were skipped"),
+            );
+        }
+        if parsed.pairs.len() > MAX_PAYLOAD_PAIRS {
+            let more = parsed.pairs.len() - MAX_PAYLOAD_PAIRS;
+            parsed.pairs.truncate(MAX_PAYLOAD_PAIRS);
+            notes.skip(
+                json!({ "ref": quoted_ref }),
+                format!(
+                    "the payload sets more than {MAX_PAYLOAD_PAIRS} fields; \
+                     the {more} after those were skipped"
+                ),
+            );
         }
         let links = &self.ports.links;
         let page_id = page.id;
@@ -358,13 +389,13 @@ impl EventProcessor {
                     self.assign(
                         field,
                         &value,
-                        json!({ "defaultValue": value }),
+                        json!({ "defaultValue": excerpt(&value, QUOTED_CHARS) }),
                         effects,
                         notes,
                     );
                 }
                 None => notes.skip(
-                    json!({ "defaultValue": value }),
+                    json!({ "defaultValue": excerpt(&value, QUOTED_CHARS) }),
                     "the link has no default field",
                 ),
             }
@@ -381,7 +412,8 @@ impl EventProcessor {
                 }
                 Err(_) => None,
             };
-            let what = json!({ "field": pair.field_number, "value": pair.value });
+            let what =
+                json!({ "field": pair.field_number, "value": excerpt(&pair.value, QUOTED_CHARS) });
             self.assign(field, &pair.value, what, effects, notes);
         }
         Ok(link.flow_id)

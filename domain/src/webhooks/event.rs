@@ -150,11 +150,20 @@ fn normalised_status(status: &str) -> String {
 
 fn optin(body: &Value) -> MessengerEvent {
     let token = text(body, "notification_messages_token");
-    let status = text(body, "notification_messages_status").map(|s| normalised_status(&s));
+    // Present, even empty, is not absent: see below.
+    let status = body
+        .get("notification_messages_status")
+        .filter(|status| !status.is_null())
+        .map(|status| normalised_status(status.as_str().unwrap_or_default()));
     match (token, status.as_deref()) {
         (Some(token), Some("STOP NOTIFICATIONS")) => MessengerEvent::OptedOut { token },
         (Some(token), Some("RESUME NOTIFICATIONS")) => MessengerEvent::Resumed { token },
-        (Some(token), _) => MessengerEvent::OptedIn(NotificationOptIn {
+        // An opt-in carries no status; a status we do not know (a new one, or an empty one) is
+        // not an opt-in, and must not overwrite the one that token belongs to.
+        (Some(_), Some(_)) => MessengerEvent::Unhandled {
+            kind: "optin".to_owned(),
+        },
+        (Some(token), None) => MessengerEvent::OptedIn(NotificationOptIn {
             token,
             topic: text(body, "notification_messages_topic").or_else(|| text(body, "title")),
             frequency: text(body, "notification_messages_frequency").and_then(|f| f.parse().ok()),
@@ -239,6 +248,27 @@ mod tests {
             MessengerEvent::interpret("optin", &item),
             MessengerEvent::Resumed { token: "T".into() }
         );
+    }
+
+    #[test]
+    fn a_status_we_do_not_know_is_no_opt_in() {
+        for status in [json!("PAUSE"), json!(""), json!(3)] {
+            let item = json!({"optin": {"type": "notification_messages", "title": "Deals",
+                "notification_messages_token": "T", "notification_messages_status": status,
+                "token_expiry_timestamp": 1900000000000_i64}});
+            assert_eq!(
+                MessengerEvent::interpret("optin", &item),
+                MessengerEvent::Unhandled {
+                    kind: "optin".into()
+                },
+                "{status}"
+            );
+        }
+        let item = json!({"optin": {"notification_messages_token": "T", "notification_messages_status": null, "title": "Deals"}});
+        assert!(matches!(
+            MessengerEvent::interpret("optin", &item),
+            MessengerEvent::OptedIn(_)
+        ));
     }
 
     #[test]

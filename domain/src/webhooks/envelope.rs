@@ -3,7 +3,7 @@
 //! numbers or strings, in milliseconds or seconds; senders by `id` or `user_ref`. This runs on
 //! the request path, so it does only what storing needs: the rest waits for the workers.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::Value;
 
 use crate::error::{DomainError, DomainResult};
@@ -106,7 +106,18 @@ fn read_item(
     entry_time: Option<DateTime<Utc>>,
     received_at: DateTime<Utc>,
 ) -> EnvelopeEvent {
-    let sender = item.get("sender").and_then(|sender| {
+    // An echo is the page's own message: it is sent by the page, to the person.
+    let echo = item
+        .get("message")
+        .and_then(|message| message.get("is_echo"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    let (person, page) = if echo {
+        ("recipient", "sender")
+    } else {
+        ("sender", "recipient")
+    };
+    let sender = item.get(person).and_then(|sender| {
         sender
             .get("id")
             .and_then(id_text)
@@ -119,7 +130,7 @@ fn read_item(
             })
     });
     let page_id = item
-        .get("recipient")
+        .get(page)
         .and_then(|r| r.get("id"))
         .and_then(id_text)
         .or_else(|| entry_page.map(str::to_owned));
@@ -128,11 +139,13 @@ fn read_item(
         .find(|kind| item.get(**kind).is_some())
         .map_or("unknown", |kind| *kind)
         .to_owned();
-    let occurred_at = item
-        .get("timestamp")
-        .and_then(timestamp)
-        .or(entry_time)
+    let stated_at = item.get("timestamp").and_then(timestamp);
+    let occurred_at = stated_at
+        .filter(|at| plausible(*at, received_at))
+        .or(entry_time.filter(|at| plausible(*at, received_at)))
         .unwrap_or(received_at);
+    // Redeliveries carry the same stated time, implausible or not; the receipt time differs.
+    let keyed_at = stated_at.or(entry_time).unwrap_or(occurred_at);
     let mid = item
         .get(kind.as_str())
         .and_then(|body| body.get("mid"))
@@ -144,7 +157,7 @@ fn read_item(
         None => format!(
             "{}|{kind}|{}|{}{}",
             sender.as_ref().map(Sender::key).unwrap_or_default(),
-            occurred_at.timestamp_millis(),
+            keyed_at.timestamp_millis(),
             page_id.as_deref().unwrap_or_default(),
             if standby { "|standby" } else { "" }
         ),
@@ -187,6 +200,21 @@ fn id_text(value: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// Events are applied in event time, and the latest one stays "the last interaction": a time
+/// far in the future (a timestamp in microseconds read as milliseconds is year 57859) would
+/// hold a subscriber's state and messaging window for ever. Meta's clock and ours may differ a
+/// little; a day is far more than that.
+const FUTURE_TOLERANCE_HOURS: i64 = 24;
+
+/// Messenger's platform is younger than this; earlier is a zero, a sign or a unit gone wrong.
+const EARLIEST_EVENT_MILLIS: i64 = 1_072_915_200_000; // 2004-01-01
+
+/// Whether an event time can be trusted; otherwise the entry's time or the receipt time stands in.
+fn plausible(at: DateTime<Utc>, received_at: DateTime<Utc>) -> bool {
+    at.timestamp_millis() >= EARLIEST_EVENT_MILLIS
+        && at <= received_at + TimeDelta::hours(FUTURE_TOLERANCE_HOURS)
 }
 
 /// Below this a timestamp is taken to be in seconds (10^11 ms is 1973; 10^11 s is year 5138).
@@ -272,6 +300,39 @@ mod tests {
         let body = br#"{"entry":[{"id":"1","messaging":[{"sender":{"id":"5"},"message":{"mid":"m","text":"a\u0000b"}}]}]}"#;
         let events = split_envelope(body, now()).unwrap();
         assert_eq!(events[0].item["message"]["text"], "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn implausible_times_give_way_to_the_entry_time_or_the_receipt_time() {
+        let item = |stamp: &str| {
+            format!(
+                r#"{{"entry":[{{"id":"1","time":1763700000000,"messaging":[{{"sender":{{"id":"5"}},"timestamp":{stamp},"referral":{{"ref":"a"}}}}]}}]}}"#
+            )
+        };
+        let entry_time = Utc.timestamp_millis_opt(1_763_700_000_000).unwrap();
+        // Microseconds read as milliseconds (year 57859), past 9999, zero, negative.
+        for stamp in ["1763700407000000", "253402300800000", "0", "-1", "5"] {
+            let events = split_envelope(item(stamp).as_bytes(), now()).unwrap();
+            assert_eq!(events[0].occurred_at, entry_time, "{stamp}");
+        }
+        let events = split_envelope(item("1763700007000").as_bytes(), now()).unwrap();
+        assert_eq!(events[0].occurred_at.timestamp_millis(), 1_763_700_007_000);
+        let no_entry_time = br#"{"entry":[{"id":"1","messaging":[{"sender":{"id":"5"},"timestamp":1763700407000000,"referral":{"ref":"a"}}]}]}"#;
+        let events = split_envelope(no_entry_time, now()).unwrap();
+        assert_eq!(events[0].occurred_at, now());
+        let again = split_envelope(no_entry_time, now() + chrono::Duration::seconds(30)).unwrap();
+        assert_eq!(
+            events[0].dedup_key, again[0].dedup_key,
+            "a redelivery is a duplicate"
+        );
+    }
+
+    #[test]
+    fn an_echo_is_the_page_writing_to_the_person() {
+        let body = br#"{"entry":[{"id":"104","messaging":[{"sender":{"id":"104"},"recipient":{"id":"750"},"timestamp":1763700000000,"message":{"mid":"m_echo","is_echo":true,"app_id":1,"text":"hi"}}]}]}"#;
+        let events = split_envelope(body, now()).unwrap();
+        assert_eq!(events[0].page_id.as_deref(), Some("104"));
+        assert_eq!(events[0].sender, Some(Sender::Psid("750".into())));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod duplicates;
 mod filters;
 mod fixture_deliveries;
 mod fixtures;
+mod hostile_deliveries;
 mod opt_ins;
 mod payloads;
 mod signatures;

@@ -22,7 +22,7 @@ pub use auth_context::{
     Authentication, ClientAddress, Services, SignInThrottle, prepare_request, subscription_data,
 };
 pub use error::{refusal_response, tag_uncoded_errors};
-pub use limits::AppSchema;
+pub use limits::{AppSchema, operation_type, too_deeply_nested};
 pub use loaders::{TaskSpawner, spawn_plainly};
 
 /// Every query of the API.

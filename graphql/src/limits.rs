@@ -9,11 +9,14 @@
 
 use std::sync::Arc;
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
 use async_graphql::{Data, ErrorExtensions, Executor, Pos, Request, Response};
 use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::ExecutableSchema;
+use crate::error::tag_uncoded_errors;
 
 /// The executable schema behind the limits it cannot enforce itself (see the module's text).
 #[derive(Clone)]
@@ -30,26 +33,109 @@ impl AppSchema {
         }
     }
 
-    /// The refusal of a request over the cap; the parsed document stays on the request, so
+    /// The refusal of a request over a cap; the parsed document stays on the request, so
     /// the schema does not parse it again. A request that does not parse passes, and the
     /// schema explains what is wrong with it.
     fn refusal(&self, request: &mut Request) -> Option<Response> {
+        if too_deeply_nested(request) {
+            return Some(invalid_query(format!(
+                "the query is nested too deep: more than {MAX_NESTING} levels of braces, \
+                 brackets and parentheses"
+            )));
+        }
         let count = alias_count(request.parsed_query().ok()?);
         if count <= self.max_aliases {
             return None;
         }
-        let error = async_graphql::Error::new(format!(
+        Some(invalid_query(format!(
             "the request uses {count} aliases; at most {} are allowed",
             self.max_aliases
-        ))
-        .extend_with(|_, e| {
-            e.set("code", "VALIDATION");
-            e.set("field", "query");
-        });
-        Some(Response::from_errors(vec![
-            error.into_server_error(Pos::default()),
-        ]))
+        )))
     }
+}
+
+fn invalid_query(message: String) -> Response {
+    let error = async_graphql::Error::new(message).extend_with(|_, e| {
+        e.set("code", "VALIDATION");
+        e.set("field", "query");
+    });
+    Response::from_errors(vec![error.into_server_error(Pos::default())])
+}
+
+/// How deeply a document may nest braces, brackets and parentheses. Its parser recurses once
+/// per level: a few kilobytes of `[[[[…` (an argument's value, or a variable's default, which
+/// is parsed even when its operation is not run) overflowed the stack of the release build at
+/// about 1,700 levels and aborted the whole process. Selection sets are held to 16 levels by
+/// validation anyway; no honest value nests a hundred deep.
+pub const MAX_NESTING: usize = 128;
+
+/// The type of the operation `request` runs, when its document parses (within
+/// [`MAX_NESTING`]) and names one. The parsed document stays on the request.
+pub fn operation_type(request: &mut Request) -> Option<OperationType> {
+    if too_deeply_nested(request) {
+        return None;
+    }
+    let operation_name = request.operation_name.clone();
+    let document = request.parsed_query().ok()?;
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => Some(operation),
+        DocumentOperations::Multiple(operations) => operation_name
+            .as_deref()
+            .and_then(|name| operations.get(name))
+            .or_else(|| {
+                // Without a name the executor runs the only operation there is.
+                let mut all = operations.values();
+                all.next().filter(|_| all.next().is_none())
+            }),
+    };
+    operation.map(|operation| operation.node.ty)
+}
+
+/// Whether `request`'s document nests deeper than [`MAX_NESTING`]: checked on the text, before
+/// anything parses it.
+pub fn too_deeply_nested(request: &Request) -> bool {
+    nesting_depth(&request.query) > MAX_NESTING
+}
+
+/// The deepest nesting of `{`, `[` and `(` in a GraphQL document, outside strings and comments.
+fn nesting_depth(document: &str) -> usize {
+    let bytes = document.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                // A block string ends at the next unescaped `"""`.
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
 }
 
 impl Executor for AppSchema {
@@ -60,16 +146,34 @@ impl Executor for AppSchema {
         }
     }
 
+    /// Runs a subscription (the websocket's only use of the schema). Queries and mutations are
+    /// refused there: over HTTP each request is authenticated, rate-limited and checked again,
+    /// while a socket authenticates once, when it opens.
     fn execute_stream(
         &self,
         mut request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        match self.refusal(&mut request) {
+        let refusal = self.refusal(&mut request).or_else(|| {
+            match operation_type(&mut request) {
+                Some(OperationType::Query | OperationType::Mutation) => Some(invalid_query(
+                    "only subscriptions run over the websocket; send queries and mutations to \
+                     POST /graphql"
+                        .to_owned(),
+                )),
+                // A subscription, or a document the schema will explain is wrong.
+                _ => None,
+            }
+        });
+        match refusal {
             Some(refusal) => stream::once(async move { refusal }).boxed(),
+            // Engine errors (syntax, unknown fields, complexity) get their code here, as the
+            // HTTP endpoint gives them theirs.
             None => self
                 .schema
-                .execute_stream_with_session_data(request, session_data.unwrap_or_default()),
+                .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+                .map(tag_uncoded_errors)
+                .boxed(),
         }
     }
 }
@@ -114,5 +218,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(alias_count(&document), 5);
+    }
+
+    #[test]
+    fn nesting_is_measured_outside_strings_and_comments() {
+        assert_eq!(nesting_depth("{ me { id } }"), 2);
+        assert_eq!(
+            nesting_depth("{ tags(after: [[[1]]]) { totalCount } }"),
+            5,
+            "braces, parentheses and brackets"
+        );
+        let deep = format!(
+            "{{ tags(after: {}1{}) {{ id }} }}",
+            "[".repeat(2000),
+            "]".repeat(2000)
+        );
+        assert_eq!(nesting_depth(&deep), 2002);
+        assert_eq!(
+            nesting_depth(
+                r#"{ a(s: "{{{[[[(((\"{{") # {{{{{{
+            }"#
+            ),
+            2
+        );
+        assert_eq!(nesting_depth(r#"{ a(s: """ {{{ \""" [[[ """) }"#), 2);
+        assert!(too_deeply_nested(&Request::new(deep)));
+        assert!(!too_deeply_nested(&Request::new("{ me { id } }")));
     }
 }

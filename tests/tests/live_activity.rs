@@ -264,3 +264,129 @@ async fn a_connection_without_a_valid_token_is_refused() {
         }
     }
 }
+
+/// The answer to operation `id`: its errors' codes (from a `next` or an `error` message).
+async fn error_codes_of(socket: &mut Socket, id: &str) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline {
+        let Some(message) = next(socket, Duration::from_secs(1)).await else {
+            continue;
+        };
+        if message["id"] != id {
+            assert_ne!(message["type"], "closed", "the socket closed: {message}");
+            continue;
+        }
+        let errors = match message["type"].as_str() {
+            Some("error") => message["payload"].clone(),
+            Some("next") => message["payload"]["errors"].clone(),
+            _ => panic!("an unexpected answer: {message}"),
+        };
+        return errors
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors in {message}"))
+            .iter()
+            .map(|e| {
+                e["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+    }
+    panic!("no answer to {id}");
+}
+
+#[tokio::test]
+async fn queries_and_mutations_are_refused_on_the_socket_and_bad_documents_carry_a_code() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@ws-only-subscriptions.test", "WS", hooks::PAGE).await;
+    let mut socket = open(
+        &app,
+        json!({ "Authorization": format!("Bearer {}", tenant.token()) }),
+    )
+    .await;
+    let ack = next(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(
+        ack.map(|a| a["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    let operations = [
+        ("q", "{ tags(first: 1) { totalCount } }"),
+        (
+            "m",
+            "mutation { createTag(input: { name: \"over-the-socket\" }) { id } }",
+        ),
+        ("unknown", "subscription { activity { noSuchField } }"),
+        (
+            "login",
+            "mutation { logIn(input: { email: \"x@y.test\", password: \"guess-1-Aa\" }) { accessToken } }",
+        ),
+    ];
+    for (id, query) in operations {
+        send(
+            &mut socket,
+            json!({ "id": id, "type": "subscribe", "payload": { "query": query } }),
+        )
+        .await;
+        assert_eq!(
+            error_codes_of(&mut socket, id).await,
+            ["VALIDATION"],
+            "{query}"
+        );
+    }
+    let tags = app
+        .graphql(
+            "{ tags(first: 1) { totalCount } }",
+            json!({}),
+            Some(tenant.token()),
+        )
+        .await;
+    assert_eq!(
+        refhub_tests::data(&tags)["tags"]["totalCount"],
+        0,
+        "the mutation did nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_socket_closes_once_its_credential_is_revoked() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@ws-revoked.test", "WS revoked", hooks::PAGE).await;
+    let created = app
+        .create_api_key_raw(tenant.token(), "feed", "VIEWER")
+        .await;
+    let created = &refhub_tests::data(&created)["createApiKey"];
+    let secret = created["secret"].as_str().expect("a secret").to_owned();
+    let mut socket = open(&app, json!({ "Authorization": format!("Bearer {secret}") })).await;
+    let ack = next(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(
+        ack.map(|a| a["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    send(
+        &mut socket,
+        json!({ "id": "feed", "type": "subscribe", "payload": { "query": SUBSCRIPTION } }),
+    )
+    .await;
+    let revoked = app
+        .graphql(
+            "mutation($id: ID!) { revokeApiKey(input: { id: $id }) { revokedAt } }",
+            json!({ "id": created["apiKey"]["id"] }),
+            Some(tenant.token()),
+        )
+        .await;
+    assert!(refhub_tests::data(&revoked)["revokeApiKey"]["revokedAt"].is_string());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the socket of a revoked key stayed open"
+        );
+        if let Some(message) = next(&mut socket, Duration::from_secs(1)).await
+            && message["type"] == "closed"
+        {
+            assert_eq!(message["code"], 4403, "{message}");
+            break;
+        }
+    }
+}

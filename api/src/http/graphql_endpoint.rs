@@ -10,12 +10,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use std::sync::Arc;
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{ErrorExtensions, Executor, Response, ServerError};
 use refhub_domain::DomainError;
 use refhub_graphql::{
-    AppSchema, Authentication, ClientAddress, Services, TaskSpawner, prepare_request,
-    refusal_response, spawn_plainly, tag_uncoded_errors,
+    AppSchema, Authentication, ClientAddress, Services, TaskSpawner, operation_type,
+    prepare_request, refusal_response, spawn_plainly, tag_uncoded_errors,
 };
 use refhub_persistence::{ReadSession, Store};
 use tracing::Instrument;
@@ -169,22 +169,7 @@ impl Call<'_> {
 /// here stays on the request, so the executor does not parse it again; a request that does not
 /// parse is left to the executor, which explains what is wrong with it.
 fn only_reads(request: &mut async_graphql::Request) -> bool {
-    let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
-    let operation = match &document.operations {
-        DocumentOperations::Single(operation) => Some(operation),
-        DocumentOperations::Multiple(operations) => operation_name
-            .as_deref()
-            .and_then(|name| operations.get(name))
-            .or_else(|| {
-                // Without a name the executor runs the only operation there is.
-                let mut all = operations.values();
-                all.next().filter(|_| all.next().is_none())
-            }),
-    };
-    operation.is_some_and(|operation| operation.node.ty == OperationType::Query)
+    operation_type(request) == Some(OperationType::Query)
 }
 
 /// Serves the GraphiQL page (when enabled).

@@ -1,7 +1,12 @@
 //! `GET /graphql/ws`: GraphQL subscriptions over websocket (`graphql-transport-ws`, and the
 //! older `graphql-ws`). The access token or API key comes in `connection_init`'s payload, as
 //! `{"Authorization": "Bearer …"}`, `{"authorization": …}`, `{"token": …}` or under
-//! `headers`; without a valid one the connection is refused.
+//! `headers`; without a valid one the connection is refused, and the socket is closed once it
+//! is no longer valid. Only subscriptions run here (see `AppSchema`): queries and mutations go
+//! to `POST /graphql`, where every request is authenticated and rate-limited.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::Data;
@@ -10,6 +15,11 @@ use futures::StreamExt;
 use refhub_domain::DomainError;
 use refhub_graphql::{AppSchema, Authentication, Services, subscription_data};
 use serde_json::Value;
+
+/// How often an open socket's credential is checked again: a revoked key, a session logged
+/// out, a member removed or a workspace suspended closes the socket (code 4403) within this.
+/// An access token that expires does too: clients reconnect with a fresh one.
+const RECHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// The credential in a `connection_init` payload, in the shapes clients send it.
 fn credential(payload: &Value) -> Option<String> {
@@ -53,7 +63,10 @@ pub async fn subscriptions(
             .headers_mut()
             .insert(actix_web::http::header::SEC_WEBSOCKET_PROTOCOL, value);
     }
+    // A frame over the limit (64 KiB) or a broken one ends the connection: the messages of
+    // this protocol are small, and reading on would only buffer what an abuser sends.
     let incoming = incoming
+        .take_while(|message| futures::future::ready(message.is_ok()))
         .filter_map(|message| async move {
             match message {
                 Ok(actix_ws::Message::Text(text)) => Some(text.into_bytes()),
@@ -64,15 +77,22 @@ pub async fn subscriptions(
         .boxed_local();
     let services = services.get_ref().clone();
     let schema = schema.get_ref().clone();
+    let token: Arc<Mutex<Option<String>>> = Arc::default();
     actix_web::rt::spawn(async move {
+        let accepted = token.clone();
+        let init_services = services.clone();
         let mut outgoing = WebSocket::new(schema, incoming, protocol)
             .on_connection_init(move |payload| async move {
+                let services = init_services;
                 let Some(token) = credential(&payload) else {
                     return Err(refusal(DomainError::Unauthenticated(
                         "send a token in connection_init: {\"Authorization\": \"Bearer …\"}",
                     )));
                 };
                 let principal = services.auth.authenticate(&token).await.map_err(refusal)?;
+                if let Ok(mut accepted) = accepted.lock() {
+                    *accepted = Some(token);
+                }
                 Ok::<Data, async_graphql::Error>(subscription_data(
                     &services,
                     Authentication::Authenticated(principal),
@@ -80,7 +100,29 @@ pub async fn subscriptions(
             })
             .boxed_local();
         let mut acknowledged = false;
-        while let Some(message) = outgoing.next().await {
+        let mut recheck = tokio::time::interval(RECHECK_EVERY);
+        recheck.tick().await;
+        loop {
+            let message = tokio::select! {
+                message = outgoing.next() => message,
+                _ = recheck.tick() => {
+                    let current = token.lock().ok().and_then(|token| token.clone());
+                    if let Some(current) = current
+                        && let Err(err) = services.auth.authenticate(&current).await
+                        && !matches!(err, DomainError::Internal(_) | DomainError::Unavailable(_))
+                    {
+                        let _ = session
+                            .close(Some(actix_ws::CloseReason {
+                                code: 4403.into(),
+                                description: Some(close_reason(err.to_string())),
+                            }))
+                            .await;
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let Some(message) = message else { break };
             let sent = match message {
                 WsMessage::Text(text) => {
                     acknowledged |= text.contains("\"connection_ack\"");

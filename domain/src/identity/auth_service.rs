@@ -332,6 +332,19 @@ impl AuthService {
             .filter(|(key, _)| key.is_active())
             .ok_or(DomainError::Unauthenticated(BAD_API_KEY))?;
         not_suspended(tenant)?;
+        // A key never does more than the member who made it may do now: demoting them lowers
+        // it, removing them stops it.
+        let role = match key.created_by {
+            None => key.role,
+            Some(creator) => {
+                let membership = self.memberships.find(key.tenant_id, creator).await?.ok_or(
+                    DomainError::Unauthenticated(
+                        "this API key's creator is no longer a member of the workspace",
+                    ),
+                )?;
+                lesser(key.role, membership.role)
+            }
+        };
         let now = self.clock.now();
         let stale = key
             .last_used_at
@@ -343,7 +356,7 @@ impl AuthService {
             actor: Actor::ApiKey { key_id: key.id },
             tenant: Some(TenantAccess {
                 tenant_id: key.tenant_id,
-                role: key.role,
+                role,
             }),
             is_operator: false,
         })
@@ -504,4 +517,9 @@ fn not_suspended(tenant: Tenant) -> DomainResult<Tenant> {
         return Err(DomainError::Forbidden(ForbiddenReason::TenantSuspended));
     }
     Ok(tenant)
+}
+
+/// The lower of two roles.
+fn lesser(a: Role, b: Role) -> Role {
+    if a.at_least(b) { b } else { a }
 }

@@ -157,3 +157,42 @@ async fn a_secret_with_a_valid_prefix_but_wrong_rest_is_refused() {
     assert_error(&seen_by_key(&app, &forged).await, "UNAUTHENTICATED");
     data(&seen_by_key(&app, &secret).await);
 }
+
+#[tokio::test]
+async fn a_key_does_no_more_than_its_creator_may_now() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@creators.test", "Acme").await;
+    let admin = app.member_of(&owner, "admin@creators.test", "ADMIN").await;
+    let created = app
+        .create_api_key_raw(&admin.access_token, "admin's", "ADMIN")
+        .await;
+    let secret = str_at(&data(&created)["createApiKey"], "/secret");
+    assert_eq!(
+        data(&seen_by_key(&app, &secret).await)["me"]["role"],
+        "ADMIN"
+    );
+
+    // Demoted, the creator drags the key down with them.
+    let demoted = app
+        .update_member_role(&owner.access_token, &admin.user_id, "VIEWER")
+        .await;
+    assert_eq!(data(&demoted)["updateMemberRole"]["role"], "VIEWER");
+    assert_eq!(
+        data(&seen_by_key(&app, &secret).await)["me"]["role"],
+        "VIEWER"
+    );
+    assert_error(
+        &app.create_api_key_raw(&secret, "escalated", "ADMIN").await,
+        "FORBIDDEN",
+    );
+
+    // Removed, the creator's keys stop working.
+    app.remove_member(&owner.access_token, &admin.user_id).await;
+    assert_error(&seen_by_key(&app, &secret).await, "UNAUTHENTICATED");
+    // The owner's own keys are untouched.
+    let own = app
+        .create_api_key_raw(&owner.access_token, "owner's", "ADMIN")
+        .await;
+    let own = str_at(&data(&own)["createApiKey"], "/secret");
+    assert_eq!(data(&seen_by_key(&app, &own).await)["me"]["role"], "ADMIN");
+}

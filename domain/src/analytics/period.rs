@@ -1,10 +1,15 @@
 //! The days a report covers, in a time zone: a date range turned into UTC instants to query,
 //! and instants turned back into the local date they fall on.
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::error::{DomainError, DomainResult};
+
+/// The first year a report may cover.
+pub const EARLIEST_YEAR: i32 = 1970;
+/// The last year a report may cover.
+pub const LATEST_YEAR: i32 = 9998;
 
 /// Longest range a report covers.
 pub const MAX_REPORT_DAYS: u64 = 366;
@@ -31,8 +36,19 @@ pub struct Period {
 }
 
 impl Period {
-    /// Checks a range: `from` not after `to`, at most 366 days.
+    /// Checks a range: both days within years 1970 to 9999, `from` not after `to`, at most
+    /// 366 days.
     pub fn new(from: NaiveDate, to: NaiveDate, zone: Tz) -> DomainResult<Self> {
+        // Nothing is recorded before 1970, and both databases hold instants of years 1 to 9999
+        // at most (PostgreSQL none before 4713 BC); the day after `to` must exist too.
+        for (date, field) in [(from, "from"), (to, "to")] {
+            if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&date.year()) {
+                return Err(DomainError::validation(
+                    field,
+                    format!("must be a day of the years {EARLIEST_YEAR} to {LATEST_YEAR}"),
+                ));
+            }
+        }
         if from > to {
             return Err(DomainError::validation("to", "must not be before `from`"));
         }
@@ -118,6 +134,18 @@ mod tests {
         assert!(Period::new(day, day, utc).is_ok());
         assert!(Period::new(day, day - Days::new(1), utc).is_err());
         assert!(Period::new(day, day + Days::new(366), utc).is_err());
+        for far in [
+            NaiveDate::MAX,
+            NaiveDate::MIN,
+            NaiveDate::from_ymd_opt(-4714, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(1969, 12, 31).unwrap(),
+        ] {
+            assert!(Period::new(far, far, utc).is_err(), "{far}");
+        }
+        let last = NaiveDate::from_ymd_opt(9998, 12, 31).unwrap();
+        let period = Period::new(last, last, utc).unwrap();
+        assert!(period.end() > period.start());
         assert!(time_zone("Mars/Olympus", "timeZone").is_err());
     }
 }

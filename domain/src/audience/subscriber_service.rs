@@ -57,6 +57,23 @@ impl SubscriberService {
     ) -> DomainResult<Page<Subscriber>> {
         let access = principal.require_role(Role::Viewer)?;
         let tenant_id = access.tenant_id;
+        // No stored text holds U+0000 (PostgreSQL's text cannot): a search for one is a mistake.
+        if filter.search.as_deref().is_some_and(|s| s.contains('\0')) {
+            return Err(DomainError::validation(
+                "filter.search",
+                "must not contain NUL characters",
+            ));
+        }
+        if filter
+            .field_value
+            .as_ref()
+            .is_some_and(|(_, value)| value.contains('\0'))
+        {
+            return Err(DomainError::validation(
+                "filter.field.value",
+                "must not contain NUL characters",
+            ));
+        }
         // Filtering by something that is not there is a mistake, not an empty list.
         if let Some(tag_id) = filter.tag_id {
             self.tags

@@ -213,12 +213,24 @@ pub fn checked_button(button: Button, at: &str) -> DomainResult<Button> {
     Ok(Button { title, action })
 }
 
-/// A message text: not blank, within `max` characters, trimmed.
+/// Meta's texts may hold line breaks, but no U+0000 (nor can PostgreSQL's text).
+fn without_nul(text: &str, field: &str) -> DomainResult<()> {
+    if text.contains('\0') {
+        return Err(DomainError::validation(
+            field,
+            "must not contain NUL characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A message text: not blank, within `max` characters, no NUL, trimmed.
 pub fn message_text(raw: &str, field: &str, max: usize) -> DomainResult<String> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(DomainError::validation(field, "must not be empty"));
     }
+    without_nul(text, field)?;
     if text.chars().count() > max {
         return Err(DomainError::validation(
             field,
@@ -233,6 +245,7 @@ fn title(raw: &str, field: &str) -> DomainResult<String> {
     if title.is_empty() {
         return Err(DomainError::validation(field, "must not be empty"));
     }
+    without_nul(title, field)?;
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(DomainError::validation(
             field,
@@ -246,6 +259,7 @@ fn payload(raw: &str, field: &str) -> DomainResult<String> {
     if raw.trim().is_empty() {
         return Err(DomainError::validation(field, "must not be empty"));
     }
+    without_nul(raw, field)?;
     if raw.chars().count() > MAX_PAYLOAD_CHARS {
         return Err(DomainError::validation(
             field,
@@ -306,6 +320,12 @@ mod tests {
         .checked("steps[0]")
         .unwrap_err();
         assert_eq!(field_of(err), "steps[0].sendButtons.text");
+        let err = FlowStep::SendText {
+            text: "a\0b".into(),
+        }
+        .checked("steps[1]")
+        .unwrap_err();
+        assert_eq!(field_of(err), "steps[1].sendText.text");
     }
 
     #[test]

@@ -70,6 +70,33 @@ async fn report_arguments_are_validated_and_every_member_may_read() {
         checks.error(&case("367 days"), &r, "VALIDATION", Field::Exactly("to"));
         let r = report(&app, token, what, id, day, day + Days::new(3_000), None).await;
         checks.error(&case("3001 days"), &r, "VALIDATION", Field::Exactly("to"));
+        // The largest and smallest dates the scalar reads, and the first day before 1970.
+        for (far, field) in [
+            (NaiveDate::MAX, "from"),
+            (
+                NaiveDate::from_ymd_opt(-4714, 1, 1).expect("a date"),
+                "from",
+            ),
+            (
+                NaiveDate::from_ymd_opt(1969, 12, 31).expect("a date"),
+                "from",
+            ),
+        ] {
+            let r = report(&app, token, what, id, far, far, None).await;
+            checks.error(
+                &case(&format!("on {far}")),
+                &r,
+                "VALIDATION",
+                Field::Exactly(field),
+            );
+        }
+        let r = report(&app, token, what, id, day, NaiveDate::MAX, None).await;
+        checks.error(
+            &case("to the last date"),
+            &r,
+            "VALIDATION",
+            Field::Exactly("to"),
+        );
         for bad in ["Mars/Olympus", "Europe/Pariss", "not a zone", "+05:30"] {
             let r = report(&app, token, what, id, day, day, Some(bad)).await;
             checks.error(

@@ -194,6 +194,32 @@ async fn every_filter_alone_and_combined() {
     )
     .await;
     assert_error(&bad, "VALIDATION");
+
+    // No stored text holds U+0000 (PostgreSQL's text cannot): a search for one is refused
+    // alike on both databases, not an internal error on one of them.
+    for (filter, field) in [
+        (json!({ "search": "94\u{0}01" }), "filter.search"),
+        (
+            json!({ "field": { "fieldId": w.score, "value": "4\u{0}2" } }),
+            "filter.field.value",
+        ),
+    ] {
+        let refused = subscribers_page(
+            &app,
+            w.tenant.token(),
+            &w.tenant.page_id,
+            filter.clone(),
+            None,
+            None,
+        )
+        .await;
+        assert_error(&refused, "VALIDATION");
+        assert_eq!(
+            refhub_tests::error_field(&refused).as_deref(),
+            Some(field),
+            "{filter}: {refused}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -34,6 +34,7 @@ use crate::activity_hub::ActivityHub;
 use crate::app_cache::CachedMessengerApps;
 use crate::config::{AppEnv, Config, redact_url};
 use crate::graph_api::GraphApiClient;
+use crate::http::body_errors::json_body_errors;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook::{self, NewEvents};
 use crate::http::request_span::RedactedRootSpan;
@@ -120,6 +121,7 @@ impl Application {
         let clicks = wiring.clicks;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(json_body_errors())
                 .wrap(TracingLogger::<RedactedRootSpan>::new())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(store.clone())

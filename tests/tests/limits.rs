@@ -69,6 +69,53 @@ async fn a_query_nested_too_deep_is_refused_even_when_cheap() {
 }
 
 #[tokio::test]
+async fn values_nested_thousands_deep_are_refused_before_parsing_and_the_server_lives_on() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("deep-values@example.com", "Deep values").await;
+    let deep_list = format!("{}1{}", "[".repeat(5_000), "]".repeat(5_000));
+    let deep_object = format!("{}1{}", "{a:".repeat(5_000), "}".repeat(5_000));
+    let documents = [
+        format!("{{ tags(after: {deep_list}) {{ totalCount }} }}"),
+        format!("{{ tags(after: {deep_object}) {{ totalCount }} }}"),
+        // A variable's default is parsed even though this operation never runs.
+        format!(
+            "query Unused($v: String = {deep_list}) {{ me {{ id }} }} query Run {{ me {{ id }} }}"
+        ),
+    ];
+    for (i, document) in documents.iter().enumerate() {
+        for token in [Some(owner.access_token.as_str()), None] {
+            let mut request = app.client.post(app.url("/graphql")).json(&json!({
+                "query": document,
+                "operationName": if i == 2 { Some("Run") } else { None },
+            }));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response: Value = request
+                .send()
+                .await
+                .expect("the server answers")
+                .json()
+                .await
+                .expect("a JSON answer");
+            assert_eq!(
+                error_code(&response).as_deref(),
+                Some("VALIDATION"),
+                "document {i}: {response}"
+            );
+            assert!(
+                message_of(&response).contains("nested too deep"),
+                "{response}"
+            );
+        }
+    }
+    // Still serving.
+    let (status, response, _) = post_graphql(&app, "{ me { id } }", &owner.access_token).await;
+    assert_eq!(status, 200, "{response}");
+    assert!(data(&response)["me"]["id"].is_string(), "{response}");
+}
+
+#[tokio::test]
 async fn list_fields_cost_by_first_so_nested_pages_of_a_hundred_are_refused() {
     let app = spawn_app().await;
     let owner = app.sign_up("cost@example.com", "Cost").await;
@@ -175,6 +222,24 @@ async fn a_body_over_one_mebibyte_is_refused_with_413() {
         .await
         .expect("POST /graphql");
     assert_eq!(response.status().as_u16(), 413);
+    let answer: Value = response.json().await.expect("a JSON answer");
+    assert_eq!(answer["code"], "VALIDATION", "{answer}");
+    assert_eq!(answer["field"], "body", "{answer}");
+
+    // A body whose encoding is broken: a JSON answer too, with nothing of the decoder's insides.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("Content-Type", "application/json")
+        .header("Content-Encoding", "gzip")
+        .body("this is not gzip")
+        .send()
+        .await
+        .expect("POST /graphql");
+    assert_eq!(response.status().as_u16(), 400);
+    let answer: Value = response.json().await.expect("a JSON answer");
+    assert_eq!(answer["code"], "VALIDATION", "{answer}");
+    assert!(!answer.to_string().contains("Custom"), "{answer}");
 }
 
 #[tokio::test]

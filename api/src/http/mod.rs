@@ -1,6 +1,7 @@
 //! Inbound HTTP adapters.
 
 pub mod bearer;
+pub mod body_errors;
 pub mod error;
 pub mod graphql_endpoint;
 pub mod graphql_ws;

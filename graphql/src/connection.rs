@@ -59,7 +59,7 @@ pub(crate) fn from_page<T, N: OutputType>(
     page: Page<T>,
     had_cursor: bool,
     id_of: impl Fn(&T) -> Uuid,
-    node_of: impl Fn(T) -> N,
+    mut node_of: impl FnMut(T) -> N,
 ) -> ListConnection<N> {
     let mut connection = Connection::with_additional_fields(
         had_cursor,

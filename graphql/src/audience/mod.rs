@@ -2,6 +2,7 @@
 
 mod inputs;
 mod mutation;
+mod preload;
 mod query;
 pub(crate) mod types;
 

@@ -20,7 +20,7 @@ async fn reloaded(ctx: &Context<'_>, id: SubscriberId) -> Result<Subscriber> {
         .subscribers
         .get(principal, id)
         .await
-        .map(Subscriber)
+        .map(Subscriber::from)
         .gql()
 }
 

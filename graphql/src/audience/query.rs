@@ -4,6 +4,7 @@ use refhub_domain::audience::SubscriberFilter;
 use refhub_domain::ids::{PageId, SubscriberId, WebhookEventId};
 
 use super::inputs::SubscriberFilterInput;
+use super::preload::preload;
 use super::types::{Subscriber, WebhookEvent, WebhookEventStatus};
 use crate::auth_context::{principal, services};
 use crate::connection::{ListConnection, from_page, page_request};
@@ -61,7 +62,15 @@ impl AudienceQuery {
             .list(principal, page_id, &filter, page)
             .await
             .gql()?;
-        Ok(from_page(subscribers, had_cursor, |s| s.id.0, Subscriber))
+        let mut preloaded = preload(ctx, principal, &subscribers.items)
+            .await?
+            .into_iter();
+        Ok(from_page(
+            subscribers,
+            had_cursor,
+            |s| s.id.0,
+            |s| Subscriber(s, preloaded.next().unwrap_or_default()),
+        ))
     }
 
     /// A subscriber by id.
@@ -72,7 +81,7 @@ impl AudienceQuery {
             .subscribers
             .get(principal, id)
             .await
-            .map(Subscriber)
+            .map(Subscriber::from)
             .gql()
     }
 

@@ -1,10 +1,13 @@
 //! Output types for subscribers and webhook events.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use refhub_domain::audience::{self as domain, OptInStatus as DomainOptInStatus};
 use refhub_domain::webhooks::{InboxEvent, InboxStatus, Sender};
 
+use crate::audience::preload::Preloaded;
 use crate::auth_context::{principal, services};
 use crate::catalogue::types::{Cadence, CustomField, NotificationTopic, Page, RefLink, Tag};
 use crate::connection::{ListConnection, from_page, page_request};
@@ -33,8 +36,14 @@ impl From<DomainOptInStatus> for OptInStatus {
     }
 }
 
-/// One person on one page.
-pub(crate) struct Subscriber(pub domain::Subscriber);
+/// One person on one page, with what was fetched for it together with its page, if anything.
+pub(crate) struct Subscriber(pub domain::Subscriber, pub Preloaded);
+
+impl From<domain::Subscriber> for Subscriber {
+    fn from(subscriber: domain::Subscriber) -> Self {
+        Self(subscriber, Preloaded::default())
+    }
+}
 
 #[Object]
 impl Subscriber {
@@ -110,12 +119,14 @@ impl Subscriber {
 
     /// Their custom field values.
     async fn fields(&self, ctx: &Context<'_>) -> Result<Vec<SubscriberFieldValue>> {
-        let loaders = loaders(ctx)?;
-        let values = loaders
-            .field_values
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let values = match &self.1.fields {
+            Some(values) => values.clone(),
+            None => loaders(ctx)?
+                .field_values
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default(),
+        };
         Ok(values
             .into_iter()
             .map(|(value, field)| SubscriberFieldValue {
@@ -128,12 +139,14 @@ impl Subscriber {
 
     /// Their tags.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
-        let loaders = loaders(ctx)?;
-        let tags = loaders
-            .tags_of
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let tags = match &self.1.tags {
+            Some(tags) => tags.clone(),
+            None => loaders(ctx)?
+                .tags_of
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default(),
+        };
         Ok(tags.into_iter().map(Tag::from).collect())
     }
 
@@ -168,16 +181,23 @@ impl Subscriber {
 
     /// Their notification opt-ins.
     async fn opt_ins(&self, ctx: &Context<'_>) -> Result<Vec<SubscriberOptIn>> {
-        let loaders = loaders(ctx)?;
-        let opt_ins = loaders
-            .opt_ins
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        let topics = loaders
-            .topics
-            .load_many(opt_ins.iter().filter_map(|o| o.topic_id))
-            .await?;
+        let opt_ins = match &self.1.opt_ins {
+            Some(opt_ins) => opt_ins.clone(),
+            None => loaders(ctx)?
+                .opt_ins
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default(),
+        };
+        // Topics only when asked for: most lists show the title Meta sent.
+        let topics = if ctx.look_ahead().field("topic").exists() {
+            loaders(ctx)?
+                .topics
+                .load_many(opt_ins.iter().filter_map(|o| o.topic_id))
+                .await?
+        } else {
+            HashMap::new()
+        };
         let now = services(ctx).clock.now();
         Ok(opt_ins
             .into_iter()

@@ -496,7 +496,7 @@ impl FlowRun {
             .subscribers
             .load_one(self.0.subscriber_id)
             .await?
-            .map(Subscriber))
+            .map(Subscriber::from))
     }
 
     /// What started it.
@@ -639,7 +639,7 @@ impl OutboundMessage {
             .subscribers
             .load_one(self.0.subscriber_id)
             .await?
-            .map(Subscriber))
+            .map(Subscriber::from))
     }
 
     /// The run that sends it.

@@ -1,11 +1,14 @@
-//! No N+1: a page of subscribers with their field values, tags and opt-ins costs the same number
-//! of SQL statements for 5 subscribers as for 50 (related data is loaded per request, in
-//! batches, not per subscriber).
+//! A page of subscribers with their field values, tags and opt-ins:
+//! - no N+1: it costs the same number of SQL statements for 5 subscribers as for 50 (related
+//!   data is fetched with the page, in batches, not per subscriber);
+//! - what a page shows of each subscriber (fetched with the page) is what the subscriber shows
+//!   alone (fetched by the batch loaders), whether the page selects through `nodes`, through
+//!   `edges { node }`, or through fragments.
 
 use refhub_tests::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
-use crate::hooks::{all_subscribers, body_of_entries, create_field, create_tag};
+use crate::hooks::{Tenant, all_subscribers, body_of_entries, create_field, create_tag};
 use crate::support::{
     PAGE, WAIT, connect_tenant, create_link, create_topic, deliver, eventually, now_ms, opt_in,
     referral,
@@ -36,17 +39,16 @@ async fn measured(app: &TestApp, token: &str, page: &str, first: usize) -> (u64,
     (after - before, nodes)
 }
 
-#[tokio::test]
-async fn a_page_of_subscribers_with_fields_tags_and_opt_ins_costs_the_same_statements_for_5_or_50()
-{
-    let app = spawn_app().await;
-    let tenant = connect_tenant(&app, "owner@nplus1.test", "N plus one", PAGE).await;
+/// A tenant whose page has [`PEOPLE`] subscribers, each with a field value, two tags and an
+/// opt-in; returns once all of them are processed.
+async fn seeded(app: &TestApp, email: &str) -> Tenant {
+    let tenant = connect_tenant(app, email, "N plus one", PAGE).await;
     let token = tenant.token();
-    let (city, _) = create_field(&app, token, "city", "TEXT", None).await;
-    let vip = create_tag(&app, token, "vip").await;
-    let lead = create_tag(&app, token, "lead").await;
+    let (city, _) = create_field(app, token, "city", "TEXT", None).await;
+    let vip = create_tag(app, token, "vip").await;
+    let lead = create_tag(app, token, "lead").await;
     create_link(
-        &app,
+        app,
         token,
         &tenant.page_id,
         "seed",
@@ -54,7 +56,7 @@ async fn a_page_of_subscribers_with_fields_tags_and_opt_ins_costs_the_same_state
         &[&vip, &lead],
     )
     .await;
-    create_topic(&app, token, &tenant.page_id, "Daily news").await;
+    create_topic(app, token, &tenant.page_id, "Daily news").await;
 
     // Everyone arrives through the link (a field value and two tags) and opts in.
     let start = now_ms() - 3_600_000;
@@ -76,13 +78,13 @@ async fn a_page_of_subscribers_with_fields_tags_and_opt_ins_costs_the_same_state
         })
         .collect();
     for chunk in items.chunks(20) {
-        deliver(&app, &tenant, body_of_entries(chunk)).await;
+        deliver(app, &tenant, body_of_entries(chunk)).await;
     }
     eventually(
         &format!("{PEOPLE} subscribers with a field value, two tags and an opt-in"),
         WAIT * 4,
         async || {
-            let all = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
+            let all = all_subscribers(app, token, &tenant.page_id, Value::Null).await;
             let ready = all
                 .iter()
                 .filter(|s| {
@@ -99,6 +101,15 @@ async fn a_page_of_subscribers_with_fields_tags_and_opt_ins_costs_the_same_state
         },
     )
     .await;
+    tenant
+}
+
+#[tokio::test]
+async fn a_page_of_subscribers_with_fields_tags_and_opt_ins_costs_the_same_statements_for_5_or_50()
+{
+    let app = spawn_app().await;
+    let tenant = seeded(&app, "owner@nplus1.test").await;
+    let token = tenant.token();
 
     // Idle workers poll now and then, and their statements count too: measure each size many
     // times, interleaved, and keep the smallest.
@@ -135,4 +146,65 @@ async fn a_page_of_subscribers_with_fields_tags_and_opt_ins_costs_the_same_state
         "statements per page: 5 -> {}, 25 -> {}, 50 -> {}",
         least[0], least[1], least[2]
     );
+}
+
+const PERSON: &str = "fragment Person on Subscriber { id psid fields { field { id name } value } \
+     tags { id name } optIns { topic { id title } topicTitle status expiresAt } }";
+
+#[tokio::test]
+async fn a_page_shows_each_subscriber_as_it_shows_alone_through_nodes_edges_and_fragments() {
+    let app = spawn_app().await;
+    let tenant = seeded(&app, "owner@page-nodes.test").await;
+    let token = tenant.token();
+
+    let page = app
+        .graphql(
+            &format!(
+                "{PERSON} query($page: ID!) {{ subscribers(pageId: $page, first: 10) {{ \
+                 nodes {{ ...Person }} \
+                 edges {{ node {{ ... on Subscriber {{ id tags {{ name }} optIns {{ status }} }} }} }} }} }}"
+            ),
+            json!({ "page": tenant.page_id }),
+            Some(token),
+        )
+        .await;
+    let list = &refhub_tests::data(&page)["subscribers"];
+    let nodes = list["nodes"].as_array().expect("nodes");
+    let edges = list["edges"].as_array().expect("edges");
+    assert_eq!(nodes.len(), 10, "{page:#}");
+    assert_eq!(edges.len(), 10, "{page:#}");
+    for (node, edge) in nodes.iter().zip(edges) {
+        let alone = app
+            .graphql(
+                &format!("{PERSON} query($id: ID!) {{ subscriber(id: $id) {{ ...Person }} }}"),
+                json!({ "id": node["id"] }),
+                Some(token),
+            )
+            .await;
+        let alone = &refhub_tests::data(&alone)["subscriber"];
+        assert_eq!(node, alone, "the page's node and the subscriber alone");
+        assert_eq!(node["fields"][0]["field"]["name"], "city", "{node:#}");
+        assert_eq!(node["tags"].as_array().map(Vec::len), Some(2), "{node:#}");
+        assert_eq!(
+            node["optIns"][0]["topic"]["title"], "Daily news",
+            "{node:#}"
+        );
+        assert_eq!(node["optIns"][0]["status"], "ACTIVE", "{node:#}");
+
+        let edge_node = &edge["node"];
+        assert_eq!(
+            edge_node["id"], node["id"],
+            "edges and nodes in the same order"
+        );
+        let names = |n: &Value| -> Vec<Value> {
+            n["tags"]
+                .as_array()
+                .expect("tags")
+                .iter()
+                .map(|t| t["name"].clone())
+                .collect()
+        };
+        assert_eq!(names(edge_node), names(node), "tags through edges");
+        assert_eq!(edge_node["optIns"][0]["status"], "ACTIVE", "{edge_node:#}");
+    }
 }

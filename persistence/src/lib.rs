@@ -12,6 +12,7 @@ mod entities;
 mod error;
 mod flows;
 mod identity;
+mod loopback_tls;
 mod pagination;
 mod read_session;
 mod scope;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use refhub_domain::ids::TenantId;
 
 use crate::audience::count_cache::CountCache;
+use crate::loopback_tls::without_tls_on_loopback;
 use crate::read_session::ReadSession;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
@@ -98,6 +99,7 @@ impl Store {
             .sqlx_logging(false)
             // WAL lets readers proceed while one writer commits; the busy timeout makes writers
             // queue instead of failing when another holds the lock.
+            .map_sqlx_postgres_opts(without_tls_on_loopback)
             .map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)

@@ -73,6 +73,8 @@ const KINDS: [&str; 12] = [
 /// Splits a webhook body into events. Fails only when the body is not a JSON object; anything
 /// unexpected inside becomes an event of kind `unknown` rather than being dropped.
 pub fn split_envelope(body: &[u8], received_at: DateTime<Utc>) -> DomainResult<Vec<EnvelopeEvent>> {
+    // RFC 8259 lets a parser ignore a byte order mark; refusing it would lose the delivery.
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let root: Value =
         serde_json::from_slice(body).map_err(|_| DomainError::validation("body", "is not JSON"))?;
     let Some(root) = root.as_object() else {
@@ -286,6 +288,12 @@ mod tests {
         let first = split_envelope(body, now()).unwrap();
         let second = split_envelope(body, now() + chrono::Duration::seconds(30)).unwrap();
         assert_eq!(first[0].dedup_key, second[0].dedup_key);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let body = b"\xEF\xBB\xBF{\"entry\":[{\"id\":\"1\",\"messaging\":[{\"sender\":{\"id\":\"5\"},\"timestamp\":1763700000000,\"referral\":{\"ref\":\"a\"}}]}]}";
+        assert_eq!(split_envelope(body, now()).unwrap().len(), 1);
     }
 
     #[test]

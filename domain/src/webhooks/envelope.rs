@@ -75,8 +75,10 @@ const KINDS: [&str; 12] = [
 pub fn split_envelope(body: &[u8], received_at: DateTime<Utc>) -> DomainResult<Vec<EnvelopeEvent>> {
     // RFC 8259 lets a parser ignore a byte order mark; refusing it would lose the delivery.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let root: Value =
-        serde_json::from_slice(body).map_err(|_| DomainError::validation("body", "is not JSON"))?;
+    let root: Value = serde_json::from_slice(body)
+        .ok()
+        .or_else(|| serde_json::from_slice(&without_lone_surrogates(body)?).ok())
+        .ok_or_else(|| DomainError::validation("body", "is not JSON"))?;
     let Some(root) = root.as_object() else {
         return Err(DomainError::validation("body", "is not a JSON object"));
     };
@@ -176,6 +178,51 @@ fn read_item(
         dedup_key,
         item,
     }
+}
+
+/// The JSON text with every unpaired UTF-16 surrogate escape (a lone `\ud83d`, say, from a
+/// text cut in the middle of an emoji) replaced by `\ufffd`, or `None` when it has none. Such
+/// an escape is valid JSON syntax but no Unicode text, so the parser refuses the whole body,
+/// and with it every other event of the delivery, which Meta would send again unchanged.
+fn without_lone_surrogates(body: &[u8]) -> Option<Vec<u8>> {
+    let unit_at = |at: usize| -> Option<u32> {
+        let digits = body.get(at..at + 6)?;
+        if !digits.starts_with(b"\\u") {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(&digits[2..]).ok()?, 16).ok()
+    };
+    let (high, low) = (0xD800..0xDC00, 0xDC00..0xE000);
+    let mut fixed = Vec::with_capacity(body.len());
+    let (mut changed, mut in_string, mut i) = (false, false, 0);
+    while i < body.len() {
+        let byte = body[i];
+        if !in_string || byte != b'\\' {
+            in_string ^= byte == b'"';
+            fixed.push(byte);
+            i += 1;
+            continue;
+        }
+        match unit_at(i) {
+            Some(unit)
+                if high.contains(&unit) && unit_at(i + 6).is_some_and(|u| low.contains(&u)) =>
+            {
+                fixed.extend_from_slice(&body[i..i + 12]);
+                i += 12;
+            }
+            Some(unit) if high.contains(&unit) || low.contains(&unit) => {
+                fixed.extend_from_slice(b"\\ufffd");
+                changed = true;
+                i += 6;
+            }
+            // Any other escape: the backslash and the character it escapes.
+            _ => {
+                fixed.extend_from_slice(&body[i..(i + 2).min(body.len())]);
+                i += 2;
+            }
+        }
+    }
+    changed.then_some(fixed)
 }
 
 /// U+0000 is valid JSON but cannot be stored by PostgreSQL's `jsonb` (nor shown safely): it is
@@ -294,6 +341,23 @@ mod tests {
     fn a_byte_order_mark_is_ignored() {
         let body = b"\xEF\xBB\xBF{\"entry\":[{\"id\":\"1\",\"messaging\":[{\"sender\":{\"id\":\"5\"},\"timestamp\":1763700000000,\"referral\":{\"ref\":\"a\"}}]}]}";
         assert_eq!(split_envelope(body, now()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_lone_surrogate_loses_nothing_else_of_the_delivery() {
+        let body = br#"{"entry":[{"id":"1","messaging":[
+            {"sender":{"id":"5"},"timestamp":1763700000000,"message":{"mid":"m1","text":"cut \ud83d here, kept \ud83d\ude00, quoted \\ud83d, lone low \udc00"}},
+            {"sender":{"id":"6"},"timestamp":1763700000001,"referral":{"ref":"a"}}]}]}"#;
+        let events = split_envelope(body, now()).unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            events[0].item["message"]["text"],
+            "cut \u{FFFD} here, kept \u{1F600}, quoted \\ud83d, lone low \u{FFFD}"
+        );
+        assert_eq!(
+            without_lone_surrogates(br#"{"a":"\ud83d\ude00 \\ud83d"}"#),
+            None
+        );
     }
 
     #[test]

@@ -235,3 +235,33 @@ async fn a_timeline_delivered_out_of_order_reads_newest_first_in_event_time() {
     }
     assert_eq!(seen, ["quiz--c", "quiz--b", "quiz--a"], "newest first");
 }
+
+#[tokio::test]
+async fn a_lone_surrogate_escape_costs_no_event_of_the_delivery() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@hostile-unicode.test", "Surrogates", PAGE).await;
+    let token = tenant.token();
+    let t = now_ms() - 60_000;
+    // A text cut in the middle of an emoji: valid JSON syntax, but no Unicode text.
+    let raw = format!(
+        r#"{{"object":"page","entry":[{{"id":"{PAGE}","time":{t},"messaging":[
+            {{"sender":{{"id":"9750000000000001"}},"recipient":{{"id":"{PAGE}"}},"timestamp":{t},"message":{{"mid":"m_cut","text":"half an emoji \ud83d"}}}},
+            {{"sender":{{"id":"9750000000000002"}},"recipient":{{"id":"{PAGE}"}},"timestamp":{},"referral":{{"ref":"anything"}}}}]}}]}}"#,
+        t + 1
+    );
+    deliver(&app, &tenant, raw).await;
+    let events = settled_events(&app, token, 2).await;
+    let text = events
+        .iter()
+        .find(|e| e["body"]["message"]["mid"] == "m_cut")
+        .map(|e| e["body"]["message"]["text"].clone());
+    assert_eq!(text, Some(json!("half an emoji \u{FFFD}")), "{events:#?}");
+    for psid in ["9750000000000001", "9750000000000002"] {
+        assert!(
+            subscriber_by_psid(&app, token, &tenant.page_id, psid)
+                .await
+                .is_some(),
+            "{psid} is a subscriber"
+        );
+    }
+}

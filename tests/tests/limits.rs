@@ -243,6 +243,48 @@ async fn a_body_over_one_mebibyte_is_refused_with_413() {
 }
 
 #[tokio::test]
+async fn only_json_bodies_are_graphql_requests() {
+    let app = spawn_app().await;
+    let mutation = r#"{"query":"mutation { logIn(input: {email: \"a@b.test\", password: \"pw-Aa-123456\"}) { accessToken } }"}"#;
+    // What a page on another site can make a browser send without asking first.
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut request = app.client.post(app.url("/graphql")).body(mutation);
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        let response = request.send().await.expect("POST /graphql");
+        assert_eq!(response.status().as_u16(), 415, "{content_type:?}");
+        let answer: Value = response.json().await.expect("a JSON answer");
+        assert_eq!(
+            error_code(&answer).as_deref(),
+            Some("VALIDATION"),
+            "{answer}"
+        );
+        assert_eq!(
+            error_field(&answer).as_deref(),
+            Some("Content-Type"),
+            "{answer}"
+        );
+    }
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .expect("POST /graphql");
+    assert_eq!(response.status().as_u16(), 200);
+    let answer: Value = response.json().await.expect("a JSON answer");
+    assert_eq!(answer["data"]["__typename"], "Query", "{answer}");
+}
+
+#[tokio::test]
 async fn introspection_and_graphiql_can_be_switched_off() {
     let open = spawn_app().await;
     let owner = open.sign_up("intro@example.com", "Intro").await;

@@ -42,6 +42,9 @@ pub async fn execute(
     throttles: web::Data<RequestThrottles>,
     store: web::Data<Store>,
 ) -> HttpResponse {
+    if !is_json(&request) {
+        return refused_media_type();
+    }
     let mut gql_request = match serde_json::from_slice::<async_graphql::Request>(&body) {
         Ok(gql_request) => gql_request,
         Err(err) => return bad_request(&format!("the body is not a GraphQL request: {err}")),
@@ -249,6 +252,36 @@ pub async fn graphiql_asset(
 
 fn json_response(response: &Response) -> HttpResponse {
     json_with_status(response, actix_web::http::StatusCode::OK)
+}
+
+/// Whether the body is declared JSON (`application/json`, with or without parameters).
+///
+/// Browsers send `text/plain` and form bodies to other sites without asking first (no CORS
+/// preflight); read as GraphQL, they would let any page make its visitors' browsers call the
+/// mutations that need no token (`logIn` into an attacker's account, or spending a visitor's
+/// sign-in allowance). A JSON body needs a preflight, which this service never grants.
+fn is_json(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn refused_media_type() -> HttpResponse {
+    let message = "send the request as JSON, with Content-Type: application/json";
+    let mut error = ServerError::new(message, None);
+    error.extensions = async_graphql::Error::new(message)
+        .extend_with(|_, ext| {
+            ext.set("code", "VALIDATION");
+            ext.set("field", "Content-Type");
+        })
+        .extensions;
+    json_with_status(
+        &Response::from_errors(vec![error]),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    )
 }
 
 fn bad_request(message: &str) -> HttpResponse {

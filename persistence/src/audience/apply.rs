@@ -432,6 +432,8 @@ pub(super) async fn change_opt_in(
                     Expr::value(Utc::now()),
                 )
                 .filter(notification_opt_ins::Column::TenantId.eq(effects.tenant_id.0))
+                // The person's own opt-in: a stop naming someone else's token changes nothing.
+                .filter(notification_opt_ins::Column::SubscriberId.eq(subscriber_id))
                 .filter(
                     notification_opt_ins::Column::TokenFingerprint.eq(token_fingerprint.as_str()),
                 )

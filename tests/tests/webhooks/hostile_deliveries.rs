@@ -265,3 +265,58 @@ async fn a_lone_surrogate_escape_costs_no_event_of_the_delivery() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_stop_naming_someone_elses_token_changes_nothing() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@hostile-stops.test", "Stops", PAGE).await;
+    let token = tenant.token();
+    create_topic(&app, token, &tenant.page_id, "Weekly deals").await;
+    let t = now_ms() - 60_000;
+    let expiry = now_ms() + 180 * DAY_MS;
+    deliver(
+        &app,
+        &tenant,
+        body(&[
+            opt_in("9760000000000001", t, "TOKEN-A", "Weekly deals", expiry),
+            opt_in("9760000000000002", t + 1, "TOKEN-B", "Weekly deals", expiry),
+        ]),
+    )
+    .await;
+    settled_events(&app, token, 2).await;
+    // B stops A's token (only a forged or mixed-up delivery would), then their own.
+    deliver(
+        &app,
+        &tenant,
+        body(&[opt_in_status(
+            "9760000000000002",
+            t + 1_000,
+            "TOKEN-A",
+            "STOP NOTIFICATIONS",
+        )]),
+    )
+    .await;
+    deliver(
+        &app,
+        &tenant,
+        body(&[opt_in_status(
+            "9760000000000002",
+            t + 2_000,
+            "TOKEN-B",
+            "STOP NOTIFICATIONS",
+        )]),
+    )
+    .await;
+    settled_events(&app, token, 4).await;
+    let status = |s: Option<Value>| s.expect("the subscriber")["optIns"][0]["status"].clone();
+    assert_eq!(
+        status(subscriber_by_psid(&app, token, &tenant.page_id, "9760000000000001").await),
+        "ACTIVE",
+        "A's opt-in is A's to stop"
+    );
+    assert_eq!(
+        status(subscriber_by_psid(&app, token, &tenant.page_id, "9760000000000002").await),
+        "STOPPED",
+        "B stopped their own"
+    );
+}

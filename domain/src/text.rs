@@ -83,6 +83,18 @@ pub fn credential(
     Ok(value.to_owned())
 }
 
+/// Refuses U+0000, which no stored text may hold (PostgreSQL's `text` cannot), in a text that
+/// may otherwise hold any character (line breaks, say).
+pub fn without_nul(text: &str, field: &str) -> DomainResult<()> {
+    if text.contains('\0') {
+        return Err(DomainError::validation(
+            field,
+            "must not contain NUL characters",
+        ));
+    }
+    Ok(())
+}
+
 /// `text` cut to at most `max_chars` characters, with `…` where it was cut: for quoting what
 /// someone sent back to them (in an event's notes, say) without echoing all of it.
 pub fn excerpt(text: &str, max_chars: usize) -> String {

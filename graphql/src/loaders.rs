@@ -73,7 +73,8 @@ pub(crate) struct Context {
 
 type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;
 
-fn grouped<K: std::hash::Hash + Eq + Copy, V>(
+/// `pairs` by key, with an empty list for each of `keys` that has none.
+pub(crate) fn grouped<K: std::hash::Hash + Eq + Copy, V>(
     keys: &[K],
     pairs: Vec<(K, V)>,
 ) -> HashMap<K, Vec<V>> {

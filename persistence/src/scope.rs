@@ -187,7 +187,7 @@ pub(crate) mod run {
     };
 
     use crate::error::internal;
-    use crate::pagination::{keyset_page, keyset_page_newest_first};
+    use crate::pagination::{keyset_page, keyset_page_newest_by_time, keyset_page_newest_first};
 
     /// Every row `query` selects.
     pub(crate) async fn all<E: EntityTrait>(
@@ -307,6 +307,29 @@ pub(crate) mod run {
             .await
             .map_err(internal)?;
         let rows = keyset_page_newest_first(&*txn, query, id, page)
+            .await
+            .map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
+        Ok(rows)
+    }
+
+    /// A keyset page of `query` newest first by `time`, then by `id`.
+    pub(crate) async fn page_newest_by_time<E>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        query: Select<E>,
+        time: E::Column,
+        id: E::Column,
+        page: PageRequest,
+    ) -> DomainResult<Page<E::Model>>
+    where
+        E: EntityTrait,
+        E::Model: Sync,
+    {
+        let txn = super::for_tenant_snapshot_reading(db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let rows = keyset_page_newest_by_time(&*txn, query, time, id, page)
             .await
             .map_err(internal)?;
         txn.finish().await.map_err(internal)?;

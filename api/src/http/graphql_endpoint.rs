@@ -270,29 +270,29 @@ fn is_json(request: &HttpRequest) -> bool {
 }
 
 fn refused_media_type() -> HttpResponse {
-    let message = "send the request as JSON, with Content-Type: application/json";
-    let mut error = ServerError::new(message, None);
-    error.extensions = async_graphql::Error::new(message)
-        .extend_with(|_, ext| {
-            ext.set("code", "VALIDATION");
-            ext.set("field", "Content-Type");
-        })
-        .extensions;
-    json_with_status(
-        &Response::from_errors(vec![error]),
+    refused(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "send the request as JSON, with Content-Type: application/json",
+        Some("Content-Type"),
     )
 }
 
 fn bad_request(message: &str) -> HttpResponse {
+    refused(StatusCode::BAD_REQUEST, message, None)
+}
+
+/// A request refused before it reached the schema, answered as GraphQL errors are.
+fn refused(status: StatusCode, message: &str, field: Option<&str>) -> HttpResponse {
     let mut error = ServerError::new(message, None);
     error.extensions = async_graphql::Error::new(message)
-        .extend_with(|_, ext| ext.set("code", "VALIDATION"))
+        .extend_with(|_, ext| {
+            ext.set("code", "VALIDATION");
+            if let Some(field) = field {
+                ext.set("field", field);
+            }
+        })
         .extensions;
-    json_with_status(
-        &Response::from_errors(vec![error]),
-        actix_web::http::StatusCode::BAD_REQUEST,
-    )
+    json_with_status(&Response::from_errors(vec![error]), status)
 }
 
 fn json_with_status(response: &Response, status: actix_web::http::StatusCode) -> HttpResponse {

@@ -36,8 +36,8 @@ pub struct Period {
 }
 
 impl Period {
-    /// Checks a range: both days within years 1970 to 9999, `from` not after `to`, at most
-    /// 366 days.
+    /// Checks a range: both days within [`EARLIEST_YEAR`] to [`LATEST_YEAR`], `from` not after
+    /// `to`, at most [`MAX_REPORT_DAYS`] days.
     pub fn new(from: NaiveDate, to: NaiveDate, zone: Tz) -> DomainResult<Self> {
         // Nothing is recorded before 1970, and both databases hold instants of years 1 to 9999
         // at most (PostgreSQL none before 4713 BC); the day after `to` must exist too.

@@ -13,6 +13,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::{Principal, Role};
 use crate::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId};
 use crate::pagination::{Page, PageRequest};
+use crate::text::without_nul;
 
 /// The subscriber use cases: every member reads, editors change.
 pub struct SubscriberService {
@@ -57,22 +58,12 @@ impl SubscriberService {
     ) -> DomainResult<Page<Subscriber>> {
         let access = principal.require_role(Role::Viewer)?;
         let tenant_id = access.tenant_id;
-        // No stored text holds U+0000 (PostgreSQL's text cannot): a search for one is a mistake.
-        if filter.search.as_deref().is_some_and(|s| s.contains('\0')) {
-            return Err(DomainError::validation(
-                "filter.search",
-                "must not contain NUL characters",
-            ));
+        // No stored text holds U+0000: a search for one is a mistake, not an empty list.
+        if let Some(search) = &filter.search {
+            without_nul(search, "filter.search")?;
         }
-        if filter
-            .field_value
-            .as_ref()
-            .is_some_and(|(_, value)| value.contains('\0'))
-        {
-            return Err(DomainError::validation(
-                "filter.field.value",
-                "must not contain NUL characters",
-            ));
+        if let Some((_, value)) = &filter.field_value {
+            without_nul(value, "filter.field.value")?;
         }
         // Filtering by something that is not there is a mistake, not an empty list.
         if let Some(tag_id) = filter.tag_id {

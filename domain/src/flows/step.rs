@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{CustomFieldId, TagId};
+use crate::text::without_nul;
 
 /// Meta's limit on a message's text.
 pub const MAX_TEXT_CHARS: usize = 2000;
@@ -211,17 +212,6 @@ pub fn checked_button(button: Button, at: &str) -> DomainResult<Button> {
         ButtonAction::Url(u) => ButtonAction::Url(web_url(&u, &format!("{at}.url"))?),
     };
     Ok(Button { title, action })
-}
-
-/// Meta's texts may hold line breaks, but no U+0000 (nor can PostgreSQL's text).
-fn without_nul(text: &str, field: &str) -> DomainResult<()> {
-    if text.contains('\0') {
-        return Err(DomainError::validation(
-            field,
-            "must not contain NUL characters",
-        ));
-    }
-    Ok(())
 }
 
 /// A message text: not blank, within `max` characters, no NUL, trimmed.

@@ -342,7 +342,7 @@ impl AuthService {
                         "this API key's creator is no longer a member of the workspace",
                     ),
                 )?;
-                lesser(key.role, membership.role)
+                key.role.lesser(membership.role)
             }
         };
         let now = self.clock.now();
@@ -517,9 +517,4 @@ fn not_suspended(tenant: Tenant) -> DomainResult<Tenant> {
         return Err(DomainError::Forbidden(ForbiddenReason::TenantSuspended));
     }
     Ok(tenant)
-}
-
-/// The lower of two roles.
-fn lesser(a: Role, b: Role) -> Role {
-    if a.at_least(b) { b } else { a }
 }

@@ -31,6 +31,11 @@ impl Role {
         self.rank() >= other.rank()
     }
 
+    /// The lower of this role and `other`.
+    pub fn lesser(self, other: Role) -> Role {
+        if self.at_least(other) { other } else { self }
+    }
+
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {

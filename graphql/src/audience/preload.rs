@@ -19,6 +19,7 @@ use refhub_domain::ids::SubscriberId;
 
 use crate::auth_context::services;
 use crate::error::IntoGraphql;
+use crate::loaders::grouped;
 
 /// What was fetched for one subscriber with its page; `None` where the query did not select it.
 #[derive(Default)]
@@ -55,40 +56,44 @@ pub(crate) async fn preload(
     principal: &Principal,
     subscribers: &[Subscriber],
 ) -> Result<Vec<Preloaded>> {
-    let selected = Selected::of(&ctx.look_ahead());
-    let mut preloaded: Vec<Preloaded> = subscribers.iter().map(|_| Preloaded::default()).collect();
     if subscribers.is_empty() {
-        return Ok(preloaded);
+        return Ok(Vec::new());
     }
+    let selected = Selected::of(&ctx.look_ahead());
     let ids: Vec<SubscriberId> = subscribers.iter().map(|s| s.id).collect();
     let service = &services(ctx).subscribers;
+    let mut fields = None;
     if selected.fields {
         let values = service.field_values(principal, &ids).await.gql()?;
-        let mut by_subscriber = group(values.into_iter().map(|(id, v, f)| (id, (v, f))));
-        for (slot, id) in preloaded.iter_mut().zip(&ids) {
-            slot.fields = Some(by_subscriber.remove(id).unwrap_or_default());
-        }
+        let pairs = values.into_iter().map(|(id, v, f)| (id, (v, f))).collect();
+        fields = Some(grouped(&ids, pairs));
     }
+    let mut tags = None;
     if selected.tags {
-        let mut by_subscriber = group(service.tags(principal, &ids).await.gql()?);
-        for (slot, id) in preloaded.iter_mut().zip(&ids) {
-            slot.tags = Some(by_subscriber.remove(id).unwrap_or_default());
-        }
+        tags = Some(grouped(&ids, service.tags(principal, &ids).await.gql()?));
     }
+    let mut opt_ins = None;
     if selected.opt_ins {
-        let opt_ins = service.opt_ins(principal, &ids).await.gql()?;
-        let mut by_subscriber = group(opt_ins.into_iter().map(|o| (o.subscriber_id, o)));
-        for (slot, id) in preloaded.iter_mut().zip(&ids) {
-            slot.opt_ins = Some(by_subscriber.remove(id).unwrap_or_default());
-        }
+        let rows = service.opt_ins(principal, &ids).await.gql()?;
+        let pairs = rows.into_iter().map(|o| (o.subscriber_id, o)).collect();
+        opt_ins = Some(grouped(&ids, pairs));
     }
-    Ok(preloaded)
+    Ok(ids
+        .iter()
+        .map(|id| Preloaded {
+            fields: share(&mut fields, id),
+            tags: share(&mut tags, id),
+            opt_ins: share(&mut opt_ins, id),
+        })
+        .collect())
 }
 
-fn group<V>(pairs: impl IntoIterator<Item = (SubscriberId, V)>) -> HashMap<SubscriberId, Vec<V>> {
-    let mut map: HashMap<SubscriberId, Vec<V>> = HashMap::new();
-    for (id, value) in pairs {
-        map.entry(id).or_default().push(value);
-    }
-    map
+/// One subscriber's share of a fetched list, when the list was fetched.
+fn share<V>(
+    lists: &mut Option<HashMap<SubscriberId, Vec<V>>>,
+    id: &SubscriberId,
+) -> Option<Vec<V>> {
+    lists
+        .as_mut()
+        .map(|lists| lists.remove(id).unwrap_or_default())
 }

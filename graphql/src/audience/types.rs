@@ -2,9 +2,11 @@
 
 use std::collections::HashMap;
 
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use refhub_domain::audience::{self as domain, OptInStatus as DomainOptInStatus};
+use refhub_domain::ids::SubscriberId;
 use refhub_domain::webhooks::{InboxEvent, InboxStatus, Sender};
 
 use crate::audience::preload::Preloaded;
@@ -119,14 +121,8 @@ impl Subscriber {
 
     /// Their custom field values.
     async fn fields(&self, ctx: &Context<'_>) -> Result<Vec<SubscriberFieldValue>> {
-        let values = match &self.1.fields {
-            Some(values) => values.clone(),
-            None => loaders(ctx)?
-                .field_values
-                .load_one(self.0.id)
-                .await?
-                .unwrap_or_default(),
-        };
+        let values =
+            preloaded_or_loaded(&self.1.fields, &loaders(ctx)?.field_values, self.0.id).await?;
         Ok(values
             .into_iter()
             .map(|(value, field)| SubscriberFieldValue {
@@ -139,14 +135,7 @@ impl Subscriber {
 
     /// Their tags.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
-        let tags = match &self.1.tags {
-            Some(tags) => tags.clone(),
-            None => loaders(ctx)?
-                .tags_of
-                .load_one(self.0.id)
-                .await?
-                .unwrap_or_default(),
-        };
+        let tags = preloaded_or_loaded(&self.1.tags, &loaders(ctx)?.tags_of, self.0.id).await?;
         Ok(tags.into_iter().map(Tag::from).collect())
     }
 
@@ -181,14 +170,8 @@ impl Subscriber {
 
     /// Their notification opt-ins.
     async fn opt_ins(&self, ctx: &Context<'_>) -> Result<Vec<SubscriberOptIn>> {
-        let opt_ins = match &self.1.opt_ins {
-            Some(opt_ins) => opt_ins.clone(),
-            None => loaders(ctx)?
-                .opt_ins
-                .load_one(self.0.id)
-                .await?
-                .unwrap_or_default(),
-        };
+        let opt_ins =
+            preloaded_or_loaded(&self.1.opt_ins, &loaders(ctx)?.opt_ins, self.0.id).await?;
         // Topics only when asked for: most lists show the title Meta sent.
         let topics = if ctx.look_ahead().field("topic").exists() {
             loaders(ctx)?
@@ -215,6 +198,22 @@ impl Subscriber {
                 last_sent_at: opt_in.last_sent_at,
             })
             .collect())
+    }
+}
+
+/// A node's list: fetched with its page when it was, else through the request's batch loader.
+async fn preloaded_or_loaded<L, V>(
+    preloaded: &Option<Vec<V>>,
+    loader: &DataLoader<L>,
+    id: SubscriberId,
+) -> Result<Vec<V>>
+where
+    L: Loader<SubscriberId, Value = Vec<V>, Error = async_graphql::Error>,
+    V: Clone + Send + Sync + 'static,
+{
+    match preloaded {
+        Some(list) => Ok(list.clone()),
+        None => Ok(loader.load_one(id).await?.unwrap_or_default()),
     }
 }
 

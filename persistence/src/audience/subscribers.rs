@@ -12,8 +12,7 @@ use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId, T
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -256,59 +255,19 @@ impl SubscriberRepository for Store {
         id: SubscriberId,
         page: PageRequest,
     ) -> DomainResult<Page<InteractionRecord>> {
-        use subscriber_interactions::Column;
         let timeline = subscriber_interactions::Entity::find()
-            .filter(Column::TenantId.eq(tenant_id.0))
-            .filter(Column::SubscriberId.eq(id.0));
-        let txn = scope::for_tenant_snapshot_reading(&self.db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let total_count = timeline.clone().count(&*txn).await.map_err(internal)?;
-        // Newest first in event time (events may be processed out of order), ties by id; the
-        // cursor is an interaction's id, so the page goes on from that one's place.
-        let mut query = timeline
-            .clone()
-            .order_by_desc(Column::OccurredAt)
-            .order_by_desc(Column::Id);
-        let mut items = Vec::new();
-        let mut past_the_end = false;
-        if let Some(after) = page.after {
-            let cursor = timeline
-                .filter(Column::Id.eq(after))
-                .one(&*txn)
-                .await
-                .map_err(internal)?;
-            match cursor {
-                Some(cursor) => {
-                    query = query.filter(
-                        Condition::any()
-                            .add(Column::OccurredAt.lt(cursor.occurred_at))
-                            .add(
-                                Condition::all()
-                                    .add(Column::OccurredAt.eq(cursor.occurred_at))
-                                    .add(Column::Id.lt(cursor.id)),
-                            ),
-                    );
-                }
-                // Not an interaction of this subscriber (any more): nothing comes after it.
-                None => past_the_end = true,
-            }
-        }
-        if !past_the_end {
-            items = query
-                .limit(u64::from(page.first) + 1)
-                .all(&*txn)
-                .await
-                .map_err(internal)?;
-        }
-        txn.finish().await.map_err(internal)?;
-        let has_next_page = items.len() > page.first as usize;
-        items.truncate(page.first as usize);
-        let rows = Page {
-            items,
-            has_next_page,
-            total_count,
-        };
+            .filter(subscriber_interactions::Column::TenantId.eq(tenant_id.0))
+            .filter(subscriber_interactions::Column::SubscriberId.eq(id.0));
+        // Newest first in event time: events may be processed out of order.
+        let rows = run::page_newest_by_time(
+            &self.db,
+            tenant_id,
+            timeline,
+            subscriber_interactions::Column::OccurredAt,
+            subscriber_interactions::Column::Id,
+            page,
+        )
+        .await?;
         Ok(rows.map(|row| InteractionRecord {
             id: row.id,
             event_id: row.event_id.into(),

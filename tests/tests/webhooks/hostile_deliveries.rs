@@ -4,16 +4,23 @@
 //! know does not overwrite the opt-in; and a timeline delivered out of order reads newest first
 //! in event time, page after page.
 
-use refhub_tests::spawn_app;
+use refhub_tests::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
 use crate::support::{
-    PAGE, all_events, at_ms, body, connect_tenant, create_field, create_link, create_topic,
+    PAGE, Tenant, all_events, at_ms, body, connect_tenant, create_field, create_link, create_topic,
     deliver, field_value, instant, now_ms, opt_in, opt_in_status, referral, settled_events,
     subscriber_by_psid, wait_for_subscriber,
 };
 
 const DAY_MS: i64 = 24 * 3_600_000;
+
+/// A tenant whose page has the topic "Weekly deals".
+async fn with_weekly_deals(app: &TestApp, email: &str, name: &str) -> Tenant {
+    let tenant = connect_tenant(app, email, name, PAGE).await;
+    create_topic(app, tenant.token(), &tenant.page_id, "Weekly deals").await;
+    tenant
+}
 
 #[tokio::test]
 async fn a_ref_repeating_fields_thousands_of_times_is_noted_briefly_and_the_rest_applies() {
@@ -136,9 +143,8 @@ async fn a_timestamp_in_microseconds_does_not_hold_the_subscriber_in_the_future(
 #[tokio::test]
 async fn an_opt_in_status_we_do_not_know_leaves_the_opt_in_alone() {
     let app = spawn_app().await;
-    let tenant = connect_tenant(&app, "owner@hostile-optins.test", "Hostile opt-ins", PAGE).await;
+    let tenant = with_weekly_deals(&app, "owner@hostile-optins.test", "Hostile opt-ins").await;
     let token = tenant.token();
-    create_topic(&app, token, &tenant.page_id, "Weekly deals").await;
     let t = now_ms() - 60_000;
     let expiry = now_ms() + 180 * DAY_MS;
     deliver(
@@ -269,9 +275,8 @@ async fn a_lone_surrogate_escape_costs_no_event_of_the_delivery() {
 #[tokio::test]
 async fn a_stop_naming_someone_elses_token_changes_nothing() {
     let app = spawn_app().await;
-    let tenant = connect_tenant(&app, "owner@hostile-stops.test", "Stops", PAGE).await;
+    let tenant = with_weekly_deals(&app, "owner@hostile-stops.test", "Stops").await;
     let token = tenant.token();
-    create_topic(&app, token, &tenant.page_id, "Weekly deals").await;
     let t = now_ms() - 60_000;
     let expiry = now_ms() + 180 * DAY_MS;
     deliver(

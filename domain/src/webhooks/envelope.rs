@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::error::{DomainError, DomainResult};
 
@@ -47,8 +48,8 @@ pub struct EnvelopeEvent {
     pub kind: String,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
-    /// What makes a redelivery recognisable: the message id where there is one, else the
-    /// sender, kind, timestamp and page.
+    /// What makes a redelivery recognisable: a message's or postback's id, else the sender,
+    /// kind, timestamp, page and a digest of what the item says.
     pub dedup_key: String,
     /// The item itself, as Meta sent it, with `standby: true` added for standby items.
     pub item: Value,
@@ -71,7 +72,8 @@ const KINDS: [&str; 12] = [
 ];
 
 /// Splits a webhook body into events. Fails only when the body is not a JSON object; anything
-/// unexpected inside becomes an event of kind `unknown` rather than being dropped.
+/// unexpected inside becomes an event of kind `unknown` rather than being dropped: an item of
+/// a kind we do not know, an entry with no items (a feed change, say), a body with no `entry`.
 pub fn split_envelope(body: &[u8], received_at: DateTime<Utc>) -> DomainResult<Vec<EnvelopeEvent>> {
     // RFC 8259 lets a parser ignore a byte order mark; refusing it would lose the delivery.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
@@ -79,28 +81,77 @@ pub fn split_envelope(body: &[u8], received_at: DateTime<Utc>) -> DomainResult<V
         .ok()
         .or_else(|| serde_json::from_slice(&without_lone_surrogates(body)?).ok())
         .ok_or_else(|| DomainError::validation("body", "is not JSON"))?;
-    let Some(root) = root.as_object() else {
+    let Some(fields) = root.as_object() else {
         return Err(DomainError::validation("body", "is not a JSON object"));
     };
+    // Messenger's deliveries are about `page`s. Another product's (Instagram's, say) sent to
+    // this URL is kept with its object named, so that it is not taken for a page's.
+    let object = fields
+        .get("object")
+        .filter(|object| object.as_str() != Some("page") && !object.is_null());
     let mut events = Vec::new();
-    let entries = root.get("entry").and_then(Value::as_array);
-    for entry in entries.into_iter().flatten() {
+    let entries = listed(fields.get("entry"));
+    // An empty list of entries says nothing; a body with none at all is kept to be looked at.
+    if entries.is_empty() && !fields.get("entry").is_some_and(Value::is_array) {
+        events.push(unread(&root, None, received_at));
+    }
+    for entry in entries {
         let entry_page = entry.get("id").and_then(id_text);
         let entry_time = entry.get("time").and_then(timestamp);
+        let read_before = events.len();
         for (list, standby) in [("messaging", false), ("standby", true)] {
-            let items = entry.get(list).and_then(Value::as_array);
-            for item in items.into_iter().flatten() {
-                events.push(read_item(
+            for item in listed(entry.get(list)) {
+                let mut event = read_item(
                     item,
                     standby,
                     entry_page.as_deref(),
                     entry_time,
                     received_at,
-                ));
+                );
+                if let (Some(object), Some(item)) = (object, event.item.as_object_mut()) {
+                    item.insert("object".to_owned(), object.clone());
+                }
+                events.push(event);
             }
+        }
+        if events.len() == read_before {
+            events.push(unread(entry, entry_page, received_at));
         }
     }
     Ok(events)
+}
+
+/// The items of a list, where Meta's lists are arrays; a lone object is read as a list of one
+/// rather than lost.
+fn listed(value: Option<&Value>) -> Vec<&Value> {
+    match value {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(item @ Value::Object(_)) => vec![item],
+        _ => Vec::new(),
+    }
+}
+
+/// A part of the body no item was read from, kept whole as an event of kind `unknown`.
+fn unread(part: &Value, page_id: Option<String>, received_at: DateTime<Utc>) -> EnvelopeEvent {
+    let stated_at = part.get("time").and_then(timestamp);
+    EnvelopeEvent {
+        page_id,
+        sender: None,
+        kind: "unknown".to_owned(),
+        occurred_at: stated_at
+            .filter(|at| plausible(*at, received_at))
+            .unwrap_or(received_at),
+        dedup_key: format!("unread|{}", fingerprint(part)),
+        item: without_nul_characters(part.clone()),
+    }
+}
+
+/// A short, stable digest of a JSON value. Objects are serialised with their keys sorted
+/// (serde_json's map is ordered unless its `preserve_order` feature is on; a test guards
+/// that), so the digest does not depend on the order Meta wrote the keys in.
+fn fingerprint(value: &Value) -> String {
+    let digest = Sha256::digest(value.to_string().as_bytes());
+    hex::encode(&digest[..12])
 }
 
 fn read_item(
@@ -150,20 +201,26 @@ fn read_item(
         .unwrap_or(received_at);
     // Redeliveries carry the same stated time, implausible or not; the receipt time differs.
     let keyed_at = stated_at.or(entry_time).unwrap_or(occurred_at);
-    let mid = item
-        .get(kind.as_str())
-        .and_then(|body| body.get("mid"))
-        .and_then(Value::as_str)
+    // A message's or a postback's mid names it. A reaction's or an edit's names the message
+    // it is about, which many of them share, so those are keyed like items without one.
+    let mid = ["message", "postback"]
+        .contains(&kind.as_str())
+        .then(|| item.get(kind.as_str())?.get("mid")?.as_str())
+        .flatten()
         .filter(|mid| !mid.is_empty());
     let dedup_key = match mid {
         // Echoes and standby copies share the message's mid: keep them apart.
         Some(mid) => format!("mid:{mid}:{kind}{}", if standby { ":standby" } else { "" }),
+        // Two different items can share a sender, a kind and a time (timestamps in seconds
+        // make that likely): what the item says tells them apart. Only its kind's body is
+        // digested, so a redelivery that writes the timestamp differently is still the same.
         None => format!(
-            "{}|{kind}|{}|{}{}",
+            "{}|{kind}|{}|{}{}|{}",
             sender.as_ref().map(Sender::key).unwrap_or_default(),
             keyed_at.timestamp_millis(),
             page_id.as_deref().unwrap_or_default(),
-            if standby { "|standby" } else { "" }
+            if standby { "|standby" } else { "" },
+            fingerprint(item.get(kind.as_str()).unwrap_or(item)),
         ),
     };
     let mut item = without_nul_characters(item.clone());
@@ -364,7 +421,61 @@ mod tests {
     fn non_json_is_refused() {
         assert!(split_envelope(b"nope", now()).is_err());
         assert!(split_envelope(b"[1,2]", now()).is_err());
-        assert!(split_envelope(b"{}", now()).unwrap().is_empty());
+        let events = split_envelope(b"{}", now()).unwrap();
+        assert_eq!(events.len(), 1, "a body with no entries is kept");
+        assert_eq!(events[0].kind, "unknown");
+        assert!(
+            split_envelope(br#"{"entry":[]}"#, now())
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn different_items_at_the_same_second_are_not_duplicates() {
+        let body = br#"{"entry":[{"id":"1","messaging":[
+            {"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700000,"optin":{"notification_messages_token":"A","notification_messages_topic":"Deals"}},
+            {"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700000,"optin":{"notification_messages_token":"B","notification_messages_topic":"News"}},
+            {"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700001,"reaction":{"mid":"m_1","action":"react","reaction":"love"}},
+            {"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700002,"reaction":{"mid":"m_1","action":"unreact","reaction":"love"}},
+            {"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700002,"message_edit":{"mid":"m_1","text":"one","num_edit":1}},
+            {"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700002,"message_edit":{"mid":"m_1","text":"two","num_edit":2}}]}]}"#;
+        let events = split_envelope(body, now()).unwrap();
+        let keys: std::collections::HashSet<_> = events.iter().map(|e| &e.dedup_key).collect();
+        assert_eq!(keys.len(), 6, "{keys:?}");
+    }
+
+    #[test]
+    fn a_redelivery_written_differently_is_still_a_duplicate() {
+        let first = br#"{"entry":[{"id":"1","messaging":[{"sender":{"id":"5"},"timestamp":1763700000000,"optin":{"ref":"a","user_ref":"u"}}]}]}"#;
+        let second = br#"{"entry":[{"messaging":[{"optin":{"user_ref":"u","ref":"a"},"timestamp":"1763700000000","sender":{"id":5}}],"id":1}]}"#;
+        assert_eq!(
+            split_envelope(first, now()).unwrap()[0].dedup_key,
+            split_envelope(second, now()).unwrap()[0].dedup_key
+        );
+    }
+
+    #[test]
+    fn lone_objects_entries_without_items_and_other_products_are_kept() {
+        let body = br#"{"object":"page","entry":{"id":"1","messaging":{"sender":{"id":"5"},"timestamp":1763700000000,"referral":{"ref":"a"}}}}"#;
+        let events = split_envelope(body, now()).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, "referral");
+        assert_eq!(events[0].item.get("object"), None);
+
+        let body = br#"{"object":"page","entry":[{"id":"1","time":1763700000000,"changes":[{"field":"feed","value":{"item":"status"}}]}]}"#;
+        let events = split_envelope(body, now()).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, "unknown");
+        assert_eq!(events[0].page_id.as_deref(), Some("1"));
+        assert_eq!(events[0].item["changes"][0]["field"], "feed");
+        let again = split_envelope(body, now() + chrono::Duration::seconds(9)).unwrap();
+        assert_eq!(events[0].dedup_key, again[0].dedup_key);
+
+        let body = br#"{"object":"instagram","entry":[{"id":"17841","messaging":[{"sender":{"id":"5"},"recipient":{"id":"17841"},"timestamp":1763700000000,"message":{"mid":"m_9","text":"hi"}}]}]}"#;
+        let events = split_envelope(body, now()).unwrap();
+        assert_eq!(events[0].kind, "message");
+        assert_eq!(events[0].item["object"], "instagram");
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub enum MessengerEvent {
     Echo,
     /// A recurring-notification opt-in.
     OptedIn(NotificationOptIn),
+    /// An opt-in through a plugin (the checkbox, whose sender is a `user_ref`, or Send to
+    /// Messenger): the person agreed to hear from the page, with the plugin's `data-ref`.
+    PluginOptIn(Referral),
     /// The person stopped a topic's notifications.
     OptedOut {
         /// The token concerned.
@@ -70,8 +73,8 @@ pub enum MessengerEvent {
         /// The token concerned.
         token: String,
     },
-    /// Anything else (reads, deliveries, reactions, plugin opt-ins, new kinds): stored, and
-    /// marked unhandled.
+    /// Anything else (reads, deliveries, reactions, new kinds, other products' items): stored,
+    /// and marked unhandled.
     Unhandled {
         /// The item's kind.
         kind: String,
@@ -81,6 +84,14 @@ pub enum MessengerEvent {
 impl MessengerEvent {
     /// Reads a stored item of `kind`.
     pub fn interpret(kind: &str, item: &Value) -> Self {
+        // The envelope names the product of an item that is not a page's (Instagram's, say):
+        // its ids are not page-scoped, so it must not touch a page's subscribers.
+        if let Some(object) = item.get("object") {
+            let object = object.as_str().unwrap_or("another product");
+            return MessengerEvent::Unhandled {
+                kind: format!("{object} {kind}"),
+            };
+        }
         let body = item.get(kind).unwrap_or(&Value::Null);
         match kind {
             "referral" => MessengerEvent::Referred(referral(body)),
@@ -114,7 +125,9 @@ impl MessengerEvent {
     /// The referral that brought the person in, if this event carries one.
     pub fn referral(&self) -> Option<&Referral> {
         match self {
-            MessengerEvent::Referred(referral) => Some(referral),
+            MessengerEvent::Referred(referral) | MessengerEvent::PluginOptIn(referral) => {
+                Some(referral)
+            }
             MessengerEvent::Postback { referral, .. } => referral.as_ref(),
             _ => None,
         }
@@ -171,10 +184,28 @@ fn optin(body: &Value) -> MessengerEvent {
             expires_at: body.get("token_expiry_timestamp").and_then(timestamp),
             reference: text(body, "ref"),
         }),
+        // No token and nothing of a notification request: a plugin's opt-in, which carries
+        // the plugin's `ref` (a ref payload may fill fields as a link's does).
+        (None, None) if from_a_plugin(body) => MessengerEvent::PluginOptIn(Referral {
+            reference: text(body, "ref"),
+            source: Some("PLUGIN".to_owned()),
+            ad_id: None,
+        }),
         (None, _) => MessengerEvent::Unhandled {
             kind: "optin".to_owned(),
         },
     }
+}
+
+/// Plugins send no `type`; notification requests (recurring or one-time) name theirs, or
+/// carry their fields, and one without its token is not a plugin's.
+fn from_a_plugin(body: &Value) -> bool {
+    body.as_object().is_some_and(|fields| {
+        !fields.contains_key("type")
+            && !fields
+                .keys()
+                .any(|key| key.starts_with("notification_messages") || key.starts_with("one_time"))
+    })
 }
 
 #[cfg(test)]
@@ -280,7 +311,39 @@ mod tests {
                 kind: "read".into()
             }
         );
-        let plugin = MessengerEvent::interpret("optin", &json!({"optin": {"ref": "checkbox"}}));
-        assert!(matches!(plugin, MessengerEvent::Unhandled { .. }));
+        let instagram = json!({"object": "instagram", "message": {"mid": "m", "text": "hi"}});
+        assert_eq!(
+            MessengerEvent::interpret("message", &instagram),
+            MessengerEvent::Unhandled {
+                kind: "instagram message".into()
+            }
+        );
+    }
+
+    #[test]
+    fn plugin_opt_ins_are_entries_and_broken_notification_requests_are_not() {
+        let plugin = MessengerEvent::interpret(
+            "optin",
+            &json!({"optin": {"ref": "spring--3:gold", "user_ref": "u-1"}}),
+        );
+        assert_eq!(
+            plugin.referral().unwrap().reference.as_deref(),
+            Some("spring--3:gold")
+        );
+        assert!(plugin.opens_window());
+        for broken in [
+            json!({"optin": {"type": "notification_messages", "title": "Deals"}}),
+            json!({"optin": {"notification_messages_topic": "Deals"}}),
+            json!({"optin": {"type": "one_time_notif_req", "payload": "x"}}),
+            json!({"optin": "yes"}),
+        ] {
+            assert_eq!(
+                MessengerEvent::interpret("optin", &broken),
+                MessengerEvent::Unhandled {
+                    kind: "optin".into()
+                },
+                "{broken}"
+            );
+        }
     }
 }

@@ -637,6 +637,7 @@ fn interaction(meaning: &MessengerEvent, secrets: &dyn SecretGenerator) -> Inter
     };
     let (kind, detail) = match meaning {
         MessengerEvent::Referred(referral) => ("referral", referral.reference.clone()),
+        MessengerEvent::PluginOptIn(referral) => ("plugin_optin", referral.reference.clone()),
         MessengerEvent::Postback { payload, .. } => ("postback", payload.clone()),
         MessengerEvent::Message {
             quick_reply: Some(payload),

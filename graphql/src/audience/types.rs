@@ -220,7 +220,8 @@ where
 /// Something a subscriber did.
 #[derive(SimpleObject)]
 pub(crate) struct Interaction {
-    /// `referral`, `postback`, `message`, `quick_reply`, `optin`, `optout` or `resume`.
+    /// `referral`, `postback`, `message`, `quick_reply`, `optin`, `optout`, `resume` or
+    /// `plugin_optin` (a checkbox or Send to Messenger plugin).
     pub kind: String,
     /// The ref, payload or text.
     pub detail: Option<String>,

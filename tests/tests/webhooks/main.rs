@@ -18,4 +18,5 @@ mod subscriber_edits;
 mod support;
 mod tolerant_parsing;
 mod unicode;
+mod varied_shapes;
 mod worker_processes;

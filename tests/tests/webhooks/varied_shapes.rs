@@ -1,0 +1,145 @@
+//! Shapes Meta sends that the common fixtures do not show: plugin opt-ins, several items that
+//! share a sender, a kind and a second, lists written as lone objects, entries without
+//! messaging items, and other products' deliveries on the same URL. Each is stored, none is
+//! lost to deduplication, and each has the effect it should and no other.
+
+use refhub_tests::spawn_app;
+use serde_json::{Value, json};
+
+use crate::support::{
+    PAGE, all_subscribers, body, connect_tenant, create_field, create_link, create_tag,
+    create_topic, deliver, field_value, now_ms, opt_in, settled_events, tag_ids,
+};
+
+const DAY_MS: i64 = 24 * 3_600_000;
+
+#[tokio::test]
+async fn plugin_opt_ins_make_subscribers_and_apply_their_ref() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@plugin.test", "Plugins", PAGE).await;
+    let token = tenant.token();
+    let tag = create_tag(&app, token, "From the site").await;
+    let (coupon, _) = create_field(&app, token, "coupon", "TEXT", None).await;
+    create_link(&app, token, &tenant.page_id, "site", Some(&coupon), &[&tag]).await;
+    let t = now_ms() - 60_000;
+    let delivery = body(&[
+        // The checkbox plugin: the person is known by the plugin's user_ref only.
+        json!({ "sender": { "user_ref": "cb-user-1" }, "recipient": { "id": PAGE }, "timestamp": t,
+                "optin": { "ref": "site--GOLD", "user_ref": "cb-user-1" } }),
+        // Send to Messenger: the person has a PSID.
+        json!({ "sender": { "id": "9910000000000001" }, "recipient": { "id": PAGE }, "timestamp": t + 1,
+                "optin": { "ref": "site--SILVER" } }),
+    ]);
+    deliver(&app, &tenant, &delivery).await;
+    let events = settled_events(&app, token, 2).await;
+    assert!(
+        events.iter().all(|e| e["status"] == "PROCESSED"),
+        "{events:#?}"
+    );
+
+    let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
+    assert_eq!(everyone.len(), 2, "{everyone:#?}");
+    let by_ref = everyone
+        .iter()
+        .find(|s| s["userRef"] == "cb-user-1")
+        .unwrap_or_else(|| panic!("no subscriber for the checkbox user: {everyone:#?}"));
+    let by_psid = everyone
+        .iter()
+        .find(|s| s["psid"] == "9910000000000001")
+        .unwrap_or_else(|| panic!("no subscriber for the PSID: {everyone:#?}"));
+    for (person, value) in [(by_ref, "GOLD"), (by_psid, "SILVER")] {
+        assert_eq!(person["sourceRefLink"]["ref"], "site", "{person:#}");
+        assert_eq!(
+            field_value(person, &coupon).as_deref(),
+            Some(value),
+            "{person:#}"
+        );
+        assert_eq!(tag_ids(person), vec![tag.clone()], "{person:#}");
+        assert_eq!(person["entryCount"], 1, "{person:#}");
+    }
+}
+
+#[tokio::test]
+async fn items_sharing_a_sender_a_kind_and_a_second_are_all_kept() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@second.test", "Same second", PAGE).await;
+    let token = tenant.token();
+    create_topic(&app, token, &tenant.page_id, "Deals").await;
+    create_topic(&app, token, &tenant.page_id, "News").await;
+    let psid = "9920000000000001";
+    // Timestamps in whole seconds, as some of Meta's products send them.
+    let second = now_ms() / 1_000 - 60;
+    let expiry = now_ms() + 90 * DAY_MS;
+    let mut deals = opt_in(psid, second, "TOKEN-DEALS", "Deals", expiry);
+    let mut news = opt_in(psid, second, "TOKEN-NEWS", "News", expiry);
+    deals["timestamp"] = json!(second);
+    news["timestamp"] = json!(second);
+    let delivery = body(&[deals, news]);
+    deliver(&app, &tenant, &delivery).await;
+    // A redelivery of the same body is still one of each.
+    deliver(&app, &tenant, &delivery).await;
+
+    let events = settled_events(&app, token, 2).await;
+    assert!(
+        events.iter().all(|e| e["status"] == "PROCESSED"),
+        "{events:#?}"
+    );
+    let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
+    let person = everyone
+        .iter()
+        .find(|s| s["psid"] == psid)
+        .unwrap_or_else(|| panic!("no subscriber: {everyone:#?}"));
+    let mut topics: Vec<&str> = person["optIns"]
+        .as_array()
+        .expect("opt-ins")
+        .iter()
+        .filter_map(|o| o["topic"]["title"].as_str())
+        .collect();
+    topics.sort_unstable();
+    assert_eq!(topics, ["Deals", "News"], "{person:#}");
+}
+
+#[tokio::test]
+async fn lone_objects_feed_changes_and_other_products_are_stored_and_only_pages_apply() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@shapes.test", "Shapes", PAGE).await;
+    let token = tenant.token();
+    let t = now_ms() - 60_000;
+    // `entry` and `messaging` written as objects rather than lists of one.
+    let lone = json!({ "object": "page", "entry": { "id": PAGE, "time": t, "messaging":
+        { "sender": { "id": "9930000000000001" }, "recipient": { "id": PAGE }, "timestamp": t,
+          "referral": { "ref": "anything", "source": "SHORTLINK", "type": "OPEN_THREAD" } } } });
+    // A feed subscription pointed at the same URL: an entry with changes, no messaging.
+    let feed = json!({ "object": "page", "entry": [{ "id": PAGE, "time": t + 1,
+        "changes": [{ "field": "feed", "value": { "item": "status", "verb": "add" } }] }] });
+    // Instagram's messaging on the same app: its ids are not the page's subscribers.
+    let instagram = json!({ "object": "instagram", "entry": [{ "id": PAGE, "time": t + 2, "messaging": [
+        { "sender": { "id": "9930000000000002" }, "recipient": { "id": PAGE }, "timestamp": t + 2,
+          "message": { "mid": "m_ig_0001", "text": "from instagram" } }] }] });
+    for delivery in [&lone, &feed, &instagram] {
+        deliver(&app, &tenant, delivery.to_string()).await;
+    }
+
+    let events = settled_events(&app, token, 3).await;
+    let of_kind = |kind: &str| -> Value {
+        events
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} event among {events:#?}"))
+    };
+    assert_eq!(of_kind("referral")["status"], "PROCESSED");
+    let feed_event = of_kind("unknown");
+    assert_eq!(feed_event["status"], "IGNORED", "{feed_event:#}");
+    assert_eq!(feed_event["body"]["changes"][0]["field"], "feed");
+    let instagram_event = of_kind("message");
+    assert_eq!(instagram_event["status"], "IGNORED", "{instagram_event:#}");
+    assert_eq!(
+        instagram_event["outcome"]["unhandled"], "instagram message",
+        "{instagram_event:#}"
+    );
+
+    let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
+    let psids: Vec<&Value> = everyone.iter().map(|s| &s["psid"]).collect();
+    assert_eq!(psids, [&json!("9930000000000001")], "{everyone:#?}");
+}

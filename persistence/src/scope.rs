@@ -182,8 +182,8 @@ pub(crate) mod run {
     use refhub_domain::ids::TenantId;
     use refhub_domain::pagination::{Page, PageRequest};
     use sea_orm::{
-        DatabaseConnection, DeleteMany, EntityTrait, PaginatorTrait, Select, SelectTwo, Selector,
-        SelectorTrait, UpdateMany,
+        DatabaseConnection, DeleteMany, EntityTrait, PaginatorTrait, Select, SelectThree,
+        SelectTwo, Selector, SelectorTrait, Topology, UpdateMany,
     };
 
     use crate::error::internal;
@@ -216,12 +216,18 @@ pub(crate) mod run {
         first(db, tenant_id, query.into_model()).await
     }
 
-    /// The first row `query` selects, with the row it joins (when there is one).
-    pub(crate) async fn one_with<E: EntityTrait, F: EntityTrait>(
+    /// The first row `query` selects, with each of the two rows it joins (when there is one).
+    pub(crate) async fn one_with_two<E, F, G, TOP>(
         db: &DatabaseConnection,
         tenant_id: TenantId,
-        query: SelectTwo<E, F>,
-    ) -> DomainResult<Option<(E::Model, Option<F::Model>)>> {
+        query: SelectThree<E, F, G, TOP>,
+    ) -> DomainResult<Option<(E::Model, Option<F::Model>, Option<G::Model>)>>
+    where
+        E: EntityTrait,
+        F: EntityTrait,
+        G: EntityTrait,
+        TOP: Topology,
+    {
         first(db, tenant_id, query.into_model()).await
     }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainResult;
 use crate::identity::role::Role;
+use crate::identity::tenant::Tenant;
 use crate::ids::{ApiKeyId, TenantId, UserId};
 use crate::text;
 
@@ -45,6 +46,30 @@ impl ApiKey {
     /// Whether it still authenticates.
     pub fn is_active(&self) -> bool {
         self.revoked_at.is_none()
+    }
+}
+
+/// A key as a request made with it finds it: with its workspace, and with the role its
+/// creator holds there now (`None` when they are no longer a member).
+#[derive(Debug, Clone)]
+pub struct KeyCredential {
+    /// The key.
+    pub key: ApiKey,
+    /// Its workspace.
+    pub tenant: Tenant,
+    /// Its creator's current role in the workspace, if they are still a member.
+    pub creator_role: Option<Role>,
+}
+
+impl KeyCredential {
+    /// What the key may do now: never more than the member who made it may do now, so that
+    /// demoting them lowers it, and nothing once they have left.
+    pub fn acting_role(&self) -> Option<Role> {
+        match (self.key.created_by, self.creator_role) {
+            (None, _) => Some(self.key.role),
+            (Some(_), Some(creator)) => Some(self.key.role.lesser(creator)),
+            (Some(_), None) => None,
+        }
     }
 }
 

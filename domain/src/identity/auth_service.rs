@@ -325,26 +325,19 @@ impl AuthService {
         parsed: ParsedApiKey,
     ) -> DomainResult<Principal> {
         let fingerprint = self.secrets.fingerprint(bearer);
-        let (key, tenant) = self
+        let credential = self
             .api_keys
             .find_by_fingerprint(parsed.tenant_id, &fingerprint)
             .await?
-            .filter(|(key, _)| key.is_active())
+            .filter(|credential| credential.key.is_active())
             .ok_or(DomainError::Unauthenticated(BAD_API_KEY))?;
-        not_suspended(tenant)?;
-        // A key never does more than the member who made it may do now: demoting them lowers
-        // it, removing them stops it.
-        let role = match key.created_by {
-            None => key.role,
-            Some(creator) => {
-                let membership = self.memberships.find(key.tenant_id, creator).await?.ok_or(
-                    DomainError::Unauthenticated(
-                        "this API key's creator is no longer a member of the workspace",
-                    ),
-                )?;
-                key.role.lesser(membership.role)
-            }
-        };
+        let role = credential
+            .acting_role()
+            .ok_or(DomainError::Unauthenticated(
+                "this API key's creator is no longer a member of the workspace",
+            ))?;
+        not_suspended(credential.tenant)?;
+        let key = credential.key;
         let now = self.clock.now();
         let stale = key
             .last_used_at

@@ -15,7 +15,7 @@ mod session;
 mod tenant;
 mod user;
 
-pub use api_key::{ApiKey, ApiKeySecret, NewApiKey, ParsedApiKey};
+pub use api_key::{ApiKey, ApiKeySecret, KeyCredential, NewApiKey, ParsedApiKey};
 pub use api_key_service::ApiKeyService;
 pub use auth_service::{AuthPorts, AuthService, AuthTokens, LogOutScope, TokenSettings};
 pub use email::Email;

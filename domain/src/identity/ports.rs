@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::DomainResult;
-use crate::identity::api_key::ApiKey;
+use crate::identity::api_key::{ApiKey, KeyCredential};
 use crate::identity::email::Email;
 use crate::identity::membership::{Member, Membership, TenantMembership};
 use crate::identity::password::{Password, PasswordHash};
@@ -96,13 +96,13 @@ pub trait ApiKeyRepository: Send + Sync {
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<Page<ApiKey>>;
     /// A key by id.
     async fn find(&self, tenant_id: TenantId, id: ApiKeyId) -> DomainResult<Option<ApiKey>>;
-    /// A key by the fingerprint of its text, with its workspace (read together: every request
-    /// made with a key checks both).
+    /// A key by the fingerprint of its text, with what every request made with it checks:
+    /// its workspace and its creator's membership, read together.
     async fn find_by_fingerprint(
         &self,
         tenant_id: TenantId,
         fingerprint: &str,
-    ) -> DomainResult<Option<(ApiKey, Tenant)>>;
+    ) -> DomainResult<Option<KeyCredential>>;
     /// Marks a key revoked (keeping the first revocation time); `None` when there is no such key.
     async fn revoke(
         &self,

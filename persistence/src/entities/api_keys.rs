@@ -26,6 +26,20 @@ pub enum Relation {
         to = "super::tenants::Column::Id"
     )]
     Tenant,
+    /// Its creator's membership of the workspace, read with the key: a key never does more
+    /// than its creator may do now.
+    #[sea_orm(
+        belongs_to = "super::memberships::Entity",
+        from = "(Column::TenantId, Column::CreatedBy)",
+        to = "(super::memberships::Column::TenantId, super::memberships::Column::UserId)"
+    )]
+    CreatorMembership,
+}
+
+impl Related<super::memberships::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CreatorMembership.def()
+    }
 }
 
 impl Related<super::tenants::Entity> for Entity {

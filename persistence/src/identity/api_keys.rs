@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
-use refhub_domain::identity::{ApiKey, ApiKeyRepository, Tenant};
+use refhub_domain::identity::{ApiKey, ApiKeyRepository, KeyCredential};
 use refhub_domain::ids::{ApiKeyId, TenantId};
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::Expr;
@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::mapping;
 use crate::Store;
-use crate::entities::{api_keys, tenants};
+use crate::entities::{api_keys, memberships, tenants};
 use crate::error::internal;
 use crate::pagination::try_map_page;
 use crate::scope::{self, run};
@@ -66,14 +66,17 @@ impl ApiKeyRepository for Store {
         &self,
         tenant_id: TenantId,
         fingerprint: &str,
-    ) -> DomainResult<Option<(ApiKey, Tenant)>> {
+    ) -> DomainResult<Option<KeyCredential>> {
         let query = in_tenant(tenant_id)
             .filter(api_keys::Column::Fingerprint.eq(fingerprint))
-            .find_also_related(tenants::Entity);
-        match run::one_with(&self.db, tenant_id, query).await? {
-            Some((key, Some(tenant))) => {
-                Ok(Some((mapping::api_key(key)?, mapping::tenant(tenant)?)))
-            }
+            .find_also_related(tenants::Entity)
+            .find_also_related(memberships::Entity);
+        match run::one_with_two(&self.db, tenant_id, query).await? {
+            Some((key, Some(tenant), creator)) => Ok(Some(KeyCredential {
+                key: mapping::api_key(key)?,
+                tenant: mapping::tenant(tenant)?,
+                creator_role: creator.map(|m| mapping::role(&m.role)).transpose()?,
+            })),
             _ => Ok(None),
         }
     }

@@ -229,6 +229,15 @@ fn parse_number(trimmed: &str) -> Result<f64, FieldValueError> {
         return Err(not_a_number());
     }
     let n: f64 = trimmed.parse().map_err(|_| not_a_number())?;
+    // A double keeps 15 significant digits exactly; with more, 12345678901234567 would be
+    // stored as 12345678901234568. Order numbers and ids belong in text fields: refusing
+    // tells people so, where rounding would change them without a word.
+    if significant_digits(trimmed) > MAX_SIGNIFICANT_DIGITS {
+        return Err(FieldValueError::new(format!(
+            "has more than {MAX_SIGNIFICANT_DIGITS} significant digits, more than a number \
+             field keeps exactly (use a text field for ids and codes)"
+        )));
+    }
     if !n.is_finite() {
         return Err(FieldValueError::new("is too large"));
     }
@@ -242,6 +251,17 @@ fn parse_number(trimmed: &str) -> Result<f64, FieldValueError> {
         return Ok(0.0);
     }
     Ok(n)
+}
+
+/// The significant digits a double is sure to keep, whatever the number.
+const MAX_SIGNIFICANT_DIGITS: usize = 15;
+
+/// The digits of a decimal's mantissa, less the leading zeros and the trailing ones (which
+/// say where the point is, not what the number is: 1200 and 1.2e3 have two).
+fn significant_digits(decimal: &str) -> usize {
+    let mantissa = decimal.split(['e', 'E']).next().unwrap_or_default();
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len()
 }
 
 /// Shortest round-trip text; exponent form only where positional text would be absurdly long
@@ -462,7 +482,9 @@ mod tests {
             ("5.", "5"),
             (" 12.50 ", "12.5"),
             ("0.1", "0.1"),
-            ("123456789012345678", "123456789012345680"),
+            ("123456789012345000", "123456789012345000"),
+            ("999999999999999", "999999999999999"),
+            ("0.000000000000000123456789012345", "1.23456789012345e-16"),
             ("1e20", "100000000000000000000"),
             ("1e21", "1e21"),
             ("-2.5e300", "-2.5e300"),
@@ -498,6 +520,18 @@ mod tests {
         assert_eq!(rejects(FieldType::Number, "-1e400"), "is too large");
         assert_eq!(rejects(FieldType::Number, "1e-400"), "is too close to zero");
         assert_eq!(ok(FieldType::Number, "0e-400"), "0");
+        for too_precise in [
+            "12345678901234567",
+            "9007199254740993",
+            "99999999999999999999999",
+            "0.1000000000000001",
+            "-1.2345678901234567e5",
+        ] {
+            assert!(
+                rejects(FieldType::Number, too_precise).contains("15 significant digits"),
+                "{too_precise}"
+            );
+        }
     }
 
     #[test]
@@ -680,8 +714,9 @@ mod tests {
 
     fn number_value() -> impl Strategy<Value = FieldValue> {
         prop_oneof![
-            any::<f64>(),
-            any::<i64>().prop_map(|n| n as f64),
+            // Any double, as the 15 significant digits a number field keeps.
+            any::<f64>().prop_filter_map("not finite", |n| format!("{n:.14e}").parse().ok()),
+            (-999_999_999_999_999i64..=999_999_999_999_999).prop_map(|n| n as f64),
             (-1_000_000i64..1_000_000, 0i32..6).prop_map(|(n, scale)| n as f64 / 10f64.powi(scale)),
         ]
         .prop_filter("finite", |n| n.is_finite())

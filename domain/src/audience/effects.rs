@@ -16,8 +16,8 @@ use crate::webhooks::Sender;
 /// An entry through a link or ad.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// The `ref` as received.
-    pub reference: String,
+    /// The `ref` as received; none for an ad that names none.
+    pub reference: Option<String>,
     /// The ref link it matched, if any.
     pub ref_link_id: Option<RefLinkId>,
 }

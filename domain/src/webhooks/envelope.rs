@@ -184,6 +184,13 @@ fn read_item(
                     .map(Sender::UserRef)
             })
     });
+    // The checkbox plugin's opt-in names no sender: the person is its `optin.user_ref`.
+    let sender = sender.or_else(|| {
+        item.get("optin")
+            .and_then(|optin| optin.get("user_ref"))
+            .and_then(id_text)
+            .map(Sender::UserRef)
+    });
     let page_id = item
         .get(page)
         .and_then(|r| r.get("id"))
@@ -208,18 +215,18 @@ fn read_item(
         .then(|| item.get(kind.as_str())?.get("mid")?.as_str())
         .flatten()
         .filter(|mid| !mid.is_empty());
+    // The same item under `messaging` and under `standby` (thread control changing hands
+    // while Meta delivers) is one event: the channel is not part of the key.
     let dedup_key = match mid {
-        // Echoes and standby copies share the message's mid: keep them apart.
-        Some(mid) => format!("mid:{mid}:{kind}{}", if standby { ":standby" } else { "" }),
+        Some(mid) => format!("mid:{mid}:{kind}"),
         // Two different items can share a sender, a kind and a time (timestamps in seconds
         // make that likely): what the item says tells them apart. Only its kind's body is
         // digested, so a redelivery that writes the timestamp differently is still the same.
         None => format!(
-            "{}|{kind}|{}|{}{}|{}",
+            "{}|{kind}|{}|{}|{}",
             sender.as_ref().map(Sender::key).unwrap_or_default(),
             keyed_at.timestamp_millis(),
             page_id.as_deref().unwrap_or_default(),
-            if standby { "|standby" } else { "" },
             fingerprint(item.get(kind.as_str()).unwrap_or(item)),
         ),
     };
@@ -369,6 +376,27 @@ mod tests {
         assert_eq!(events[2].occurred_at.timestamp(), 1_763_700_007);
         assert_eq!(events[2].item["standby"], Value::Bool(true));
         assert_eq!(events[2].sender, Some(Sender::Psid("6".into())));
+    }
+
+    #[test]
+    fn one_item_under_messaging_and_under_standby_is_one_event() {
+        let item = r#"{"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700000000,"postback":{"mid":"m_p","payload":"GO"}}"#;
+        let body = format!(r#"{{"entry":[{{"id":"1","messaging":[{item}],"standby":[{item}]}}]}}"#);
+        let events = split_envelope(body.as_bytes(), now()).unwrap();
+        assert_eq!(events[0].dedup_key, events[1].dedup_key);
+        let referral = r#"{"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700000000,"referral":{"ref":"a"}}"#;
+        let body = format!(
+            r#"{{"entry":[{{"id":"1","messaging":[{referral}],"standby":[{referral}]}}]}}"#
+        );
+        let events = split_envelope(body.as_bytes(), now()).unwrap();
+        assert_eq!(events[0].dedup_key, events[1].dedup_key);
+    }
+
+    #[test]
+    fn a_checkbox_opt_in_without_a_sender_is_its_user_ref() {
+        let body = br#"{"entry":[{"id":"1","messaging":[{"recipient":{"id":"1"},"timestamp":1763700000000,"optin":{"ref":"plug","user_ref":"u-9"}}]}]}"#;
+        let events = split_envelope(body, now()).unwrap();
+        assert_eq!(events[0].sender, Some(Sender::UserRef("u-9".into())));
     }
 
     #[test]

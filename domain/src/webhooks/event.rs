@@ -55,6 +55,9 @@ pub enum MessengerEvent {
         text: Option<String>,
         /// The quick reply's payload, if it was one.
         quick_reply: Option<String>,
+        /// The ad (or link) the person came through, when the message carries it: a
+        /// click-to-Messenger ad's first message does, inside `message` or beside it.
+        referral: Option<Referral>,
     },
     /// A copy of a message the page sent.
     Echo,
@@ -106,6 +109,11 @@ impl MessengerEvent {
             "message" => MessengerEvent::Message {
                 text: text(body, "text"),
                 quick_reply: body.get("quick_reply").and_then(|q| text(q, "payload")),
+                referral: body
+                    .get("referral")
+                    .or_else(|| item.get("referral"))
+                    .filter(|r| r.is_object())
+                    .map(referral),
             },
             "optin" => optin(body),
             other => MessengerEvent::Unhandled {
@@ -128,7 +136,8 @@ impl MessengerEvent {
             MessengerEvent::Referred(referral) | MessengerEvent::PluginOptIn(referral) => {
                 Some(referral)
             }
-            MessengerEvent::Postback { referral, .. } => referral.as_ref(),
+            MessengerEvent::Postback { referral, .. }
+            | MessengerEvent::Message { referral, .. } => referral.as_ref(),
             _ => None,
         }
     }
@@ -233,6 +242,28 @@ mod tests {
     }
 
     #[test]
+    fn a_message_from_an_ad_carries_its_referral_inside_or_beside() {
+        let inside = json!({"message": {"mid": "m", "text": "hi",
+            "referral": {"source": "ADS", "type": "OPEN_THREAD", "ad_id": "77"}}});
+        let beside = json!({"message": {"mid": "m", "text": "hi"},
+            "referral": {"source": "ADS", "type": "OPEN_THREAD", "ad_id": "77", "ref": "spring"}});
+        let event = MessengerEvent::interpret("message", &inside);
+        assert_eq!(event.referral().unwrap().ad_id.as_deref(), Some("77"));
+        assert_eq!(event.referral().unwrap().reference, None);
+        let event = MessengerEvent::interpret("message", &beside);
+        assert_eq!(
+            event.referral().unwrap().reference.as_deref(),
+            Some("spring")
+        );
+        let plain = json!({"message": {"mid": "m", "text": "hi"}});
+        assert!(
+            MessengerEvent::interpret("message", &plain)
+                .referral()
+                .is_none()
+        );
+    }
+
+    #[test]
     fn quick_replies_and_echoes() {
         let item =
             json!({"message": {"mid": "m", "text": "hi", "quick_reply": {"payload": "MENU"}}});
@@ -240,7 +271,8 @@ mod tests {
             MessengerEvent::interpret("message", &item),
             MessengerEvent::Message {
                 text: Some("hi".into()),
-                quick_reply: Some("MENU".into())
+                quick_reply: Some("MENU".into()),
+                referral: None,
             }
         );
         let echo = json!({"message": {"mid": "m", "is_echo": true, "text": "hello"}});

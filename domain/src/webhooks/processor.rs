@@ -28,7 +28,7 @@ use crate::ids::{FlowId, OptInId, TenantId};
 use crate::text::excerpt;
 use crate::webhooks::catalogue_memo::{CatalogueMemo, remembered};
 use crate::webhooks::envelope::Sender;
-use crate::webhooks::event::{MessengerEvent, NotificationOptIn};
+use crate::webhooks::event::{MessengerEvent, NotificationOptIn, Referral};
 use crate::webhooks::inbox::{InboxEvent, InboxStatus};
 use crate::webhooks::ports::InboxRepository;
 use crate::webhooks::sealed_tokens::open_token;
@@ -98,16 +98,33 @@ const MAX_PAYLOAD_PAIRS: usize = 100;
 struct Notes {
     applied: Vec<Value>,
     skipped: Vec<Value>,
+    /// Problems past the ones noted, counted.
+    skipped_unnoted: usize,
     attribution: Option<Value>,
 }
 
 impl Notes {
+    /// Notes a skipped part: the first [`NOTED_PAYLOAD_PROBLEMS`] one by one, the rest counted,
+    /// whatever they are (payload syntax, unknown fields, values that do not fit).
     fn skip(&mut self, what: Value, reason: impl Into<String>) {
-        self.skipped
-            .push(json!({ "what": what, "reason": reason.into() }));
+        if self.skipped.len() < NOTED_PAYLOAD_PROBLEMS {
+            self.skipped
+                .push(json!({ "what": what, "reason": reason.into() }));
+        } else {
+            self.skipped_unnoted += 1;
+        }
     }
 
-    fn into_outcome(self, interaction: &Interaction) -> Value {
+    fn into_outcome(mut self, interaction: &Interaction) -> Value {
+        if self.skipped_unnoted > 0 {
+            self.skipped.push(json!({
+                "what": null,
+                "reason": format!(
+                    "{} more problems, not listed; those parts were skipped",
+                    self.skipped_unnoted
+                ),
+            }));
+        }
         json!({
             "interaction": interaction.kind,
             "attribution": self.attribution,
@@ -207,11 +224,30 @@ impl EventProcessor {
             outcome: Value::Null,
         };
         let mut link_flow = None;
-        if let Some(reference) = meaning.referral().and_then(|r| r.reference.clone()) {
-            link_flow = self
-                .apply_referral(&page, &reference, &mut effects, &mut notes, memo)
-                .await?
-                .map(|flow_id| (flow_id, reference));
+        match meaning.referral() {
+            Some(Referral {
+                reference: Some(reference),
+                ..
+            }) => {
+                let reference = reference.clone();
+                link_flow = self
+                    .apply_referral(&page, &reference, &mut effects, &mut notes, memo)
+                    .await?
+                    .map(|flow_id| (flow_id, reference));
+            }
+            // An ad names a ref only when its advertiser gave one; the entry counts all the same.
+            Some(Referral {
+                reference: None,
+                ad_id,
+                ..
+            }) => {
+                effects.entry = Some(Entry {
+                    reference: None,
+                    ref_link_id: None,
+                });
+                notes.attribution = Some(json!({ "ref": null, "adId": ad_id }));
+            }
+            None => {}
         }
         match &meaning {
             MessengerEvent::OptedIn(optin) => {
@@ -329,16 +365,8 @@ impl EventProcessor {
         // A ref is at most a few kilobytes from a real link, but one delivery may carry a
         // megabyte of it: what is noted about it stays small, and only so many fields are set.
         let quoted_ref = excerpt(reference, QUOTED_CHARS);
-        for problem in parsed.problems.iter().take(NOTED_PAYLOAD_PROBLEMS) {
+        for problem in &parsed.problems {
             notes.skip(json!({ "ref": quoted_ref }), problem.describe());
-        }
-        if let Some(more) = parsed.problems.len().checked_sub(NOTED_PAYLOAD_PROBLEMS)
-            && more > 0
-        {
-            notes.skip(
-                json!({ "ref": quoted_ref }),
-                format!("{more} more problems in the payload; those parts were skipped"),
-            );
         }
         if parsed.pairs.len() > MAX_PAYLOAD_PAIRS {
             let more = parsed.pairs.len() - MAX_PAYLOAD_PAIRS;
@@ -360,7 +388,7 @@ impl EventProcessor {
         })
         .await?;
         effects.entry = Some(Entry {
-            reference: reference.to_owned(),
+            reference: Some(reference.to_owned()),
             ref_link_id: link.as_ref().map(|l| l.id),
         });
         let Some(link) = link else {

@@ -165,7 +165,7 @@ pub(super) fn fold_event(row: &mut subscribers::Model, effects: &EventEffects) {
         row.entry_count += 1;
         // First touch wins, by event time, whatever order events are processed in.
         if row.source_ref_at.is_none_or(|first| at < first) {
-            row.source_ref = Some(entry.reference.clone());
+            row.source_ref = entry.reference.clone();
             row.source_ref_link_id = entry.ref_link_id.map(|id| id.0);
             row.source_ref_at = Some(at);
         }

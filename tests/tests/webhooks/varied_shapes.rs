@@ -23,8 +23,9 @@ async fn plugin_opt_ins_make_subscribers_and_apply_their_ref() {
     create_link(&app, token, &tenant.page_id, "site", Some(&coupon), &[&tag]).await;
     let t = now_ms() - 60_000;
     let delivery = body(&[
-        // The checkbox plugin: the person is known by the plugin's user_ref only.
-        json!({ "sender": { "user_ref": "cb-user-1" }, "recipient": { "id": PAGE }, "timestamp": t,
+        // The checkbox plugin: the person is known by the plugin's user_ref only, and (as
+        // Meta documents it) the item names no sender.
+        json!({ "recipient": { "id": PAGE }, "timestamp": t,
                 "optin": { "ref": "site--GOLD", "user_ref": "cb-user-1" } }),
         // Send to Messenger: the person has a PSID.
         json!({ "sender": { "id": "9910000000000001" }, "recipient": { "id": PAGE }, "timestamp": t + 1,
@@ -142,4 +143,50 @@ async fn lone_objects_feed_changes_and_other_products_are_stored_and_only_pages_
     let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
     let psids: Vec<&Value> = everyone.iter().map(|s| &s["psid"]).collect();
     assert_eq!(psids, [&json!("9930000000000001")], "{everyone:#?}");
+}
+
+#[tokio::test]
+async fn an_item_under_messaging_and_standby_counts_once_and_ads_count_with_or_without_a_ref() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@ads.test", "Ads", PAGE).await;
+    let token = tenant.token();
+    let tag = create_tag(&app, token, "Spring ad").await;
+    create_link(&app, token, &tenant.page_id, "spring", None, &[&tag]).await;
+    let t = now_ms() - 60_000;
+    let get_started = json!({ "sender": { "id": "9940000000000001" }, "recipient": { "id": PAGE },
+        "timestamp": t, "postback": { "mid": "m_gs_0001", "title": "Get Started", "payload": "GET_STARTED",
+        "referral": { "ref": "spring", "source": "SHORTLINK", "type": "OPEN_THREAD" } } });
+    let twice = json!({ "object": "page", "entry": [{ "id": PAGE, "time": t,
+        "messaging": [get_started.clone()], "standby": [get_started] }] });
+    // An ad whose advertiser set no ref, and a first message from an ad that carries one.
+    let ad_without_ref = json!({ "sender": { "id": "9940000000000002" }, "recipient": { "id": PAGE },
+        "timestamp": t + 1, "referral": { "source": "ADS", "type": "OPEN_THREAD", "ad_id": "2385001" } });
+    let message_from_ad = json!({ "sender": { "id": "9940000000000003" }, "recipient": { "id": PAGE },
+        "timestamp": t + 2, "message": { "mid": "m_ad_0001", "text": "Is this still available?",
+        "referral": { "ref": "spring", "source": "ADS", "type": "OPEN_THREAD", "ad_id": "2385002" } } });
+    deliver(&app, &tenant, twice.to_string()).await;
+    deliver(&app, &tenant, body(&[ad_without_ref, message_from_ad])).await;
+
+    let events = settled_events(&app, token, 3).await;
+    assert!(
+        events.iter().all(|e| e["status"] == "PROCESSED"),
+        "{events:#?}"
+    );
+    let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
+    let person = |psid: &str| -> Value {
+        everyone
+            .iter()
+            .find(|s| s["psid"] == psid)
+            .cloned()
+            .unwrap_or_else(|| panic!("no subscriber {psid}: {everyone:#?}"))
+    };
+    let started = person("9940000000000001");
+    assert_eq!(started["entryCount"], 1, "{started:#}");
+    let from_ad = person("9940000000000002");
+    assert_eq!(from_ad["entryCount"], 1, "{from_ad:#}");
+    assert!(from_ad["sourceRef"].is_null(), "{from_ad:#}");
+    let wrote = person("9940000000000003");
+    assert_eq!(wrote["entryCount"], 1, "{wrote:#}");
+    assert_eq!(wrote["sourceRefLink"]["ref"], "spring", "{wrote:#}");
+    assert_eq!(tag_ids(&wrote), vec![tag.clone()], "{wrote:#}");
 }

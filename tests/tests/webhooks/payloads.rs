@@ -19,6 +19,65 @@ fn outcome_of(events: &[Value], reference: &str) -> Value {
 }
 
 #[tokio::test]
+async fn a_number_longer_than_a_number_field_keeps_is_skipped_not_rounded() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@digits.test", "Digits", PAGE).await;
+    let token = tenant.token();
+    let (order, _) = create_field(&app, token, "order", "NUMBER", Some(514)).await;
+    create_link(&app, token, &tenant.page_id, "shop", None, &[]).await;
+    let t = now_ms() - 60_000;
+    let long = "shop--514--12345678901234567";
+    let fits = "shop--514--123456789012345";
+    deliver(
+        &app,
+        &tenant,
+        body(&[
+            referral("9700000000000101", t, long),
+            referral("9700000000000102", t + 1, fits),
+        ]),
+    )
+    .await;
+    let events = settled_events(&app, token, 2).await;
+    let rounded = subscriber_by_psid(&app, token, &tenant.page_id, "9700000000000101")
+        .await
+        .expect("the first subscriber");
+    assert_eq!(field_value(&rounded, &order), None, "{rounded:#}");
+    let outcome = outcome_of(&events, long);
+    assert!(
+        outcome["skipped"]
+            .to_string()
+            .contains("15 significant digits"),
+        "{outcome:#}"
+    );
+    let kept = subscriber_by_psid(&app, token, &tenant.page_id, "9700000000000102")
+        .await
+        .expect("the second subscriber");
+    assert_eq!(
+        field_value(&kept, &order).as_deref(),
+        Some("123456789012345"),
+        "{kept:#}"
+    );
+
+    // Set by hand, the same value is refused with the field named.
+    let response = app
+        .mutate(
+            "setSubscriberField",
+            json!({ "subscriberId": kept["id"], "fieldId": order, "value": "12345678901234567" }),
+            "{ id }",
+            Some(token),
+        )
+        .await;
+    let error = &response["errors"][0];
+    assert_eq!(error["extensions"]["code"], "VALIDATION", "{response:#}");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("15 significant digits")),
+        "{response:#}"
+    );
+}
+
+#[tokio::test]
 async fn values_that_do_not_fit_and_unknown_field_numbers_are_skipped_and_recorded() {
     let app = spawn_app().await;
     let tenant = connect_tenant(&app, "owner@payloads.test", "Payloads", PAGE).await;

@@ -264,9 +264,20 @@ impl EventProcessor {
             }
             _ => {}
         }
+        // A standby item is a copy for an app that does not own the conversation (a person
+        // may be talking to a live agent through another app): it is recorded like any other,
+        // but under Meta's handover protocol this app must not write into that conversation,
+        // so it starts no flow.
+        let standby = event.item.get("standby").and_then(Value::as_bool) == Some(true);
         effects.run_start = self
             .run_to_start(&page, &meaning, &effects, link_flow, &mut notes, memo)
             .await?;
+        if standby && let Some(run) = effects.run_start.take() {
+            notes.skip(
+                json!({ "flow": run.flow_id.to_string() }),
+                "a standby item: another app owns the conversation, so no flow starts",
+            );
+        }
         effects.outcome = notes.into_outcome(&effects.interaction);
         Ok(Decision::Apply(Box::new(effects)))
     }

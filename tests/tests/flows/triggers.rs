@@ -676,3 +676,57 @@ async fn keywords_are_matched_literally_and_case_insensitively_beyond_ascii() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[tokio::test]
+async fn a_standby_item_is_recorded_but_starts_no_flow() {
+    let graph = graph_api().await;
+    let app = app_with(&graph).await;
+    let tenant = connect_tenant(&app, "owner@standby.test", "Standby", PAGE).await;
+    let token = tenant.token();
+    let flow = create_flow(&app, token, "Welcome", json!([send_text("Welcome!")])).await;
+    create_trigger(
+        &app,
+        token,
+        &flow,
+        Some(&tenant.page_id),
+        json!({ "postback": { "payload": "GET_STARTED" } }),
+    )
+    .await;
+    let t = now_ms() - 1_000;
+    let get_started = |psid: &str, mid: &str| {
+        item_on(
+            PAGE,
+            psid,
+            t,
+            json!({ "postback": { "mid": mid, "title": "Get Started", "payload": "GET_STARTED" } }),
+        )
+    };
+    // Another app (a live inbox, say) owns this conversation: the item comes as standby.
+    let body = json!({ "object": "page", "entry": [{ "id": PAGE, "time": t,
+        "standby": [get_started("6100000000000071", "m_standby_gs_1")],
+        "messaging": [get_started("6100000000000072", "m_owned_gs_1")] }] });
+    deliver_json(&app, &tenant, &body).await;
+    let events = settled_events(&app, token, 2).await;
+
+    let found = wait_for_flow_runs(&app, token, &flow, 1).await;
+    assert_eq!(str_at(&found[0], "/subscriber/psid"), "6100000000000072");
+    let standby = events
+        .iter()
+        .find(|e| e["body"]["standby"] == json!(true))
+        .unwrap_or_else(|| panic!("no standby event: {events:#?}"));
+    assert_eq!(standby["status"], "PROCESSED", "{standby:#}");
+    assert!(
+        standby["outcome"]["skipped"]
+            .to_string()
+            .contains("another app owns the conversation"),
+        "{standby:#}"
+    );
+    known_subscriber(&app, &tenant, "6100000000000071").await;
+    pause(500).await;
+    assert_eq!(runs(&app, token, json!({ "flowId": flow })).await.len(), 1);
+    wait_for_sends(&graph, 1).await;
+    pause(300).await;
+    let calls = sends(&graph).await;
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(calls[0].body["recipient"]["id"], "6100000000000072");
+}

@@ -13,6 +13,24 @@ use crate::support::{
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
+/// Waits for the tenant's `count` events and checks that every one was applied.
+async fn all_applied(app: &refhub_tests::TestApp, token: &str, count: usize) {
+    let events = settled_events(app, token, count).await;
+    assert!(
+        events.iter().all(|e| e["status"] == "PROCESSED"),
+        "{events:#?}"
+    );
+}
+
+/// The subscriber among `everyone` whose `key` is `value`.
+fn the(everyone: &[Value], key: &str, value: &str) -> Value {
+    everyone
+        .iter()
+        .find(|s| s[key] == value)
+        .cloned()
+        .unwrap_or_else(|| panic!("no subscriber with {key} {value}: {everyone:#?}"))
+}
+
 #[tokio::test]
 async fn plugin_opt_ins_make_subscribers_and_apply_their_ref() {
     let app = spawn_app().await;
@@ -32,23 +50,13 @@ async fn plugin_opt_ins_make_subscribers_and_apply_their_ref() {
                 "optin": { "ref": "site--SILVER" } }),
     ]);
     deliver(&app, &tenant, &delivery).await;
-    let events = settled_events(&app, token, 2).await;
-    assert!(
-        events.iter().all(|e| e["status"] == "PROCESSED"),
-        "{events:#?}"
-    );
+    all_applied(&app, token, 2).await;
 
     let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
     assert_eq!(everyone.len(), 2, "{everyone:#?}");
-    let by_ref = everyone
-        .iter()
-        .find(|s| s["userRef"] == "cb-user-1")
-        .unwrap_or_else(|| panic!("no subscriber for the checkbox user: {everyone:#?}"));
-    let by_psid = everyone
-        .iter()
-        .find(|s| s["psid"] == "9910000000000001")
-        .unwrap_or_else(|| panic!("no subscriber for the PSID: {everyone:#?}"));
-    for (person, value) in [(by_ref, "GOLD"), (by_psid, "SILVER")] {
+    let by_ref = the(&everyone, "userRef", "cb-user-1");
+    let by_psid = the(&everyone, "psid", "9910000000000001");
+    for (person, value) in [(&by_ref, "GOLD"), (&by_psid, "SILVER")] {
         assert_eq!(person["sourceRefLink"]["ref"], "site", "{person:#}");
         assert_eq!(
             field_value(person, &coupon).as_deref(),
@@ -80,16 +88,9 @@ async fn items_sharing_a_sender_a_kind_and_a_second_are_all_kept() {
     // A redelivery of the same body is still one of each.
     deliver(&app, &tenant, &delivery).await;
 
-    let events = settled_events(&app, token, 2).await;
-    assert!(
-        events.iter().all(|e| e["status"] == "PROCESSED"),
-        "{events:#?}"
-    );
+    all_applied(&app, token, 2).await;
     let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
-    let person = everyone
-        .iter()
-        .find(|s| s["psid"] == psid)
-        .unwrap_or_else(|| panic!("no subscriber: {everyone:#?}"));
+    let person = the(&everyone, "psid", psid);
     let mut topics: Vec<&str> = person["optIns"]
         .as_array()
         .expect("opt-ins")
@@ -167,19 +168,9 @@ async fn an_item_under_messaging_and_standby_counts_once_and_ads_count_with_or_w
     deliver(&app, &tenant, twice.to_string()).await;
     deliver(&app, &tenant, body(&[ad_without_ref, message_from_ad])).await;
 
-    let events = settled_events(&app, token, 3).await;
-    assert!(
-        events.iter().all(|e| e["status"] == "PROCESSED"),
-        "{events:#?}"
-    );
+    all_applied(&app, token, 3).await;
     let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
-    let person = |psid: &str| -> Value {
-        everyone
-            .iter()
-            .find(|s| s["psid"] == psid)
-            .cloned()
-            .unwrap_or_else(|| panic!("no subscriber {psid}: {everyone:#?}"))
-    };
+    let person = |psid: &str| the(&everyone, "psid", psid);
     let started = person("9940000000000001");
     assert_eq!(started["entryCount"], 1, "{started:#}");
     let from_ad = person("9940000000000002");

@@ -182,8 +182,8 @@ pub(crate) mod run {
     use refhub_domain::ids::TenantId;
     use refhub_domain::pagination::{Page, PageRequest};
     use sea_orm::{
-        DatabaseConnection, DeleteMany, EntityTrait, PaginatorTrait, Select, SelectThree,
-        SelectTwo, Selector, SelectorTrait, Topology, UpdateMany,
+        DatabaseConnection, DatabaseTransaction, DbErr, DeleteMany, EntityTrait, PaginatorTrait,
+        Select, SelectThree, SelectTwo, Selector, SelectorTrait, Topology, UpdateMany,
     };
 
     use crate::error::internal;
@@ -275,6 +275,21 @@ pub(crate) mod run {
         Ok(count)
     }
 
+    /// Runs `read` in a read-only snapshot of the tenant's rows, so that a page and its count
+    /// agree.
+    async fn in_snapshot<T>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        read: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>,
+    ) -> DomainResult<T> {
+        let txn = super::for_tenant_snapshot_reading(db, tenant_id)
+            .await
+            .map_err(internal)?;
+        let value = read(&txn).await.map_err(internal)?;
+        txn.finish().await.map_err(internal)?;
+        Ok(value)
+    }
+
     /// A keyset page of `query` by `id`, oldest first.
     pub(crate) async fn page<E>(
         db: &DatabaseConnection,
@@ -287,14 +302,10 @@ pub(crate) mod run {
         E: EntityTrait,
         E::Model: Sync,
     {
-        let txn = super::for_tenant_snapshot_reading(db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = keyset_page(&*txn, query, id, page)
-            .await
-            .map_err(internal)?;
-        txn.finish().await.map_err(internal)?;
-        Ok(rows)
+        in_snapshot(db, tenant_id, async |txn| {
+            keyset_page(txn, query, id, page).await
+        })
+        .await
     }
 
     /// A keyset page of `query` by `id`, newest first.
@@ -309,14 +320,10 @@ pub(crate) mod run {
         E: EntityTrait,
         E::Model: Sync,
     {
-        let txn = super::for_tenant_snapshot_reading(db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = keyset_page_newest_first(&*txn, query, id, page)
-            .await
-            .map_err(internal)?;
-        txn.finish().await.map_err(internal)?;
-        Ok(rows)
+        in_snapshot(db, tenant_id, async |txn| {
+            keyset_page_newest_first(txn, query, id, page).await
+        })
+        .await
     }
 
     /// A keyset page of `query` newest first by `time`, then by `id`.
@@ -332,14 +339,10 @@ pub(crate) mod run {
         E: EntityTrait,
         E::Model: Sync,
     {
-        let txn = super::for_tenant_snapshot_reading(db, tenant_id)
-            .await
-            .map_err(internal)?;
-        let rows = keyset_page_newest_by_time(&*txn, query, time, id, page)
-            .await
-            .map_err(internal)?;
-        txn.finish().await.map_err(internal)?;
-        Ok(rows)
+        in_snapshot(db, tenant_id, async |txn| {
+            keyset_page_newest_by_time(txn, query, time, id, page).await
+        })
+        .await
     }
 
     /// Applies `update`; returns how many rows it changed.

@@ -260,8 +260,12 @@ const MAX_SIGNIFICANT_DIGITS: usize = 15;
 /// say where the point is, not what the number is: 1200 and 1.2e3 have two).
 fn significant_digits(decimal: &str) -> usize {
     let mantissa = decimal.split(['e', 'E']).next().unwrap_or_default();
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    digits.trim_start_matches('0').trim_end_matches('0').len()
+    mantissa
+        .trim_start_matches(['+', '-', '0', '.'])
+        .trim_end_matches(['0', '.'])
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .count()
 }
 
 /// Shortest round-trip text; exponent form only where positional text would be absurdly long

@@ -150,8 +150,10 @@ fn unread(part: &Value, page_id: Option<String>, received_at: DateTime<Utc>) -> 
 /// (serde_json's map is ordered unless its `preserve_order` feature is on; a test guards
 /// that), so the digest does not depend on the order Meta wrote the keys in.
 fn fingerprint(value: &Value) -> String {
-    let digest = Sha256::digest(value.to_string().as_bytes());
-    hex::encode(&digest[..12])
+    // Serialised straight into the hash: this runs on the request path, once per item.
+    let mut hasher = Sha256::new();
+    serde_json::to_writer(&mut hasher, value).expect("a JSON value serialises into a hash");
+    hex::encode(&hasher.finalize()[..12])
 }
 
 fn read_item(

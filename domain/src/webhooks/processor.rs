@@ -107,9 +107,15 @@ impl Notes {
     /// Notes a skipped part: the first [`NOTED_PAYLOAD_PROBLEMS`] one by one, the rest counted,
     /// whatever they are (payload syntax, unknown fields, values that do not fit).
     fn skip(&mut self, what: Value, reason: impl Into<String>) {
+        self.skip_with(|| (what, reason.into()));
+    }
+
+    /// [`Notes::skip`], building the note only when it is listed: a forged ref may hold
+    /// thousands of problems, of which only the first few are.
+    fn skip_with(&mut self, note: impl FnOnce() -> (Value, String)) {
         if self.skipped.len() < NOTED_PAYLOAD_PROBLEMS {
-            self.skipped
-                .push(json!({ "what": what, "reason": reason.into() }));
+            let (what, reason) = note();
+            self.skipped.push(json!({ "what": what, "reason": reason }));
         } else {
             self.skipped_unnoted += 1;
         }
@@ -377,7 +383,7 @@ impl EventProcessor {
         // megabyte of it: what is noted about it stays small, and only so many fields are set.
         let quoted_ref = excerpt(reference, QUOTED_CHARS);
         for problem in &parsed.problems {
-            notes.skip(json!({ "ref": quoted_ref }), problem.describe());
+            notes.skip_with(|| (json!({ "ref": quoted_ref }), problem.describe()));
         }
         if parsed.pairs.len() > MAX_PAYLOAD_PAIRS {
             let more = parsed.pairs.len() - MAX_PAYLOAD_PAIRS;

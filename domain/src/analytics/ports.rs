@@ -18,6 +18,18 @@ pub struct ShortLinkTarget {
     pub page_id: PageId,
     /// The m.me URL it opens.
     pub url: String,
+    /// Whether the link is switched on.
+    pub link_active: bool,
+    /// Whether its workspace is active (not suspended).
+    pub workspace_active: bool,
+}
+
+impl ShortLinkTarget {
+    /// Whether following the code should lead anywhere: a link switched off, or a suspended
+    /// workspace's link, answers as if it did not exist (and counts no click).
+    pub fn is_open(&self) -> bool {
+        self.link_active && self.workspace_active
+    }
 }
 
 /// Short codes, across tenants (the code alone names the link).

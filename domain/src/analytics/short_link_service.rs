@@ -29,7 +29,8 @@ impl ShortLinkService {
         }
     }
 
-    /// The URL a code leads to (`None`: no such link), counting the click.
+    /// The URL a code leads to (`None`: no such link, or one switched off or suspended),
+    /// counting the click.
     pub async fn follow(
         &self,
         code: &str,
@@ -41,6 +42,9 @@ impl ShortLinkService {
         let Some(target) = self.links.resolve(code).await? else {
             return Ok(None);
         };
+        if !target.is_open() {
+            return Ok(None);
+        }
         self.clicks
             .record(Click {
                 tenant_id: target.tenant_id,

@@ -2,11 +2,12 @@ use async_trait::async_trait;
 use refhub_domain::DomainResult;
 use refhub_domain::analytics::{ShortLinkRepository, ShortLinkTarget};
 use refhub_domain::catalogue::mme_url;
+use refhub_domain::identity::TenantStatus;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::Store;
 use crate::catalogue::mapping;
-use crate::entities::{pages, ref_links};
+use crate::entities::{pages, ref_links, tenants};
 use crate::error::internal;
 use crate::scope;
 
@@ -30,6 +31,11 @@ impl ShortLinkRepository for Store {
             .one(&txn)
             .await
             .map_err(internal)?;
+        // Tenants are not tenant-owned rows: no policy stands between this scope and them.
+        let tenant = tenants::Entity::find_by_id(link.tenant_id)
+            .one(&txn)
+            .await
+            .map_err(internal)?;
         txn.commit().await.map_err(internal)?;
         let Some(page) = page.map(mapping::page) else {
             return Ok(None);
@@ -39,6 +45,8 @@ impl ShortLinkRepository for Store {
             ref_link_id: link.id.into(),
             page_id: link.page_id.into(),
             url: mme_url(page.handle().0, &link.ref_name, link.text.as_deref()),
+            link_active: link.active,
+            workspace_active: tenant.is_some_and(|t| t.status == TenantStatus::Active.as_str()),
         }))
     }
 }

@@ -1,6 +1,7 @@
 //! Short links: `shortUrl` and `shortCode` of every ref link, `GET /r/{code}` redirecting to the
-//! m.me URL uncached, 404 for unknown and malformed codes and for deleted links, and clicks
-//! counted off the request path with robots and prefetchers apart from people.
+//! m.me URL uncached, 404 for unknown and malformed codes, for deleted links, links switched off
+//! and suspended workspaces, and clicks counted off the request path with robots and
+//! prefetchers apart from people.
 
 use chrono::Days;
 use refhub_tests::{assert_error, data, spawn_app, str_at};
@@ -356,5 +357,143 @@ async fn another_tenant_cannot_read_a_links_or_a_pages_report() {
         (own_page.totals.clicks, own_page.totals.automated),
         (0, 0),
         "{own_page:#?}"
+    );
+}
+
+/// Polls `link`'s short URL (as a robot, so that hits still redirected from the cache count
+/// apart) until it answers `status`; returns how many of the polls were redirected.
+async fn until_status(
+    client: &reqwest::Client,
+    app: &refhub_tests::TestApp,
+    link: &Link,
+    status: u16,
+) -> i64 {
+    let robot: &[(&str, &str)] = &[("User-Agent", "curl/8.5.0")];
+    let mut redirected = 0;
+    eventually(
+        &format!("{}'s short URL to answer {status}", link.short_code),
+        WAIT,
+        async || {
+            let got = hit(client, app, &link.short_code, robot)
+                .await
+                .status()
+                .as_u16();
+            if got == 302 {
+                redirected += 1;
+            }
+            if got == status {
+                Ok(())
+            } else {
+                Err(format!("{got}"))
+            }
+        },
+    )
+    .await;
+    redirected
+}
+
+#[tokio::test]
+async fn a_link_switched_off_or_a_suspended_workspace_answers_404_and_counts_no_click() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@paused.test", "Paused", PAGE).await;
+    let token = tenant.token();
+    let paused = new_link(&app, token, &tenant.page_id, "paused").await;
+    let other = new_link(&app, token, &tenant.page_id, "other").await;
+    let utc = zone("UTC");
+    let (from, to) = (today(utc) - Days::new(1), today(utc) + Days::new(1));
+    let client = no_redirects();
+    let people = people_hits();
+    click(&client, &app, &paused, &people[0]).await;
+
+    // Switched off: the short URL leads nowhere, and people's hits count nowhere.
+    let switched = app
+        .mutate(
+            "updateRefLink",
+            json!({ "id": paused.id, "active": false }),
+            "{ active }",
+            Some(token),
+        )
+        .await;
+    assert_eq!(data(&switched)["updateRefLink"]["active"], false);
+    let mut robots = until_status(&client, &app, &paused, 404).await;
+    for headers in &people {
+        let response = hit(&client, &app, &paused.short_code, headers).await;
+        assert_eq!(
+            response.status().as_u16(),
+            404,
+            "a link switched off stays off"
+        );
+    }
+    assert_eq!(
+        hit(&client, &app, &other.short_code, &people[0])
+            .await
+            .status()
+            .as_u16(),
+        302,
+        "the page's other links still lead to Messenger"
+    );
+    // Switched on again, it leads to Messenger again.
+    let switched = app
+        .mutate(
+            "updateRefLink",
+            json!({ "id": paused.id, "active": true }),
+            "{ active }",
+            Some(token),
+        )
+        .await;
+    data(&switched);
+    robots += until_status(&client, &app, &paused, 302).await;
+    click(&client, &app, &paused, &people[1]).await;
+
+    // A suspended workspace's links all lead nowhere until it is reactivated.
+    let operator = app.operator("ops@paused.test").await;
+    let set_status = async |mutation: &str| {
+        let response = app
+            .mutate(
+                mutation,
+                json!({ "tenantId": tenant.session.tenant() }),
+                "{ status }",
+                operator.token(),
+            )
+            .await;
+        data(&response);
+    };
+    set_status("suspendTenant").await;
+    robots += until_status(&client, &app, &paused, 404).await;
+    // (The other link's redirected polls count for it, not for this one.)
+    until_status(&client, &app, &other, 404).await;
+    for link in [&paused, &other] {
+        let response = hit(&client, &app, &link.short_code, &people[2]).await;
+        assert_eq!(
+            response.status().as_u16(),
+            404,
+            "a suspended workspace's link leads nowhere"
+        );
+    }
+    set_status("reactivateTenant").await;
+    robots += until_status(&client, &app, &paused, 302).await;
+    click(&client, &app, &paused, &people[3]).await;
+
+    let expected = (3, robots);
+    let mut report = None;
+    eventually("the clicks to be counted", WAIT, async || {
+        let page = crate::support::funnel(&app, token, "refLink", &paused.id, from, to, None).await;
+        let got = (page.totals.clicks, page.totals.automated);
+        report = Some(page);
+        if got == expected {
+            Ok(())
+        } else {
+            Err(format!("{got:?}"))
+        }
+    })
+    .await;
+    // Nothing more arrives later: hits answered 404 were never queued.
+    pause(1_500).await;
+    let page = crate::support::funnel(&app, token, "refLink", &paused.id, from, to, None).await;
+    assert_eq!(
+        (page.totals.clicks, page.totals.automated),
+        expected,
+        "people's clicks while the link led somewhere, and the robot's polls that were \
+         redirected, count; hits answered 404 do not: {report:#?}"
     );
 }

@@ -183,7 +183,7 @@ pub(crate) mod run {
     use refhub_domain::pagination::{Page, PageRequest};
     use sea_orm::{
         DatabaseConnection, DatabaseTransaction, DbErr, DeleteMany, EntityTrait, PaginatorTrait,
-        Select, SelectThree, SelectTwo, Selector, SelectorTrait, Topology, UpdateMany,
+        Select, SelectFour, SelectThree, SelectTwo, Selector, SelectorTrait, Topology, UpdateMany,
     };
 
     use crate::error::internal;
@@ -230,6 +230,30 @@ pub(crate) mod run {
     {
         first(db, tenant_id, query.into_model()).await
     }
+
+    /// The first row `query` selects, with each of the three rows it joins (when there is one).
+    pub(crate) async fn one_with_three<E, F, G, H, TOP>(
+        db: &DatabaseConnection,
+        tenant_id: TenantId,
+        query: SelectFour<E, F, G, H, TOP>,
+    ) -> DomainResult<Option<JoinedFour<E, F, G, H>>>
+    where
+        E: EntityTrait,
+        F: EntityTrait,
+        G: EntityTrait,
+        H: EntityTrait,
+        TOP: Topology,
+    {
+        first(db, tenant_id, query.into_model()).await
+    }
+
+    /// A row with the three rows it joins, each when there is one.
+    pub(crate) type JoinedFour<E, F, G, H> = (
+        <E as EntityTrait>::Model,
+        Option<<F as EntityTrait>::Model>,
+        Option<<G as EntityTrait>::Model>,
+        Option<<H as EntityTrait>::Model>,
+    );
 
     async fn every<S: SelectorTrait>(
         db: &DatabaseConnection,

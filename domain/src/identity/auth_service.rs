@@ -18,7 +18,7 @@ use crate::identity::ports::{
 };
 use crate::identity::principal::{Actor, Principal, TenantAccess};
 use crate::identity::role::Role;
-use crate::identity::session::{AccessClaims, NewRefreshToken, Session};
+use crate::identity::session::{AccessClaims, NewRefreshToken, Session, SignedIn};
 use crate::identity::tenant::{Tenant, TenantName, TenantStatus};
 use crate::identity::user::User;
 use crate::ids::{SessionId, TenantId, UserId};
@@ -357,31 +357,35 @@ impl AuthService {
 
     async fn authenticate_access_token(&self, bearer: &str) -> DomainResult<Principal> {
         let claims = self.tokens.verify(bearer)?;
-        let session = self
+        // Every request of a signed-in member comes this way: one read when all is well, and
+        // only a refusal looks at the pieces one by one to say what is wrong.
+        let Some(signed_in) = self
             .sessions
-            .find(claims.session_id)
+            .find_signed_in(claims.session_id, claims.user_id, claims.tenant_id)
             .await?
-            .filter(|s| s.is_active() && s.user_id == claims.user_id)
-            .ok_or(DomainError::Unauthenticated(BAD_ACCESS_TOKEN))?;
-        let user = self
-            .users
-            .find(session.user_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated(BAD_ACCESS_TOKEN))?;
-        let tenant = match claims.tenant_id {
-            None => None,
-            Some(tenant_id) => {
-                let membership = self.memberships.find(tenant_id, user.id).await?.ok_or(
-                    DomainError::Unauthenticated(
-                        "you are no longer a member of this workspace; sign in again",
-                    ),
-                )?;
-                self.require_active_tenant(tenant_id).await?;
+        else {
+            return Err(self.why_not_signed_in(&claims).await?);
+        };
+        let SignedIn {
+            session,
+            user,
+            workspace,
+        } = signed_in;
+        if !session.is_active() || session.user_id != claims.user_id || user.id != claims.user_id {
+            return Err(DomainError::Unauthenticated(BAD_ACCESS_TOKEN));
+        }
+        let tenant = match (claims.tenant_id, workspace) {
+            (None, _) => None,
+            (Some(tenant_id), Some((membership, tenant)))
+                if membership.tenant_id == tenant_id && tenant.id == tenant_id =>
+            {
+                not_suspended(tenant)?;
                 Some(TenantAccess {
                     tenant_id,
                     role: membership.role,
                 })
             }
+            (Some(_), _) => return Err(DomainError::Unauthenticated(BAD_ACCESS_TOKEN)),
         };
         Ok(Principal {
             actor: Actor::User {
@@ -393,13 +397,40 @@ impl AuthService {
         })
     }
 
-    async fn require_active_tenant(&self, tenant_id: TenantId) -> DomainResult<Tenant> {
-        let tenant = self
-            .tenants
-            .find(tenant_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated(BAD_ACCESS_TOKEN))?;
-        not_suspended(tenant)
+    /// Why an access token's session, user, membership or workspace was not found together:
+    /// the first of them missing, ended or suspended, in that order.
+    async fn why_not_signed_in(&self, claims: &AccessClaims) -> DomainResult<DomainError> {
+        let bad_token = DomainError::Unauthenticated(BAD_ACCESS_TOKEN);
+        let session = self.sessions.find(claims.session_id).await?;
+        if !session.is_some_and(|s| s.is_active() && s.user_id == claims.user_id) {
+            return Ok(bad_token);
+        }
+        if self.users.find(claims.user_id).await?.is_none() {
+            return Ok(bad_token);
+        }
+        if let Some(tenant_id) = claims.tenant_id {
+            if self
+                .memberships
+                .find(tenant_id, claims.user_id)
+                .await?
+                .is_none()
+            {
+                return Ok(DomainError::Unauthenticated(
+                    "you are no longer a member of this workspace; sign in again",
+                ));
+            }
+            match self.tenants.find(tenant_id).await? {
+                None => return Ok(bad_token),
+                Some(tenant) => {
+                    if let Err(suspended) = not_suspended(tenant) {
+                        return Ok(suspended);
+                    }
+                }
+            }
+        }
+        // Everything is there now: it was missing a moment ago (a membership added meanwhile),
+        // and this request is refused as the token was when it was checked.
+        Ok(bad_token)
     }
 
     async fn start_session(

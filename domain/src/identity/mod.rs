@@ -29,6 +29,6 @@ pub use ports::{
 };
 pub use principal::{Actor, Principal, TenantAccess};
 pub use role::Role;
-pub use session::{AccessClaims, NewRefreshToken, RefreshTokenRecord, Session};
+pub use session::{AccessClaims, NewRefreshToken, RefreshTokenRecord, Session, SignedIn};
 pub use tenant::{Tenant, TenantName, TenantStatus};
 pub use user::User;

@@ -14,7 +14,9 @@ use crate::identity::email::Email;
 use crate::identity::membership::{Member, Membership, TenantMembership};
 use crate::identity::password::{Password, PasswordHash};
 use crate::identity::role::Role;
-use crate::identity::session::{AccessClaims, NewRefreshToken, RefreshTokenRecord, Session};
+use crate::identity::session::{
+    AccessClaims, NewRefreshToken, RefreshTokenRecord, Session, SignedIn,
+};
 use crate::identity::tenant::{Tenant, TenantStatus};
 use crate::identity::user::User;
 use crate::ids::{ApiKeyId, SessionId, TenantId, UserId};
@@ -122,6 +124,15 @@ pub trait SessionRepository: Send + Sync {
     async fn create(&self, session: &Session, first_token: &NewRefreshToken) -> DomainResult<()>;
     /// A session by id.
     async fn find(&self, id: SessionId) -> DomainResult<Option<Session>>;
+    /// The session `id` of `user_id` with its user and, when `tenant_id` is given, the user's
+    /// membership of that tenant and the tenant, in one read (every authenticated request
+    /// makes it). `None` when any of them is missing; the caller looks one by one to say which.
+    async fn find_signed_in(
+        &self,
+        id: SessionId,
+        user_id: UserId,
+        tenant_id: Option<TenantId>,
+    ) -> DomainResult<Option<SignedIn>>;
     /// A refresh token by the fingerprint of its text.
     async fn find_token(&self, fingerprint: &str) -> DomainResult<Option<RefreshTokenRecord>>;
     /// Atomically marks `used_token` used and stores `next` in its place. Returns `false`, and

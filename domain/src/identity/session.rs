@@ -4,6 +4,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::identity::membership::Membership;
+use crate::identity::tenant::Tenant;
+use crate::identity::user::User;
 use crate::ids::{SessionId, TenantId, UserId};
 
 /// One sign-in: every refresh token it rotates through belongs to it, so reuse of an old token
@@ -70,4 +73,16 @@ pub struct AccessClaims {
     pub issued_at: DateTime<Utc>,
     /// When it expires (`exp`).
     pub expires_at: DateTime<Utc>,
+}
+
+/// Everything an access token is checked against, read together: its session, its user and,
+/// when it names a workspace, the user's membership of it and the workspace itself.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The token's session.
+    pub session: Session,
+    /// The session's user.
+    pub user: User,
+    /// The membership and workspace, when the token names one.
+    pub workspace: Option<(Membership, Tenant)>,
 }

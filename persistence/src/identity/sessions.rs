@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
-use refhub_domain::identity::{NewRefreshToken, RefreshTokenRecord, Session, SessionRepository};
+use refhub_domain::identity::{
+    NewRefreshToken, RefreshTokenRecord, Session, SessionRepository, SignedIn,
+};
 use refhub_domain::ids::{SessionId, TenantId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
@@ -9,8 +11,9 @@ use uuid::Uuid;
 
 use super::mapping;
 use crate::Store;
-use crate::entities::{refresh_tokens, sessions};
+use crate::entities::{memberships, refresh_tokens, sessions, tenants, users};
 use crate::error::internal;
+use crate::scope::run;
 
 fn token_row(token: &NewRefreshToken) -> refresh_tokens::ActiveModel {
     refresh_tokens::ActiveModel {
@@ -50,6 +53,49 @@ impl SessionRepository for Store {
             .await
             .map_err(internal)?;
         Ok(row.map(mapping::session))
+    }
+
+    async fn find_signed_in(
+        &self,
+        id: SessionId,
+        user_id: UserId,
+        tenant_id: Option<TenantId>,
+    ) -> DomainResult<Option<SignedIn>> {
+        let Some(tenant_id) = tenant_id else {
+            let row = sessions::Entity::find_by_id(id.0)
+                .filter(sessions::Column::UserId.eq(user_id.0))
+                .find_also_related(users::Entity)
+                .one(&self.db)
+                .await
+                .map_err(internal)?;
+            let Some((session, Some(user))) = row else {
+                return Ok(None);
+            };
+            return Ok(Some(SignedIn {
+                session: mapping::session(session),
+                user: mapping::user(user),
+                workspace: None,
+            }));
+        };
+        // From the membership (the one tenant-scoped table of the four), so that the read runs
+        // in the request's tenant scope, the read session of a dashboard query included.
+        let query = memberships::Entity::find()
+            .filter(memberships::Column::TenantId.eq(tenant_id.0))
+            .filter(memberships::Column::UserId.eq(user_id.0))
+            .find_also_related(users::Entity)
+            .find_also_related(tenants::Entity)
+            .find_also(users::Entity, sessions::Entity)
+            .filter(sessions::Column::Id.eq(id.0));
+        let Some((membership, Some(user), Some(tenant), Some(session))) =
+            run::one_with_three(&self.db, tenant_id, query).await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(SignedIn {
+            session: mapping::session(session),
+            user: mapping::user(user),
+            workspace: Some((mapping::membership(membership)?, mapping::tenant(tenant)?)),
+        }))
     }
 
     async fn find_token(&self, fingerprint: &str) -> DomainResult<Option<RefreshTokenRecord>> {

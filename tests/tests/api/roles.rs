@@ -308,6 +308,14 @@ async fn a_removed_member_loses_access_at_once() {
         response.get("errors").is_some() && response["data"].is_null(),
         "a removed member still reads the tenant: {response:#}"
     );
+    // The refusal says why, so that a dashboard can send the person to sign in again.
+    assert_error(&response, "UNAUTHENTICATED");
+    assert!(
+        response["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no longer a member of this workspace")),
+        "{response:#}"
+    );
     // Logging in to that tenant is refused too.
     let again = app
         .log_in_raw(

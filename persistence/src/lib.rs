@@ -11,6 +11,7 @@ mod claims;
 mod entities;
 mod error;
 mod flows;
+mod id_list;
 mod identity;
 mod loopback_tls;
 mod pagination;

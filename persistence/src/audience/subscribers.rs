@@ -25,6 +25,7 @@ use crate::entities::{
     subscriber_tags, subscribers, tags,
 };
 use crate::error::internal;
+use crate::id_list::among;
 use crate::pagination::{keyset_rows, try_map_page};
 use crate::scope::{self, run};
 
@@ -180,7 +181,11 @@ impl SubscriberRepository for Store {
         }
         let query = subscriber_field_values::Entity::find()
             .filter(subscriber_field_values::Column::TenantId.eq(tenant_id.0))
-            .filter(subscriber_field_values::Column::SubscriberId.is_in(uuids(ids)))
+            .filter(among(
+                self.db.get_database_backend(),
+                subscriber_field_values::Column::SubscriberId,
+                uuids(ids),
+            ))
             .find_also_related(custom_fields::Entity);
         let rows = run::all_with(&self.db, tenant_id, query).await?;
         // Every value has its field (the key cascades); one without is skipped, not an error.
@@ -207,7 +212,11 @@ impl SubscriberRepository for Store {
         }
         let query = subscriber_tags::Entity::find()
             .filter(subscriber_tags::Column::TenantId.eq(tenant_id.0))
-            .filter(subscriber_tags::Column::SubscriberId.is_in(uuids(ids)))
+            .filter(among(
+                self.db.get_database_backend(),
+                subscriber_tags::Column::SubscriberId,
+                uuids(ids),
+            ))
             .find_also_related(tags::Entity);
         let rows = run::all_with(&self.db, tenant_id, query).await?;
         Ok(rows
@@ -222,7 +231,11 @@ impl SubscriberRepository for Store {
         }
         let query = notification_opt_ins::Entity::find()
             .filter(notification_opt_ins::Column::TenantId.eq(tenant_id.0))
-            .filter(notification_opt_ins::Column::SubscriberId.is_in(uuids(ids)));
+            .filter(among(
+                self.db.get_database_backend(),
+                notification_opt_ins::Column::SubscriberId,
+                uuids(ids),
+            ));
         let rows = run::all(&self.db, tenant_id, query).await?;
         rows.into_iter().map(mapping::opt_in).collect()
     }

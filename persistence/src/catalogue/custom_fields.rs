@@ -12,6 +12,7 @@ use super::mapping;
 use crate::Store;
 use crate::entities::{custom_fields, ref_links};
 use crate::error::internal;
+use crate::id_list::among;
 use crate::pagination::try_map_page;
 use crate::scope::{self, run};
 
@@ -116,8 +117,11 @@ impl CustomFieldRepository for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let query =
-            in_tenant(tenant_id).filter(custom_fields::Column::Id.is_in(ids.iter().map(|id| id.0)));
+        let query = in_tenant(tenant_id).filter(among(
+            self.db.get_database_backend(),
+            custom_fields::Column::Id,
+            ids.iter().map(|id| id.0),
+        ));
         run::all(&self.db, tenant_id, query)
             .await?
             .into_iter()

@@ -6,7 +6,8 @@ use refhub_domain::catalogue::{RefLink, RefLinkRepository};
 use refhub_domain::ids::{PageId, RefLinkId, TagId, TenantId};
 use refhub_domain::pagination::{Page as ListPage, PageRequest};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -14,6 +15,7 @@ use super::mapping;
 use crate::Store;
 use crate::entities::{ref_link_tags, ref_links};
 use crate::error::{internal, unique_as_conflict};
+use crate::id_list::among;
 use crate::pagination::keyset_page;
 use crate::scope;
 
@@ -31,7 +33,11 @@ async fn tags_of(
     }
     let rows = ref_link_tags::Entity::find()
         .filter(ref_link_tags::Column::TenantId.eq(tenant_id.0))
-        .filter(ref_link_tags::Column::RefLinkId.is_in(link_ids.iter().copied()))
+        .filter(among(
+            txn.get_database_backend(),
+            ref_link_tags::Column::RefLinkId,
+            link_ids.iter().copied(),
+        ))
         .order_by_asc(ref_link_tags::Column::TagId)
         .all(txn)
         .await

@@ -9,6 +9,7 @@ use super::mapping;
 use crate::Store;
 use crate::entities::tags;
 use crate::error::{internal, unique_as_conflict};
+use crate::id_list::among;
 use crate::scope::{self, run};
 
 const NAME_TAKEN: &str = "a tag with this name already exists";
@@ -41,7 +42,11 @@ impl TagRepository for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let query = in_tenant(tenant_id).filter(tags::Column::Id.is_in(ids.iter().map(|id| id.0)));
+        let query = in_tenant(tenant_id).filter(among(
+            self.db.get_database_backend(),
+            tags::Column::Id,
+            ids.iter().map(|id| id.0),
+        ));
         let rows = run::all(&self.db, tenant_id, query).await?;
         Ok(rows.into_iter().map(mapping::tag).collect())
     }

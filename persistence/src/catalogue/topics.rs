@@ -11,6 +11,7 @@ use crate::Store;
 use crate::entities::notification_topics as topics;
 use crate::entities::{notification_opt_ins, subscribers};
 use crate::error::{internal, unique_as_conflict};
+use crate::id_list::among;
 use crate::pagination::try_map_page;
 use crate::scope::{self, run};
 
@@ -94,8 +95,11 @@ impl TopicRepository for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let query =
-            in_tenant(tenant_id).filter(topics::Column::Id.is_in(ids.iter().map(|id| id.0)));
+        let query = in_tenant(tenant_id).filter(among(
+            self.db.get_database_backend(),
+            topics::Column::Id,
+            ids.iter().map(|id| id.0),
+        ));
         run::all(&self.db, tenant_id, query)
             .await?
             .into_iter()

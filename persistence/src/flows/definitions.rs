@@ -11,6 +11,7 @@ use super::mapping;
 use crate::Store;
 use crate::entities::{flow_runs, flow_triggers, flows, ref_links};
 use crate::error::internal;
+use crate::id_list::among;
 use crate::pagination::try_map_page;
 use crate::scope::{self, run};
 
@@ -45,7 +46,11 @@ impl FlowRepository for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let query = live(tenant_id).filter(flows::Column::Id.is_in(ids.iter().map(|id| id.0)));
+        let query = live(tenant_id).filter(among(
+            self.db.get_database_backend(),
+            flows::Column::Id,
+            ids.iter().map(|id| id.0),
+        ));
         run::all(&self.db, tenant_id, query)
             .await?
             .into_iter()

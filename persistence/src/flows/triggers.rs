@@ -8,6 +8,7 @@ use super::mapping;
 use crate::Store;
 use crate::entities::flow_triggers;
 use crate::error::{internal, unique_as_conflict};
+use crate::id_list::among;
 use crate::scope::{self, run};
 
 const RULE_TAKEN: &str = "the same rule already starts a flow on this page";
@@ -54,8 +55,11 @@ impl FlowTriggerRepository for Store {
         if flow_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let query = in_tenant(tenant_id)
-            .filter(flow_triggers::Column::FlowId.is_in(flow_ids.iter().map(|id| id.0)));
+        let query = in_tenant(tenant_id).filter(among(
+            self.db.get_database_backend(),
+            flow_triggers::Column::FlowId,
+            flow_ids.iter().map(|id| id.0),
+        ));
         run::all(&self.db, tenant_id, query)
             .await?
             .into_iter()

@@ -55,6 +55,9 @@ impl<T> IntoGraphql<T> for DomainResult<T> {
 /// when the engine names one.
 pub fn tag_uncoded_errors(mut response: Response) -> Response {
     for error in &mut response.errors {
+        if let Some(short) = syntax_error_in_brief(&error.message) {
+            error.message = short;
+        }
         let field = argument_named_in(&error.message);
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
@@ -65,6 +68,21 @@ pub fn tag_uncoded_errors(mut response: Response) -> Response {
         }
     }
     response
+}
+
+/// A syntax error said without its drawing. The parser renders the offending line with a caret
+/// under it (`--> 1:516`, the line, `^---`, `= expected …`): the whole line back, twice its
+/// length with the caret's padding, 100 KB for a 50 KB one-line query. The error's `locations`
+/// already say where; the message keeps what was expected.
+fn syntax_error_in_brief(message: &str) -> Option<String> {
+    if !message.trim_start().starts_with("--> ") {
+        return None;
+    }
+    let expected = message
+        .lines()
+        .find_map(|line| line.trim_start().strip_prefix("= "))
+        .unwrap_or("the query could not be read");
+    Some(format!("syntax error: {expected}"))
 }
 
 /// The argument an engine message blames (`Invalid value for argument "input.type", …`), as
@@ -78,7 +96,25 @@ fn argument_named_in(message: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::argument_named_in;
+    use super::{argument_named_in, syntax_error_in_brief};
+
+    #[test]
+    fn syntax_errors_say_what_was_expected_without_the_line() {
+        let long_line = format!("{{ tenant {{ id {} ) }}", "x".repeat(50_000));
+        let drawn = format!(
+            " --> 1:50016\n  |\n1 | {long_line}\n  | {}^---\n  |\n  = expected selection_set, selection, directive, or arguments",
+            " ".repeat(50_015)
+        );
+        assert_eq!(
+            syntax_error_in_brief(&drawn).as_deref(),
+            Some("syntax error: expected selection_set, selection, directive, or arguments")
+        );
+        assert_eq!(
+            syntax_error_in_brief("Unknown field \"idd\" on type \"Tenant\"."),
+            None,
+            "other engine messages are kept as they are"
+        );
+    }
 
     #[test]
     fn engine_messages_name_their_argument() {

@@ -69,6 +69,35 @@ async fn a_query_nested_too_deep_is_refused_even_when_cheap() {
 }
 
 #[tokio::test]
+async fn a_syntax_error_says_where_and_what_was_expected_without_echoing_the_query() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("syntax@example.com", "Syntax").await;
+    let name = "x".repeat(50_000);
+    let query = format!("{{ tenant {{ id {name} ) }}");
+    let (status, response, _) = post_graphql(&app, &query, &owner.access_token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        error_code(&response).as_deref(),
+        Some("VALIDATION"),
+        "{response}"
+    );
+    assert_eq!(
+        message_of(&response),
+        "syntax error: expected selection_set, selection, directive, or arguments"
+    );
+    assert_eq!(
+        response["errors"][0]["locations"],
+        json!([{ "line": 1, "column": query.find(')').unwrap() + 1 }]),
+        "the location says where"
+    );
+    assert!(
+        response.to_string().len() < 1_000,
+        "the answer does not echo the 50 KB line: {} bytes",
+        response.to_string().len()
+    );
+}
+
+#[tokio::test]
 async fn values_nested_thousands_deep_are_refused_before_parsing_and_the_server_lives_on() {
     let app = spawn_app().await;
     let owner = app.sign_up("deep-values@example.com", "Deep values").await;

@@ -575,10 +575,33 @@ fn nodes_empty(connection: &Value) -> bool {
         && connection["edges"].as_array().is_none_or(Vec::is_empty)
 }
 
+/// An argument's path without list positions: `steps[1].addTag.tagId` and `steps[].addTag.tagId`
+/// are both `steps.addTag.tagId`.
+fn without_indices(path: &str) -> String {
+    let mut plain = String::with_capacity(path.len());
+    let mut in_brackets = false;
+    for c in path.chars() {
+        match c {
+            '[' => in_brackets = true,
+            ']' => in_brackets = false,
+            c if !in_brackets => plain.push(c),
+            _ => {}
+        }
+    }
+    plain
+}
+
 /// Checks one answer against NOT_FOUND (or a documented empty answer); describes a mismatch.
 fn expect_not_found(call: &Call, response: &Value) -> Option<String> {
     if refhub_tests::error_code(response).as_deref() == Some("NOT_FOUND") {
-        return None;
+        // A dashboard shows the error beside the input it names.
+        let argument = without_indices(call.path.strip_prefix("input.").unwrap_or(&call.path));
+        return match refhub_tests::error_field(response) {
+            Some(field) if without_indices(&field) == argument => None,
+            _ => Some(format!(
+                "NOT_FOUND does not name {argument} in extensions.field: {response}"
+            )),
+        };
     }
     let empty = empty_answer(response, &call.op);
     if empty

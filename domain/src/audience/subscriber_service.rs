@@ -119,7 +119,7 @@ impl SubscriberService {
     /// One subscriber.
     pub async fn get(&self, principal: &Principal, id: SubscriberId) -> DomainResult<Subscriber> {
         let access = principal.require_role(Role::Viewer)?;
-        self.subscriber_in(access.tenant_id, id).await
+        self.subscriber_in(access.tenant_id, id, "id").await
     }
 
     /// Field values of subscribers (for lists: one query for many subscribers).
@@ -174,7 +174,8 @@ impl SubscriberService {
         value: &str,
     ) -> DomainResult<FieldValueRecord> {
         let access = principal.require_role(Role::Editor)?;
-        self.subscriber_in(access.tenant_id, id).await?;
+        self.subscriber_in(access.tenant_id, id, "subscriberId")
+            .await?;
         let field = self.field_in(access.tenant_id, field_id).await?;
         let value = field
             .field_type
@@ -199,7 +200,8 @@ impl SubscriberService {
         field_id: CustomFieldId,
     ) -> DomainResult<()> {
         let access = principal.require_role(Role::Editor)?;
-        self.subscriber_in(access.tenant_id, id).await?;
+        self.subscriber_in(access.tenant_id, id, "subscriberId")
+            .await?;
         self.field_in(access.tenant_id, field_id).await?;
         self.subscribers
             .clear_field_value(access.tenant_id, id, field_id)
@@ -215,7 +217,8 @@ impl SubscriberService {
         tag_id: TagId,
     ) -> DomainResult<()> {
         let access = principal.require_role(Role::Editor)?;
-        self.subscriber_in(access.tenant_id, id).await?;
+        self.subscriber_in(access.tenant_id, id, "subscriberId")
+            .await?;
         self.tag_in(access.tenant_id, tag_id).await?;
         self.subscribers
             .add_tag(access.tenant_id, id, tag_id, self.clock.now())
@@ -230,7 +233,8 @@ impl SubscriberService {
         tag_id: TagId,
     ) -> DomainResult<()> {
         let access = principal.require_role(Role::Editor)?;
-        self.subscriber_in(access.tenant_id, id).await?;
+        self.subscriber_in(access.tenant_id, id, "subscriberId")
+            .await?;
         self.tag_in(access.tenant_id, tag_id).await?;
         self.subscribers
             .remove_tag(access.tenant_id, id, tag_id)
@@ -253,14 +257,16 @@ impl SubscriberService {
             .ok_or_else(|| DomainError::not_found_in("tag", "tagId"))
     }
 
+    /// The subscriber `id` of the tenant; not found names `field`, the argument that gave `id`.
     async fn subscriber_in(
         &self,
         tenant_id: TenantId,
         id: SubscriberId,
+        field: &'static str,
     ) -> DomainResult<Subscriber> {
         self.subscribers
             .find(tenant_id, id)
             .await?
-            .ok_or_else(|| DomainError::not_found_in("subscriber", "subscriberId"))
+            .ok_or_else(|| DomainError::not_found_in("subscriber", field))
     }
 }

@@ -84,7 +84,7 @@ impl ApiKeyService {
             .keys
             .revoke(access.tenant_id, id, self.clock.now())
             .await?
-            .ok_or(DomainError::not_found("API key"))?;
+            .ok_or(DomainError::not_found_in("API key", "id"))?;
         tracing::info!(tenant_id = %key.tenant_id, key_id = %key.id, "API key revoked");
         Ok(key)
     }

@@ -245,7 +245,7 @@ impl AuthService {
                         self.sessions.revoke(record.session.id, now).await?;
                         Ok(u64::from(was_active))
                     }
-                    _ => Err(DomainError::not_found("refresh token")),
+                    _ => Err(DomainError::not_found_in("refresh token", "refreshToken")),
                 }
             }
             LogOutScope::Everywhere => self.sessions.revoke_all_for_user(user_id, now).await,
@@ -522,7 +522,7 @@ fn select_tenant(
             let membership = memberships
                 .into_iter()
                 .find(|m| m.tenant.id == tenant_id)
-                .ok_or(DomainError::not_found("tenant"))?;
+                .ok_or(DomainError::not_found_in("tenant", "tenantId"))?;
             if membership.tenant.status == TenantStatus::Suspended {
                 return Err(DomainError::Forbidden(ForbiddenReason::TenantSuspended));
             }

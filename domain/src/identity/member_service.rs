@@ -82,7 +82,7 @@ impl MemberService {
             .memberships
             .find(access.tenant_id, user_id)
             .await?
-            .ok_or(DomainError::not_found("member"))?;
+            .ok_or(DomainError::not_found_in("member", "userId"))?;
         require_owner_for(principal, current.role)?;
         require_owner_for(principal, role)?;
         let membership = self
@@ -104,7 +104,7 @@ impl MemberService {
             .memberships
             .find(access.tenant_id, user_id)
             .await?
-            .ok_or(DomainError::not_found("member"))?;
+            .ok_or(DomainError::not_found_in("member", "userId"))?;
         if !leaving {
             require_owner_for(principal, current.role)?;
         }

@@ -61,7 +61,7 @@ impl OperatorService {
             .tenants
             .set_status(tenant_id, status)
             .await?
-            .ok_or(DomainError::not_found("tenant"))?;
+            .ok_or(DomainError::not_found_in("tenant", "tenantId"))?;
         tracing::warn!(%tenant_id, status = status.as_str(), "tenant status changed by an operator");
         Ok(tenant)
     }

@@ -64,7 +64,7 @@ async fn find_row(
         .one(txn)
         .await
         .map_err(internal)?
-        .ok_or(DomainError::not_found("member"))
+        .ok_or(DomainError::not_found_in("member", "userId"))
 }
 
 async fn owner_count(txn: &DatabaseTransaction, tenant_id: TenantId) -> DomainResult<u64> {

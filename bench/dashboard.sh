@@ -11,6 +11,9 @@
 # connections waits C / throughput on average, so p99 at 32 connections says how much the
 # machine serves, and at fewer how long one dashboard waits while the machine is busy.
 #
+# The page is read with an API key (an integration's credential) at every QUERY_CONNS, and with
+# a signed-in member's access token (the dashboard's own credential) at every TOKEN_CONNS.
+#
 #   bash bench/dashboard.sh                  # defaults: 32 connections, 2 threads, 15 s
 #   SIZES="1000 100000" QUERY_CONNS="8" DURATION=10s bash bench/dashboard.sh
 set -euo pipefail
@@ -23,6 +26,7 @@ THREADS=${THREADS:-2}
 DURATION=${DURATION:-15s}
 SIZES=${SIZES:-1000 100000 1000000}
 QUERY_CONNS=${QUERY_CONNS:-4 8 32}
+TOKEN_CONNS=${TOKEN_CONNS:-4}
 APP_PORT=8089
 BARE_PORT=8091
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -100,20 +104,32 @@ psql "$ADMIN_URL" -qAt -c "CHECKPOINT"
 
 QUERY="{\"query\":\"query(\$page: ID!) { subscribers(pageId: \$page, first: 20) { totalCount nodes { id psid firstSeenAt lastInteractionAt withinMessagingWindow fields { field { id name } value } tags { id name } optIns { topicTitle status } } } }\",\"variables\":{\"page\":\"$PAGE\"}}"
 declare -A pages_result pages_rss pages_cpu
+# One run of the page at `$2` connections with the credential `$3`, recorded under `$1`.
+measure_page() {
+  # shellcheck disable=SC2046 # one pid per word
+  ours_before=$(ticks "$app_pid"); pg_before=$(ticks $(postgres_pids))
+  pages_result[$1]=$(WRK_METHOD=POST WRK_BODY="$QUERY" WRK_TOKEN="$3" run_wrk "http://127.0.0.1:$APP_PORT/graphql" "$2")
+  pages_rss[$1]=$(rss)
+  served=$(value requests "${pages_result[$1]}")
+  # shellcheck disable=SC2046 # one pid per word
+  pages_cpu[$1]="$(per_request_ms "$ours_before" "$(ticks "$app_pid")" "${served%.*}") ms ours, $(per_request_ms "$pg_before" "$(ticks $(postgres_pids))" "${served%.*}") ms PostgreSQL's"
+}
 for size in $SIZES; do
   echo "==> $size subscribers: generating"
   psql "$BENCH_URL" -q -v tenant="$TENANT" -v page="$PAGE" -v field="$FIELD" -v tag="$TAG" -v target="$size" \
     -f bench/generate_subscribers.sql >/dev/null
   got=$(WRK_TOKEN= TOKEN=$KEY gql "$QUERY" | field "['data']['subscribers']['totalCount']")
   echo "    totalCount $got; measuring"
-  for conns in $QUERY_CONNS; do
-    # shellcheck disable=SC2046 # one pid per word
-    ours_before=$(ticks "$app_pid"); pg_before=$(ticks $(postgres_pids))
-    pages_result[$size/$conns]=$(WRK_METHOD=POST WRK_BODY="$QUERY" WRK_TOKEN="$KEY" run_wrk "http://127.0.0.1:$APP_PORT/graphql" "$conns")
-    pages_rss[$size/$conns]=$(rss)
-    served=$(value requests "${pages_result[$size/$conns]}")
-    pages_cpu[$size/$conns]="$(per_request_ms "$ours_before" "$(ticks "$app_pid")" "${served%.*}") ms ours, $(per_request_ms "$pg_before" "$(ticks $(postgres_pids))" "${served%.*}") ms PostgreSQL's"
-  done
+  for conns in $QUERY_CONNS; do measure_page "$size/$conns" "$conns" "$KEY"; done
+  # Access tokens live 15 minutes: log in afresh for each size.
+  ACCESS=$(gql '{"query":"mutation { logIn(input:{email:\"dash@example.com\", password:\"correct-Horse-battery-9\"}) { accessToken } }"}' | field "['data']['logIn']['accessToken']")
+  for conns in $TOKEN_CONNS; do measure_page "$size/$conns/token" "$conns" "$ACCESS"; done
+done
+# Every page run's key, in the order run, with its label.
+runs=()
+for size in $SIZES; do
+  for conns in $QUERY_CONNS; do runs+=("$size/$conns|subscribers page of 20, $size in the tenant, $conns conns"); done
+  for conns in $TOKEN_CONNS; do runs+=("$size/$conns/token|same, access token, $conns conns"); done
 done
 
 cat <<REPORT
@@ -123,8 +139,8 @@ Dashboard benchmark ($(nproc) cores, $CONNS connections unless said, $THREADS wr
 |----------------------------------------------------------|-----------:|-------:|-------:|
 $(row "bare actix-web handler (ceiling)" "$bare")
 $(row "GET /r/{code} (302, click counted)" "$redirect")
-$(for size in $SIZES; do for conns in $QUERY_CONNS; do row "subscribers page of 20, $size in the tenant, $conns conns" "${pages_result[$size/$conns]}"; done; done)
+$(for run in "${runs[@]}"; do row "${run#*|}" "${pages_result[${run%%|*}]}"; done)
 
 redirect: $(value requests "$redirect") requests ($(value errors_status "$redirect") non-2xx/3xx), $clicks clicks stored ${clicks_drain}s after the load, RSS $redirect_rss MiB
-$(for size in $SIZES; do for conns in $QUERY_CONNS; do echo "subscribers $size, $conns connections: $(value errors_status "${pages_result[$size/$conns]}") errors, RSS ${pages_rss[$size/$conns]} MiB, CPU per page ${pages_cpu[$size/$conns]}"; done; done)
+$(for run in "${runs[@]}"; do key=${run%%|*}; echo "${run#*|}: $(value errors_status "${pages_result[$key]}") errors, RSS ${pages_rss[$key]} MiB, CPU per page ${pages_cpu[$key]}"; done)
 REPORT

@@ -8,6 +8,7 @@ mod auth_context;
 mod catalogue;
 mod connection;
 mod error;
+mod field_order;
 mod flows;
 mod identity;
 mod ids;

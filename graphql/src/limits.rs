@@ -17,6 +17,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::ExecutableSchema;
 use crate::error::tag_uncoded_errors;
+use crate::field_order::in_query_order;
 
 /// The executable schema behind the limits it cannot enforce itself (see the module's text).
 #[derive(Clone)]
@@ -140,10 +141,18 @@ fn nesting_depth(document: &str) -> usize {
 
 impl Executor for AppSchema {
     async fn execute(&self, mut request: Request) -> Response {
-        match self.refusal(&mut request) {
-            Some(refusal) => refusal,
-            None => self.schema.execute(request).await,
+        if let Some(refusal) = self.refusal(&mut request) {
+            return refusal;
         }
+        // Kept to put the answer in the query's order (see `field_order`).
+        let document = request.parsed_query().ok().cloned();
+        let operation_name = request.operation_name.clone();
+        let mut response = self.schema.execute(request).await;
+        if let Some(document) = document {
+            let data = std::mem::take(&mut response.data);
+            response.data = in_query_order(&document, operation_name.as_deref(), data);
+        }
+        response
     }
 
     /// Runs a subscription (the websocket's only use of the schema). Queries and mutations are

@@ -4,6 +4,7 @@
 mod api_keys;
 mod concurrency;
 mod error_messages;
+mod field_order;
 mod health;
 mod log_in;
 mod operators;

@@ -1,0 +1,152 @@
+//! Answers in the order the query asked for.
+//!
+//! async-graphql resolves a query's fields concurrently and writes each into the answer as it
+//! completes (its issue #612), so `{ tenant { name } me { role } tags { totalCount } }` came back
+//! as `me, tenant, tags` one time and `tenant, tags, me` the next. The GraphQL specification asks
+//! for the query's order (section 7, "Serialized Map Ordering"), and clients that compare answers,
+//! snapshot them or read them as a stream rely on it. This puts every object of an answer back in
+//! the order of its selection set. It is a permutation: nothing is added or dropped, and a key
+//! the selection does not explain stays, after the others.
+
+use std::collections::HashMap;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+};
+use async_graphql::{Name, Positioned, Value};
+
+/// Fragments spread inside fragments deeper than this are not followed (validation refuses
+/// cycles before anything runs; this only bounds the walk).
+const MAX_FRAGMENT_DEPTH: usize = 32;
+
+type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
+/// `data`, with every object in the order `document`'s operation (`operation_name`, or its only
+/// one) selects its fields.
+pub(crate) fn in_query_order(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    mut data: Value,
+) -> Value {
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => Some(operation),
+        DocumentOperations::Multiple(operations) => match operation_name {
+            Some(name) => operations.get(name),
+            None if operations.len() == 1 => operations.values().next(),
+            None => None,
+        },
+    };
+    if let Some(operation) = operation {
+        let set = &operation.node.selection_set.node;
+        reorder(&mut data, &[set], &document.fragments);
+    }
+    data
+}
+
+fn reorder(value: &mut Value, sets: &[&SelectionSet], fragments: &Fragments) {
+    match value {
+        Value::List(items) => {
+            for item in items {
+                reorder(item, sets, fragments);
+            }
+        }
+        Value::Object(object) => {
+            let mut keys: IndexMap<&str, Vec<&SelectionSet>> = IndexMap::new();
+            for set in sets {
+                collect(set, fragments, 0, &mut keys);
+            }
+            let mut unordered = std::mem::take(object);
+            object.reserve(unordered.len());
+            for (key, subsets) in &keys {
+                if let Some((name, mut field)) = unordered.shift_remove_entry(*key) {
+                    reorder(&mut field, subsets, fragments);
+                    object.insert(name, field);
+                }
+            }
+            object.extend(unordered);
+        }
+        _ => {}
+    }
+}
+
+/// The response keys `set` selects, in order, each with the selection sets of its fields
+/// (a key selected twice merges both), through inline fragments and fragment spreads.
+fn collect<'a>(
+    set: &'a SelectionSet,
+    fragments: &'a Fragments,
+    depth: usize,
+    keys: &mut IndexMap<&'a str, Vec<&'a SelectionSet>>,
+) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => keys
+                .entry(field.node.response_key().node.as_str())
+                .or_default()
+                .push(&field.node.selection_set.node),
+            Selection::InlineFragment(fragment) => {
+                collect(&fragment.node.selection_set.node, fragments, depth, keys);
+            }
+            Selection::FragmentSpread(spread) => {
+                if depth < MAX_FRAGMENT_DEPTH
+                    && let Some(fragment) = fragments.get(&spread.node.fragment_name.node)
+                {
+                    collect(
+                        &fragment.node.selection_set.node,
+                        fragments,
+                        depth + 1,
+                        keys,
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+    use async_graphql::{Value, value};
+
+    use super::in_query_order;
+
+    fn keys(value: &Value) -> Vec<String> {
+        match value {
+            Value::Object(object) => object.keys().map(ToString::to_string).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn objects_follow_the_selection_through_aliases_fragments_and_lists() {
+        let document = parse_query(
+            "query Q { b: tenant { name id } me { ...Who } list { z a } }
+             fragment Who on Me { role ... on Me { email } }",
+        )
+        .unwrap();
+        let data = value!({
+            "list": [{ "a": 1, "z": 2 }, { "a": 3, "z": 4 }],
+            "me": { "email": "e", "role": "OWNER" },
+            "b": { "id": "1", "name": "n" },
+        });
+        let ordered = in_query_order(&document, Some("Q"), data.clone());
+        assert_eq!(keys(&ordered), ["b", "me", "list"]);
+        let Value::Object(top) = &ordered else {
+            panic!("{ordered:?}")
+        };
+        assert_eq!(keys(&top["b"]), ["name", "id"]);
+        assert_eq!(keys(&top["me"]), ["role", "email"]);
+        let Value::List(items) = &top["list"] else {
+            panic!("{ordered:?}")
+        };
+        assert!(items.iter().all(|item| keys(item) == ["z", "a"]));
+        assert_eq!(ordered, data, "the same answer, only in another order");
+    }
+
+    #[test]
+    fn keys_the_selection_does_not_explain_are_kept_last() {
+        let document = parse_query("{ a b }").unwrap();
+        let ordered = in_query_order(&document, None, value!({ "x": 0, "b": 1, "a": 2 }));
+        assert_eq!(keys(&ordered), ["a", "b", "x"]);
+    }
+}

@@ -140,7 +140,11 @@ impl Application {
                         .route(web::get().to(messenger_webhook::verify_subscription))
                         .route(web::post().to(messenger_webhook::receive)),
                 )
-                .route("/r/{code}", web::get().to(short_link::follow))
+                .service(
+                    web::resource("/r/{code}")
+                        .route(web::get().to(short_link::follow))
+                        .route(web::head().to(short_link::follow)),
+                )
                 .route(
                     "/api/pages/{id}/subscribers.csv",
                     web::get().to(subscriber_csv::export),

@@ -1,6 +1,7 @@
 //! `GET /r/{code}`: a ref link's short URL. Answers the redirect to the m.me URL at once; the
 //! click is counted off the request path (robots and prefetchers apart).
 
+use actix_web::http::Method;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 use refhub_domain::DomainError;
@@ -15,7 +16,8 @@ fn purpose(request: &HttpRequest) -> Option<&str> {
         .find_map(|name| request.headers().get(*name)?.to_str().ok())
 }
 
-/// Redirects, or answers 404 for a code no link has.
+/// Redirects, or answers 404 for a code no link has. Answers `HEAD` alike (link checkers ask
+/// with it), counting it as automated.
 pub async fn follow(
     request: HttpRequest,
     code: web::Path<String>,
@@ -27,6 +29,7 @@ pub async fn follow(
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok()),
         purpose: purpose(&request),
+        headers_only: request.method() == Method::HEAD,
     };
     match links.follow(&code, &requester).await? {
         Some(url) => Ok(HttpResponse::Found()

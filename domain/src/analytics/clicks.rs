@@ -27,6 +27,8 @@ pub struct Requester<'a> {
     pub user_agent: Option<&'a str>,
     /// `Purpose`, `Sec-Purpose`, `X-Purpose` or `X-Moz` (prefetch and preview hints).
     pub purpose: Option<&'a str>,
+    /// Whether it asked for the headers only (`HEAD`): link checkers do, browsers never.
+    pub headers_only: bool,
 }
 
 /// Substrings of user agents that belong to robots, link previewers and tools.
@@ -60,6 +62,9 @@ const AUTOMATED_AGENTS: [&str; 24] = [
 impl Requester<'_> {
     /// Whether the request is a robot's or a prefetch rather than a person's click.
     pub fn is_automated(&self) -> bool {
+        if self.headers_only {
+            return true;
+        }
         if self.purpose.is_some_and(|p| {
             p.to_ascii_lowercase().contains("prefetch") || p.eq_ignore_ascii_case("preview")
         }) {
@@ -82,7 +87,7 @@ mod tests {
     fn agent(user_agent: &str) -> Requester<'_> {
         Requester {
             user_agent: Some(user_agent),
-            purpose: None,
+            ..Requester::default()
         }
     }
 
@@ -105,7 +110,14 @@ mod tests {
         let prefetch = Requester {
             user_agent: Some(phone),
             purpose: Some("prefetch;prerender"),
+            ..Requester::default()
         };
         assert!(prefetch.is_automated());
+        let checker = Requester {
+            user_agent: Some(phone),
+            headers_only: true,
+            ..Requester::default()
+        };
+        assert!(checker.is_automated(), "a HEAD is a link checker's");
     }
 }

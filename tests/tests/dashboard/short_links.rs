@@ -497,3 +497,49 @@ async fn a_link_switched_off_or_a_suspended_workspace_answers_404_and_counts_no_
          redirected, count; hits answered 404 do not: {report:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_head_request_redirects_like_a_get_and_counts_as_automated() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@head.test", "Head", PAGE).await;
+    let token = tenant.token();
+    let link = new_link(&app, token, &tenant.page_id, "checked").await;
+    let client = no_redirects();
+    // A link checker asks with HEAD, with a browser's user agent as often as not.
+    let response = client
+        .head(app.url(&format!("/r/{}", link.short_code)))
+        .header("User-Agent", crate::support::IPHONE)
+        .send()
+        .await
+        .expect("HEAD /r/{code}");
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    assert_eq!(
+        (response.status().as_u16(), location.as_deref()),
+        (302, Some(link.url.as_str())),
+        "HEAD answers as GET does"
+    );
+    let unknown = client
+        .head(app.url("/r/zzzzzzzzz"))
+        .send()
+        .await
+        .expect("HEAD /r/{code}");
+    assert_eq!(unknown.status().as_u16(), 404);
+
+    let utc = zone("UTC");
+    let (from, to) = (today(utc) - Days::new(1), today(utc) + Days::new(1));
+    // A HEAD is no person's click: counted apart, as robots' and prefetchers' hits are.
+    eventually("the HEAD to be counted as automated", WAIT, async || {
+        let report = crate::support::funnel(&app, token, "refLink", &link.id, from, to, None).await;
+        let got = (report.totals.clicks, report.totals.automated);
+        if got == (0, 1) {
+            Ok(())
+        } else {
+            Err(format!("(clicks, automated) = {got:?}"))
+        }
+    })
+    .await;
+}

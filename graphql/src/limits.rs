@@ -19,7 +19,8 @@ use crate::ExecutableSchema;
 use crate::error::tag_uncoded_errors;
 use crate::field_order::in_query_order;
 
-/// The executable schema behind the limits it cannot enforce itself (see the module's text).
+/// The executable schema behind the limits it cannot enforce itself (see the module's text),
+/// answering in the query's order (see `field_order`).
 #[derive(Clone)]
 pub struct AppSchema {
     schema: ExecutableSchema,

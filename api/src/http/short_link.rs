@@ -1,4 +1,4 @@
-//! `GET /r/{code}`: a ref link's short URL. Answers the redirect to the m.me URL at once; the
+//! `GET /r/{code}` (and `HEAD`): a ref link's short URL. Answers the redirect to the m.me URL at once; the
 //! click is counted off the request path (robots and prefetchers apart).
 
 use actix_web::http::Method;

@@ -12,15 +12,20 @@ use std::collections::HashMap;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{Name, Positioned, Value};
+
+use crate::limits::operation_named;
 
 /// Fragments spread inside fragments deeper than this are not followed (validation refuses
 /// cycles before anything runs; this only bounds the walk).
 const MAX_FRAGMENT_DEPTH: usize = 32;
 
 type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
+/// Response keys in the order selected, each with the selection sets of its fields.
+type SelectedKeys<'a> = IndexMap<&'a str, Vec<&'a SelectionSet>>;
 
 /// `data`, with every object in the order `document`'s operation (`operation_name`, or its only
 /// one) selects its fields.
@@ -29,36 +34,37 @@ pub(crate) fn in_query_order(
     operation_name: Option<&str>,
     mut data: Value,
 ) -> Value {
-    let operation = match &document.operations {
-        DocumentOperations::Single(operation) => Some(operation),
-        DocumentOperations::Multiple(operations) => match operation_name {
-            Some(name) => operations.get(name),
-            None if operations.len() == 1 => operations.values().next(),
-            None => None,
-        },
-    };
-    if let Some(operation) = operation {
+    if let Some(operation) = operation_named(document, operation_name) {
         let set = &operation.node.selection_set.node;
         reorder(&mut data, &[set], &document.fragments);
     }
     data
 }
 
+/// Puts `value` (an object, or a list of them) in the order `sets` select its fields. The keys
+/// are collected once, however many items a list holds.
 fn reorder(value: &mut Value, sets: &[&SelectionSet], fragments: &Fragments) {
+    if !matches!(value, Value::Object(_) | Value::List(_)) {
+        return;
+    }
+    let mut keys: SelectedKeys = IndexMap::new();
+    for set in sets {
+        collect(set, fragments, 0, &mut keys);
+    }
+    arrange(value, &keys, fragments);
+}
+
+fn arrange(value: &mut Value, keys: &SelectedKeys, fragments: &Fragments) {
     match value {
         Value::List(items) => {
             for item in items {
-                reorder(item, sets, fragments);
+                arrange(item, keys, fragments);
             }
         }
         Value::Object(object) => {
-            let mut keys: IndexMap<&str, Vec<&SelectionSet>> = IndexMap::new();
-            for set in sets {
-                collect(set, fragments, 0, &mut keys);
-            }
             let mut unordered = std::mem::take(object);
             object.reserve(unordered.len());
-            for (key, subsets) in &keys {
+            for (key, subsets) in keys {
                 if let Some((name, mut field)) = unordered.shift_remove_entry(*key) {
                     reorder(&mut field, subsets, fragments);
                     object.insert(name, field);
@@ -76,7 +82,7 @@ fn collect<'a>(
     set: &'a SelectionSet,
     fragments: &'a Fragments,
     depth: usize,
-    keys: &mut IndexMap<&'a str, Vec<&'a SelectionSet>>,
+    keys: &mut SelectedKeys<'a>,
 ) {
     for item in &set.items {
         match &item.node {

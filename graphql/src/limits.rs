@@ -10,9 +10,10 @@
 use std::sync::Arc;
 
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
 };
-use async_graphql::{Data, ErrorExtensions, Executor, Pos, Request, Response};
+use async_graphql::{Data, ErrorExtensions, Executor, Pos, Positioned, Request, Response};
 use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::ExecutableSchema;
@@ -79,18 +80,24 @@ pub fn operation_type(request: &mut Request) -> Option<OperationType> {
     }
     let operation_name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
-    let operation = match &document.operations {
+    operation_named(document, operation_name.as_deref()).map(|operation| operation.node.ty)
+}
+
+/// The operation of `document` a request naming `name` runs: that one, or without a name the
+/// only one there is.
+pub(crate) fn operation_named<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a Positioned<OperationDefinition>> {
+    match &document.operations {
         DocumentOperations::Single(operation) => Some(operation),
-        DocumentOperations::Multiple(operations) => operation_name
-            .as_deref()
-            .and_then(|name| operations.get(name))
-            .or_else(|| {
-                // Without a name the executor runs the only operation there is.
+        DocumentOperations::Multiple(operations) => {
+            name.and_then(|name| operations.get(name)).or_else(|| {
                 let mut all = operations.values();
                 all.next().filter(|_| all.next().is_none())
-            }),
-    };
-    operation.map(|operation| operation.node.ty)
+            })
+        }
+    }
 }
 
 /// Whether `request`'s document nests deeper than [`MAX_NESTING`]: checked on the text, before

@@ -156,6 +156,15 @@ fn fingerprint(value: &Value) -> String {
     hex::encode(&hasher.finalize()[..12])
 }
 
+/// The key marking a stored item that arrived under `standby` (a copy for an app that does not
+/// own the conversation).
+const STANDBY_MARK: &str = "standby";
+
+/// Whether a stored item arrived under `standby`.
+pub(crate) fn is_standby(item: &Value) -> bool {
+    item.get(STANDBY_MARK).and_then(Value::as_bool) == Some(true)
+}
+
 fn read_item(
     item: &Value,
     standby: bool,
@@ -234,7 +243,7 @@ fn read_item(
     };
     let mut item = without_nul_characters(item.clone());
     if standby && let Some(object) = item.as_object_mut() {
-        object.insert("standby".to_owned(), Value::Bool(true));
+        object.insert(STANDBY_MARK.to_owned(), Value::Bool(true));
     }
     EnvelopeEvent {
         page_id,

@@ -27,7 +27,7 @@ use crate::identity::SecretGenerator;
 use crate::ids::{FlowId, OptInId, TenantId};
 use crate::text::excerpt;
 use crate::webhooks::catalogue_memo::{CatalogueMemo, remembered};
-use crate::webhooks::envelope::Sender;
+use crate::webhooks::envelope::{Sender, is_standby};
 use crate::webhooks::event::{MessengerEvent, NotificationOptIn, Referral};
 use crate::webhooks::inbox::{InboxEvent, InboxStatus};
 use crate::webhooks::ports::InboxRepository;
@@ -274,7 +274,7 @@ impl EventProcessor {
         // may be talking to a live agent through another app): it is recorded like any other,
         // but under Meta's handover protocol this app must not write into that conversation,
         // so it starts no flow.
-        let standby = event.item.get("standby").and_then(Value::as_bool) == Some(true);
+        let standby = is_standby(&event.item);
         effects.run_start = self
             .run_to_start(&page, &meaning, &effects, link_flow, &mut notes, memo)
             .await?;

@@ -276,24 +276,7 @@ async fn a_deleted_links_short_url_answers_404_and_its_clicks_still_count_for_th
     data(&deleted);
     // Polled by a robot, so that the hits still redirected while the link is cached count
     // apart from the people's clicks made before.
-    let robot: &[(&str, &str)] = &[("User-Agent", "curl/8.5.0")];
-    let mut redirected_after_deletion = 0;
-    eventually(
-        "the deleted link's short URL to answer 404",
-        WAIT,
-        async || {
-            let response = hit(&client, &app, &doomed.short_code, robot).await;
-            match response.status().as_u16() {
-                404 => Ok(()),
-                302 => {
-                    redirected_after_deletion += 1;
-                    Err("302".to_owned())
-                }
-                other => Err(format!("{other}")),
-            }
-        },
-    )
-    .await;
+    let redirected_after_deletion = until_status(&client, &app, &doomed, 404).await;
     // Hits after the 404 count nowhere.
     for headers in &people {
         let response = hit(&client, &app, &doomed.short_code, headers).await;
@@ -512,13 +495,9 @@ async fn a_head_request_redirects_like_a_get_and_counts_as_automated() {
         .send()
         .await
         .expect("HEAD /r/{code}");
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let (status, location) = crate::support::redirect_of(&response);
     assert_eq!(
-        (response.status().as_u16(), location.as_deref()),
+        (status, location.as_deref()),
         (302, Some(link.url.as_str())),
         "HEAD answers as GET does"
     );

@@ -98,15 +98,20 @@ pub async fn hit(
     request.send().await.expect("GET /r/{code} failed")
 }
 
-/// Hits a short link and asserts the redirect; returns nothing (the click is counted later).
-pub async fn click(client: &reqwest::Client, app: &TestApp, link: &Link, headers: Hit<'_>) {
-    let response = hit(client, app, &link.short_code, headers).await;
-    let status = response.status().as_u16();
+/// A response's status and `Location`.
+pub fn redirect_of(response: &reqwest::Response) -> (u16, Option<String>) {
     let location = response
         .headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    (response.status().as_u16(), location)
+}
+
+/// Hits a short link and asserts the redirect; returns nothing (the click is counted later).
+pub async fn click(client: &reqwest::Client, app: &TestApp, link: &Link, headers: Hit<'_>) {
+    let response = hit(client, app, &link.short_code, headers).await;
+    let (status, location) = redirect_of(&response);
     assert_eq!(
         (status, location.as_deref()),
         (302, Some(link.url.as_str())),

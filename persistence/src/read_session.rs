@@ -87,10 +87,19 @@ impl ReadSession {
 
     async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
         let txn = self.pool.begin().await?;
-        // One round trip for both; the tenant id is a UUID we formatted, safe to inline.
+        // One round trip for all; the tenant id is a UUID we formatted, safe to inline.
+        //
+        // `random_page_cost`: a session reads a few rows by index (a page, the field values and
+        // tags of its twenty subscribers), from tables the dashboard keeps in memory. At the
+        // default cost of a random read (4, for spinning disks) PostgreSQL judged a small
+        // tenant's whole table cheaper to scan than twenty index lookups, and its generic plans
+        // kept that choice: 0.15 ms for the tags of a page, against 0.05 ms by index (measured
+        // on 1,000 subscribers). 1.1 is the usual figure for data in memory or on SSDs; it
+        // applies to this transaction only.
         txn.execute_unprepared(&format!(
             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
-             SELECT set_config('app.tenant_id', '{}', true)",
+             SELECT set_config('app.tenant_id', '{}', true), \
+                    set_config('random_page_cost', '1.1', true)",
             self.tenant_id
         ))
         .await?;

@@ -77,8 +77,7 @@ pub async fn execute(
     match session {
         Some(session) => {
             let response = session.scope(work).await;
-            // Everything was read: the answer need not wait for the read-only COMMIT.
-            actix_web::rt::spawn(async move { session.finish().await });
+            session.finish().await;
             response
         }
         None => work.await,

@@ -8,6 +8,7 @@
 //! the order of its selection set. It is a permutation: nothing is added or dropped, and a key
 //! the selection does not explain stays, after the others.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use async_graphql::indexmap::IndexMap;
@@ -24,9 +25,6 @@ const MAX_FRAGMENT_DEPTH: usize = 32;
 
 type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 
-/// Response keys in the order selected, each with the selection sets of its fields.
-type SelectedKeys<'a> = IndexMap<&'a str, Vec<&'a SelectionSet>>;
-
 /// `data`, with every object in the order `document`'s operation (`operation_name`, or its only
 /// one) selects its fields.
 pub(crate) fn in_query_order(
@@ -35,60 +33,78 @@ pub(crate) fn in_query_order(
     mut data: Value,
 ) -> Value {
     if let Some(operation) = operation_named(document, operation_name) {
-        let set = &operation.node.selection_set.node;
-        reorder(&mut data, &[set], &document.fragments);
+        let fragments = &document.fragments;
+        Shape::of(&[&operation.node.selection_set.node], fragments).arrange(&mut data, fragments);
     }
     data
 }
 
-/// Puts `value` (an object, or a list of them) in the order `sets` select its fields. The keys
-/// are collected once, however many items a list holds.
-fn reorder(value: &mut Value, sets: &[&SelectionSet], fragments: &Fragments) {
-    if !matches!(value, Value::Object(_) | Value::List(_)) {
-        return;
-    }
-    let mut keys: SelectedKeys = IndexMap::new();
-    for set in sets {
-        collect(set, fragments, 0, &mut keys);
-    }
-    arrange(value, &keys, fragments);
+/// The order some selection sets give an object's response keys, and for each key the order of
+/// its own value's keys, worked out the first time the answer holds an object there: once for
+/// all the items of a list, however deep.
+struct Shape<'a> {
+    keys: IndexMap<&'a str, Key<'a>>,
 }
 
-fn arrange(value: &mut Value, keys: &SelectedKeys, fragments: &Fragments) {
-    match value {
-        Value::List(items) => {
-            for item in items {
-                arrange(item, keys, fragments);
-            }
+/// One response key: the selection sets of its fields (a key selected twice merges both), and
+/// their shape once needed.
+#[derive(Default)]
+struct Key<'a> {
+    sets: Vec<&'a SelectionSet>,
+    shape: OnceCell<Shape<'a>>,
+}
+
+impl<'a> Shape<'a> {
+    fn of(sets: &[&'a SelectionSet], fragments: &'a Fragments) -> Self {
+        let mut keys = IndexMap::new();
+        for set in sets {
+            collect(set, fragments, 0, &mut keys);
         }
-        Value::Object(object) => {
-            let mut unordered = std::mem::take(object);
-            object.reserve(unordered.len());
-            for (key, subsets) in keys {
-                if let Some((name, mut field)) = unordered.shift_remove_entry(*key) {
-                    reorder(&mut field, subsets, fragments);
-                    object.insert(name, field);
+        Self { keys }
+    }
+
+    /// Puts `value` (an object, or a list of them) in this order, and its values in theirs.
+    fn arrange(&self, value: &mut Value, fragments: &'a Fragments) {
+        match value {
+            Value::List(items) => {
+                for item in items {
+                    self.arrange(item, fragments);
                 }
             }
-            object.extend(unordered);
+            Value::Object(object) => {
+                let mut unordered = std::mem::take(object);
+                object.reserve(unordered.len());
+                for (name, key) in &self.keys {
+                    if let Some((name, mut field)) = unordered.shift_remove_entry(*name) {
+                        if matches!(field, Value::Object(_) | Value::List(_)) {
+                            key.shape
+                                .get_or_init(|| Shape::of(&key.sets, fragments))
+                                .arrange(&mut field, fragments);
+                        }
+                        object.insert(name, field);
+                    }
+                }
+                object.extend(unordered);
+            }
+            _ => {}
         }
-        _ => {}
     }
 }
 
-/// The response keys `set` selects, in order, each with the selection sets of its fields
-/// (a key selected twice merges both), through inline fragments and fragment spreads.
+/// The response keys `set` selects, in order, each with the selection sets of its fields,
+/// through inline fragments and fragment spreads.
 fn collect<'a>(
     set: &'a SelectionSet,
     fragments: &'a Fragments,
     depth: usize,
-    keys: &mut SelectedKeys<'a>,
+    keys: &mut IndexMap<&'a str, Key<'a>>,
 ) {
     for item in &set.items {
         match &item.node {
             Selection::Field(field) => keys
                 .entry(field.node.response_key().node.as_str())
                 .or_default()
+                .sets
                 .push(&field.node.selection_set.node),
             Selection::InlineFragment(fragment) => {
                 collect(&fragment.node.selection_set.node, fragments, depth, keys);

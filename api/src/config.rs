@@ -18,6 +18,9 @@ pub const DEFAULT_WORKER_BATCH_SIZE: usize = 50;
 /// The largest `WORKER_BATCH_SIZE` taken: a batch is one transaction holding its subscribers'
 /// rows locked, and a claim that a worker must finish within its lease.
 const MAX_WORKER_BATCH_SIZE: usize = 1_000;
+/// The longest `WORKER_STEP_ASIDE_MS` taken: well within a claim's lease, and processing
+/// never slows to a crawl.
+const MAX_WORKER_STEP_ASIDE_MS: u64 = 5_000;
 /// Shortest JWT secret accepted (HS256 wants at least 256 bits).
 const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -69,6 +72,9 @@ pub struct Config {
     /// Seconds a worker's claim on an event lasts; a crashed worker's events are taken over
     /// after it.
     pub worker_lease_secs: u32,
+    /// The longest pause an in-process webhook worker takes between batches while deliveries
+    /// arrive and the host's CPUs are full (zero: it never steps aside).
+    pub worker_step_aside: std::time::Duration,
     /// The first retry delay of an outgoing message that failed for a passing reason (it
     /// doubles with each try, with jitter).
     pub outbox_retry_base: std::time::Duration,
@@ -112,6 +118,7 @@ struct Env {
     workers: Option<usize>,
     worker_batch_size: Option<usize>,
     worker_lease_secs: Option<u32>,
+    worker_step_aside_ms: Option<u64>,
     outbox_retry_base_ms: Option<u64>,
     sends_per_page_per_second: Option<u32>,
     graphql_per_tenant_per_second: Option<u32>,
@@ -207,6 +214,11 @@ impl Config {
                 .unwrap_or(DEFAULT_WORKER_BATCH_SIZE)
                 .clamp(1, MAX_WORKER_BATCH_SIZE),
             worker_lease_secs: env.worker_lease_secs.unwrap_or(60).max(1),
+            worker_step_aside: std::time::Duration::from_millis(
+                env.worker_step_aside_ms
+                    .unwrap_or(200)
+                    .min(MAX_WORKER_STEP_ASIDE_MS),
+            ),
             outbox_retry_base: std::time::Duration::from_millis(
                 env.outbox_retry_base_ms.unwrap_or(2000).max(1),
             ),
@@ -238,6 +250,9 @@ impl Config {
             workers: 2,
             worker_batch_size: DEFAULT_WORKER_BATCH_SIZE,
             worker_lease_secs: 60,
+            // The suite's tests run side by side and keep the CPUs busy: processing must not
+            // wait for them. The policy has its own tests.
+            worker_step_aside: std::time::Duration::ZERO,
             // Retries within a test's patience.
             outbox_retry_base: std::time::Duration::from_millis(100),
             sends_per_page_per_second: 250,

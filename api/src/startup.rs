@@ -46,7 +46,8 @@ use crate::security::{
 };
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
-    BatchingInbox, ClickBatcher, FlowWorkerSettings, FlowWorkers, WorkerPool, WorkerSettings,
+    BatchingInbox, ClickBatcher, FlowWorkerSettings, FlowWorkers, RequestActivity, WorkerPool,
+    WorkerSettings,
 };
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
@@ -65,6 +66,8 @@ struct Wiring {
     processor: Arc<EventProcessor>,
     clock: Arc<dyn Clock>,
     new_events: Arc<Notify>,
+    /// When webhook deliveries last arrived (in-process workers step aside for them).
+    requests: Arc<RequestActivity>,
     runs: Arc<dyn FlowRunRepository>,
     runner: Arc<FlowRunner>,
     outbox: Arc<dyn OutboxRepository>,
@@ -90,7 +93,7 @@ impl Application {
         let wiring = Wiring::build(&config).await?;
         let workers = (config.workers > 0).then(|| {
             (
-                wiring.start_workers(&config),
+                wiring.start_workers(&config, Some(wiring.requests.clone())),
                 wiring.start_flow_workers(&config),
             )
         });
@@ -212,7 +215,8 @@ impl Application {
 /// Runs only the webhook workers until SIGTERM or SIGINT (`refhub worker`).
 pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     let wiring = Wiring::build(config).await?;
-    let pool = wiring.start_workers(config);
+    // No deliveries come to this process: nothing to step aside for.
+    let pool = wiring.start_workers(config, None);
     let flows = wiring.start_flow_workers(config);
     tracing::info!(
         workers = config.workers.max(1),
@@ -318,7 +322,9 @@ impl Wiring {
             GraphApiClient::new(&config.graph_api_base_url)
                 .context("building the Graph API client")?,
         );
-        let inbox: Arc<dyn InboxRepository> = Arc::new(BatchingInbox::start(db.clone()));
+        let requests = Arc::new(RequestActivity::default());
+        let inbox: Arc<dyn InboxRepository> =
+            Arc::new(BatchingInbox::start(db.clone(), requests.clone()));
         let apps: Arc<dyn MessengerAppRepository> = Arc::new(CachedMessengerApps::new(db.clone()));
         let activity = Arc::new(ActivityHub::new());
 
@@ -494,6 +500,7 @@ impl Wiring {
             )),
             clock,
             new_events: Arc::new(Notify::new()),
+            requests,
             runs: db.clone(),
             runner,
             outbox: db,
@@ -514,7 +521,7 @@ impl Wiring {
         )
     }
 
-    fn start_workers(&self, config: &Config) -> WorkerPool {
+    fn start_workers(&self, config: &Config, requests: Option<Arc<RequestActivity>>) -> WorkerPool {
         let store = self.store.clone();
         WorkerPool::start(
             self.inbox.clone(),
@@ -522,10 +529,12 @@ impl Wiring {
             Arc::new(move |tenant_id| store.read_session(tenant_id)),
             self.clock.clone(),
             self.new_events.clone(),
+            requests,
             WorkerSettings {
                 workers: config.workers.max(1),
                 batch_size: config.worker_batch_size.max(1),
                 lease: chrono::Duration::seconds(i64::from(config.worker_lease_secs)),
+                step_aside: config.worker_step_aside,
                 ..WorkerSettings::default()
             },
         )

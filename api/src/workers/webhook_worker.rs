@@ -21,6 +21,10 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use super::host_cpu::HostCpu;
+use super::request_activity::RequestActivity;
+use super::step_aside::{StepAside, StepAsideSettings};
+
 /// How the pool runs.
 #[derive(Debug, Clone, Copy)]
 pub struct WorkerSettings {
@@ -32,6 +36,8 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// How often an idle worker looks for due work (retries, other processes' events).
     pub idle_poll: StdDuration,
+    /// The longest pause between batches while deliveries need the CPUs (zero: none).
+    pub step_aside: StdDuration,
 }
 
 impl Default for WorkerSettings {
@@ -41,6 +47,7 @@ impl Default for WorkerSettings {
             batch_size: 50,
             lease: Duration::seconds(60),
             idle_poll: StdDuration::from_millis(500),
+            step_aside: StdDuration::ZERO,
         }
     }
 }
@@ -61,16 +68,20 @@ struct Worker {
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     settings: WorkerSettings,
+    step_aside: Option<StepAside>,
 }
 
 impl WorkerPool {
-    /// Starts `settings.workers` workers; `wake` lets the request path signal new events.
+    /// Starts `settings.workers` workers; `wake` lets the request path signal new events, and
+    /// `requests` (where this process serves deliveries) tells when they arrive, for workers
+    /// to step aside (`settings.step_aside`).
     pub fn start(
         inbox: Arc<dyn InboxRepository>,
         processor: Arc<EventProcessor>,
         sessions: ReadSessions,
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
+        requests: Option<Arc<RequestActivity>>,
         settings: WorkerSettings,
     ) -> Self {
         let (stop, stopped) = watch::channel(false);
@@ -83,6 +94,16 @@ impl WorkerPool {
                 clock: clock.clone(),
                 wake: wake.clone(),
                 settings,
+                step_aside: requests
+                    .clone()
+                    .filter(|_| !settings.step_aside.is_zero())
+                    .map(|requests| {
+                        StepAside::new(
+                            requests,
+                            Box::new(HostCpu::default()),
+                            StepAsideSettings::up_to(settings.step_aside),
+                        )
+                    }),
             };
             let stopped = stopped.clone();
             tasks.spawn(
@@ -101,7 +122,7 @@ impl WorkerPool {
 }
 
 impl Worker {
-    async fn run(self, mut stopped: watch::Receiver<bool>) {
+    async fn run(mut self, mut stopped: watch::Receiver<bool>) {
         tracing::debug!("worker started");
         while !*stopped.borrow() {
             let now = self.clock.now();
@@ -125,6 +146,9 @@ impl Worker {
                 continue;
             }
             self.process_batch(claimed).await;
+            if let Some(step_aside) = &mut self.step_aside {
+                step_aside.pause(&mut stopped).await;
+            }
         }
         tracing::debug!("worker stopped");
     }

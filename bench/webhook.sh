@@ -6,6 +6,10 @@
 # Reports acknowledged requests/s, p50 and p99, end-to-end processing throughput and the
 # server's resident memory.
 #
+# Then, once the backlog is empty, a steady phase: deliveries paced to about STEADY_RATE a
+# second (0: no steady phase), to show whether processing keeps pace with traffic the machine
+# can carry.
+#
 #   bash bench/webhook.sh                     # defaults: 32 connections, 2 threads, 20 s
 #   CONNS=64 DURATION=30s bash bench/webhook.sh
 set -euo pipefail
@@ -17,7 +21,9 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-20s}
 # More bodies than a run sends: a body sent twice is a duplicate, cheaper than a new event.
-BODIES_COUNT=${BODIES_COUNT:-250000}
+BODIES_COUNT=${BODIES_COUNT:-300000}
+STEADY_RATE=${STEADY_RATE:-1000}
+STEADY_CONNS=${STEADY_CONNS:-8}
 BIN=${CARGO_TARGET_DIR:-target}/release
 APP_PORT=8088
 BARE_PORT=8090
@@ -70,6 +76,11 @@ gql "{\"query\":\"mutation { createNotificationTopic(input:{pageId:\\\"$PAGE\\\"
 echo "==> generating $BODIES_COUNT signed bodies"
 python3 bench/make_bodies.py "$SECRET" 104857600000001 "$BODIES_COUNT" "$work/bodies.lua"
 run_wrk() { BODIES="$work/bodies.lua" WRK_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/post_bodies.lua "$1" | grep '^RESULT'; }
+# run_wrk_paced URL FIRST_BODY PACE_MS: STEADY_CONNS connections, each pausing between requests.
+run_wrk_paced() {
+  BODIES="$work/bodies.lua" WRK_THREADS=$THREADS FIRST_BODY=$2 PACE_MS=$3 \
+    wrk -t"$THREADS" -c"$STEADY_CONNS" -d"$DURATION" -s bench/post_bodies.lua "$1" | grep '^RESULT'
+}
 value() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
 echo "==> ceiling 1: bare actix-web handler"
@@ -103,10 +114,12 @@ acked_at=$(date +%s.%N)
 # shellcheck disable=SC2046
 ours_after=$(ticks "$app_pid"); pg_after=$(ticks $(postgres_pids))
 acked=$(value requests "$hook")
+backlog() { psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events WHERE status IN ('pending','processing','failed')"; }
+stored_at_ack=$(psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events")
+left_at_ack=$(backlog)
 cpu_per_ack="$(per_request_ms "$ours_before" "$ours_after" "${acked%.*}") ms refhub, $(per_request_ms "$pg_before" "$pg_after" "${acked%.*}") ms PostgreSQL"
 
 rss_kb=$(ps -o rss= -p "$app_pid" | tr -d ' ')
-backlog() { psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events WHERE status IN ('pending','processing','failed')"; }
 deadline=$(( $(date +%s) + ${DRAIN_LIMIT_SECS:-900} ))
 while [ "$(backlog)" != "0" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.5; done
 drained_at=$(date +%s.%N)
@@ -115,6 +128,23 @@ stored=$(psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events")
 bad=$(psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events WHERE status IN ('dead')")
 processing_rate=$(python3 -c "print(round(($stored - $left) / ($drained_at - $start), 1))")
 drain_after=$(python3 -c "print(round($drained_at - $acked_at, 1))")
+# Over wrk's own duration: its start-up (loading the bodies) is not load.
+during_load=$(python3 -c "print(round(($stored_at_ack - $left_at_ack) / ${DURATION%s}, 1))")
+
+steady_report="steady phase: skipped"
+if [ "$STEADY_RATE" != 0 ] && [ "$left" = 0 ]; then
+  pace_ms=$(( STEADY_CONNS * 1000 / STEADY_RATE ))
+  echo "==> steady: $STEADY_CONNS connections, each pausing ${pace_ms} ms between deliveries"
+  stored_before=$stored
+  ( while :; do backlog; sleep 1; done ) >"$work/steady_backlog" 2>/dev/null & sampler=$!; pids+=("$sampler")
+  steady=$(run_wrk_paced "$HOOK" "$(value last_body "$hook")" "$pace_ms")
+  kill "$sampler" 2>/dev/null || true
+  steady_left=$(backlog)
+  steady_max=$(sort -n "$work/steady_backlog" | tail -n 1)
+  steady_stored=$(psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events")
+  steady_processed=$(python3 -c "print(round(($steady_stored - $stored_before - $steady_left) / ${DURATION%s}, 1))")
+  steady_report="steady phase: $(value rps "$steady") acknowledged/s (p50 $(value p50_ms "$steady") ms, p99 $(value p99_ms "$steady") ms), $steady_processed processed/s; backlog at most ${steady_max:-?} while it ran, $steady_left at its end"
+fi
 
 cat <<REPORT
 
@@ -126,7 +156,8 @@ Webhook ingest benchmark ($(nproc) cores, $CONNS connections, $THREADS wrk threa
 | refhub POST /webhooks/messenger/{key}  | $(value rps "$hook") | $(value p50_ms "$hook") | $(value p99_ms "$hook") |
 
 refhub: $(value requests "$hook") requests acknowledged ($(value errors_status "$hook") non-2xx), $stored distinct events stored, $bad dead
-end-to-end processing: $processing_rate events/s ($left still waiting ${drain_after}s after the load stopped)
+end-to-end processing: $processing_rate events/s ($left still waiting ${drain_after}s after the load stopped; $during_load events/s during the load)
+$steady_report
 CPU per acknowledged request during the load: $cpu_per_ack
 resident memory after the load: $((rss_kb / 1024)) MiB
 REPORT

@@ -1,7 +1,7 @@
 //! Webhook processing steps aside for the request path. An acknowledgement is what Meta waits
 //! for and retries; processing an event can wait a few seconds and costs the same CPU later.
-//! So between batches, while deliveries are arriving and the host's CPUs are nearly all busy, a
-//! worker pauses (in short steps, re-reading the CPUs each time) for up to a set time per
+//! So between batches, while deliveries are arriving and the host's CPUs are at least 70% busy,
+//! a worker pauses (in short steps, re-reading the CPUs each time) for up to a set time per
 //! batch, and processing runs on what the requests leave. When no deliveries arrive (a backlog
 //! drained after a flood, or a `refhub worker` process), or the CPUs have room, it does not
 //! pause at all. The longest pause bounds how far processing slows: with batches of 50 and
@@ -15,10 +15,11 @@ use tokio::sync::watch;
 use super::host_cpu::CpuGauge;
 use super::request_activity::RequestActivity;
 
-/// The CPUs count as full at this busy share. Measured on a two-core machine: 86–96% busy
-/// while a flood of deliveries saturates it (the rest is gaps between wake-ups), 55–65% while
-/// it carries steady traffic and the processing of it, or drains a backlog alone.
-const FULL: f64 = 0.8;
+/// The CPUs count as full at this busy share. Measured on a two-core machine: 80–84% busy
+/// while a flood of deliveries saturates it with processing paused (the rest is gaps while
+/// requests wait for their commit to reach the disk), 86–96% with processing running, and
+/// 55–65% while it carries steady traffic and processes it as it comes.
+const FULL: f64 = 0.7;
 /// Deliveries this recent mean the request path is in use.
 const RECENT: Duration = Duration::from_millis(100);
 

@@ -1,11 +1,20 @@
 //! Fingerprints the migration crate's sources at build time, so that the PostgreSQL test
 //! template is rebuilt whenever a migration is edited in place (its name alone would not change),
 //! and so that the fingerprint always matches the migrations compiled into the tests.
+//!
+//! It also sets `cfg(refhub_postgres)` when the tests are built to run on PostgreSQL
+//! (`TEST_DATABASE_URL` set), so that tests only PostgreSQL can run are marked ignored on SQLite
+//! instead of passing without having run.
 
 use std::hash::{DefaultHasher, Hasher};
 use std::path::{Path, PathBuf};
 
 fn main() {
+    println!("cargo::rustc-check-cfg=cfg(refhub_postgres)");
+    println!("cargo:rerun-if-env-changed=TEST_DATABASE_URL");
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.trim().is_empty()) {
+        println!("cargo:rustc-cfg=refhub_postgres");
+    }
     let migration = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migration");
     let mut files = vec![migration.join("Cargo.toml")];
     collect(&migration.join("src"), &mut files);

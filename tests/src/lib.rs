@@ -127,6 +127,16 @@ pub fn on_postgres() -> bool {
     std::env::var(TEST_DATABASE_URL).is_ok_and(|url| !url.trim().is_empty())
 }
 
+/// For tests only PostgreSQL can run. They are marked
+/// `#[cfg_attr(not(refhub_postgres), ignore = …)]`, so a SQLite run lists them as ignored; one
+/// run anyway (`--include-ignored`) fails here rather than passing without having run.
+pub fn require_postgres() {
+    assert!(
+        on_postgres(),
+        "this test needs PostgreSQL: set TEST_DATABASE_URL (see tests/README.md)"
+    );
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)

@@ -2,7 +2,7 @@
 //! (like production) connect as the application role, which must not be able to bypass it.
 
 use refhub_migration::APP_ROLE;
-use refhub_tests::{on_postgres, spawn_app};
+use refhub_tests::{require_postgres, spawn_app};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
     TransactionTrait,
@@ -27,19 +27,13 @@ async fn strings(db: &impl ConnectionTrait, sql: &str) -> Vec<String> {
         .collect()
 }
 
-fn skip_on_sqlite(test: &str) -> bool {
-    if !on_postgres() {
-        eprintln!("{test}: needs TEST_DATABASE_URL (PostgreSQL); skipped on SQLite");
-        return true;
-    }
-    false
-}
-
 #[tokio::test]
+#[cfg_attr(
+    not(refhub_postgres),
+    ignore = "needs PostgreSQL: set TEST_DATABASE_URL"
+)]
 async fn every_tenant_table_forces_row_level_security() {
-    if skip_on_sqlite("every_tenant_table_forces_row_level_security") {
-        return;
-    }
+    require_postgres();
     let app = spawn_app().await;
     let admin = connect(app.admin_database_url.as_deref().expect("admin URL")).await;
 
@@ -116,10 +110,12 @@ async fn every_tenant_table_forces_row_level_security() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(refhub_postgres),
+    ignore = "needs PostgreSQL: set TEST_DATABASE_URL"
+)]
 async fn the_app_role_cannot_bypass_row_level_security() {
-    if skip_on_sqlite("the_app_role_cannot_bypass_row_level_security") {
-        return;
-    }
+    require_postgres();
     let app = spawn_app().await;
     let admin = connect(app.admin_database_url.as_deref().expect("admin URL")).await;
 
@@ -160,10 +156,12 @@ async fn visible_tenants(db: &DatabaseConnection, tenant: Option<&str>) -> Vec<S
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(refhub_postgres),
+    ignore = "needs PostgreSQL: set TEST_DATABASE_URL"
+)]
 async fn the_app_role_sees_only_the_rows_of_the_tenant_it_is_set_to() {
-    if skip_on_sqlite("the_app_role_sees_only_the_rows_of_the_tenant_it_is_set_to") {
-        return;
-    }
+    require_postgres();
     let app = spawn_app().await;
     let a = app.sign_up("owner-a@example.com", "Tenant A").await;
     app.member_of(&a, "member-a@example.com", "VIEWER").await;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use refhub_tests::{TestApp, on_postgres, spawn_app_with};
+use refhub_tests::{TestApp, require_postgres, spawn_app_with};
 use serde_json::Value;
 
 use crate::support::{
@@ -182,11 +182,13 @@ async fn sigterm_lets_a_busy_worker_finish_what_it_holds_and_exit_0() {
 }
 
 #[tokio::test]
+// Several worker processes at once need PostgreSQL.
+#[cfg_attr(
+    not(refhub_postgres),
+    ignore = "needs PostgreSQL: set TEST_DATABASE_URL"
+)]
 async fn two_worker_processes_on_postgres_process_every_event_exactly_once() {
-    if !on_postgres() {
-        eprintln!("skipped: several worker processes at once need PostgreSQL (TEST_DATABASE_URL)");
-        return;
-    }
+    require_postgres();
     const EVENTS: usize = 300;
     let app = app_without_workers().await;
     let tenant = connect_tenant(&app, "owner@pair.test", "Pair", PAGE).await;
@@ -202,11 +204,13 @@ async fn two_worker_processes_on_postgres_process_every_event_exactly_once() {
 }
 
 #[tokio::test]
+// Several worker processes at once need PostgreSQL.
+#[cfg_attr(
+    not(refhub_postgres),
+    ignore = "needs PostgreSQL: set TEST_DATABASE_URL"
+)]
 async fn on_postgres_a_crash_beside_a_live_worker_loses_nothing() {
-    if !on_postgres() {
-        eprintln!("skipped: several worker processes at once need PostgreSQL (TEST_DATABASE_URL)");
-        return;
-    }
+    require_postgres();
     const EVENTS: usize = 300;
     let app = app_without_workers().await;
     let tenant = connect_tenant(&app, "owner@pair-crash.test", "Pair crash", PAGE).await;

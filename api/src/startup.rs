@@ -27,7 +27,6 @@ use refhub_domain::webhooks::{
 use refhub_graphql::{SchemaLimits, Services, build_schema};
 use refhub_migration::{Migrator, MigratorTrait};
 use refhub_persistence::{ConnectSettings, Store};
-use tokio::sync::Notify;
 use tracing_actix_web::TracingLogger;
 
 use crate::activity_hub::ActivityHub;
@@ -36,7 +35,7 @@ use crate::config::{AppEnv, Config, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::body_errors::json_body_errors;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
-use crate::http::messenger_webhook::{self, NewEvents};
+use crate::http::messenger_webhook;
 use crate::http::request_span::RedactedRootSpan;
 use crate::http::throttles::RequestThrottles;
 use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
@@ -46,7 +45,7 @@ use crate::security::{
 };
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
-    BatchingInbox, ClickBatcher, FlowWorkerSettings, FlowWorkers, RequestActivity, WorkerPool,
+    BatchingInbox, ClickBatcher, Deliveries, FlowWorkerSettings, FlowWorkers, WorkerPool,
     WorkerSettings,
 };
 
@@ -65,9 +64,8 @@ struct Wiring {
     inbox: Arc<dyn InboxRepository>,
     processor: Arc<EventProcessor>,
     clock: Arc<dyn Clock>,
-    new_events: Arc<Notify>,
-    /// When webhook deliveries last arrived (in-process workers step aside for them).
-    requests: Arc<RequestActivity>,
+    /// The request path's word to the webhook workers of this process.
+    deliveries: Arc<Deliveries>,
     runs: Arc<dyn FlowRunRepository>,
     runner: Arc<FlowRunner>,
     outbox: Arc<dyn OutboxRepository>,
@@ -93,7 +91,7 @@ impl Application {
         let wiring = Wiring::build(&config).await?;
         let workers = (config.workers > 0).then(|| {
             (
-                wiring.start_workers(&config, Some(wiring.requests.clone())),
+                wiring.start_workers(&config),
                 wiring.start_flow_workers(&config),
             )
         });
@@ -113,7 +111,7 @@ impl Application {
         let schema = web::Data::new(schema);
         let services = web::Data::new(wiring.services);
         let ingest = web::Data::from(wiring.ingest);
-        let new_events = web::Data::new(NewEvents(wiring.new_events));
+        let deliveries = web::Data::from(wiring.deliveries);
         let graphiql = web::Data::new(GraphiqlEnabled(config.graphiql));
         let short_links = web::Data::from(wiring.short_links);
         let transfer = web::Data::from(wiring.transfer);
@@ -131,7 +129,7 @@ impl Application {
                 .app_data(schema.clone())
                 .app_data(services.clone())
                 .app_data(ingest.clone())
-                .app_data(new_events.clone())
+                .app_data(deliveries.clone())
                 .app_data(graphiql.clone())
                 .app_data(short_links.clone())
                 .app_data(transfer.clone())
@@ -215,8 +213,7 @@ impl Application {
 /// Runs only the webhook workers until SIGTERM or SIGINT (`refhub worker`).
 pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     let wiring = Wiring::build(config).await?;
-    // No deliveries come to this process: nothing to step aside for.
-    let pool = wiring.start_workers(config, None);
+    let pool = wiring.start_workers(config);
     let flows = wiring.start_flow_workers(config);
     tracing::info!(
         workers = config.workers.max(1),
@@ -322,9 +319,7 @@ impl Wiring {
             GraphApiClient::new(&config.graph_api_base_url)
                 .context("building the Graph API client")?,
         );
-        let requests = Arc::new(RequestActivity::default());
-        let inbox: Arc<dyn InboxRepository> =
-            Arc::new(BatchingInbox::start(db.clone(), requests.clone()));
+        let inbox: Arc<dyn InboxRepository> = Arc::new(BatchingInbox::start(db.clone()));
         let apps: Arc<dyn MessengerAppRepository> = Arc::new(CachedMessengerApps::new(db.clone()));
         let activity = Arc::new(ActivityHub::new());
 
@@ -499,8 +494,7 @@ impl Wiring {
                 clock.clone(),
             )),
             clock,
-            new_events: Arc::new(Notify::new()),
-            requests,
+            deliveries: Arc::new(Deliveries::default()),
             runs: db.clone(),
             runner,
             outbox: db,
@@ -521,15 +515,14 @@ impl Wiring {
         )
     }
 
-    fn start_workers(&self, config: &Config, requests: Option<Arc<RequestActivity>>) -> WorkerPool {
+    fn start_workers(&self, config: &Config) -> WorkerPool {
         let store = self.store.clone();
         WorkerPool::start(
             self.inbox.clone(),
             self.processor.clone(),
             Arc::new(move |tenant_id| store.read_session(tenant_id)),
             self.clock.clone(),
-            self.new_events.clone(),
-            requests,
+            self.deliveries.clone(),
             WorkerSettings {
                 workers: config.workers.max(1),
                 batch_size: config.worker_batch_size.max(1),

@@ -4,22 +4,17 @@
 //! event is committed. A storage failure answers 5xx so that Meta retries.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use refhub_domain::DomainError;
 use refhub_domain::catalogue::WebhookKey;
 use refhub_domain::webhooks::WebhookIngestService;
-use tokio::sync::Notify;
 
 use super::error::HttpError;
 use super::throttles::RequestThrottles;
 use crate::security::retry_after_secs;
-
-/// Signals workers that new events are stored.
-#[derive(Clone)]
-pub struct NewEvents(pub Arc<Notify>);
+use crate::workers::Deliveries;
 
 const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 
@@ -48,7 +43,7 @@ pub async fn receive(
     key: web::Path<String>,
     body: web::Bytes,
     ingest: web::Data<WebhookIngestService>,
-    new_events: web::Data<NewEvents>,
+    deliveries: web::Data<Deliveries>,
     throttles: web::Data<RequestThrottles>,
 ) -> Result<HttpResponse, HttpError> {
     // An unparseable key is answered 404 by ingest; a tenant's key has its own allowance.
@@ -67,7 +62,7 @@ pub async fn receive(
         .and_then(|value| value.to_str().ok());
     let receipt = ingest.ingest(&key, signature, &body).await?;
     if receipt.events > 0 {
-        new_events.0.notify_one();
+        deliveries.events_stored();
     }
     Ok(HttpResponse::Ok()
         .content_type(ContentType::plaintext())

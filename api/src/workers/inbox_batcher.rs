@@ -20,8 +20,6 @@ use refhub_domain::{DomainError, DomainResult};
 use serde_json::Value;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::request_activity::RequestActivity;
-
 /// Most events in one commit.
 const MAX_GROUP_EVENTS: usize = 2_000;
 /// Requests that may wait for the writer before senders are slowed down.
@@ -46,7 +44,6 @@ struct Failure {
 pub struct BatchingInbox {
     inner: Arc<dyn InboxRepository>,
     queue: mpsc::Sender<Pending>,
-    activity: Arc<RequestActivity>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,18 +51,14 @@ pub struct BatchingInbox {
 struct CommitFailed(String);
 
 impl BatchingInbox {
-    /// Starts the writer tasks on the current runtime; each delivery is noted in `activity`.
-    pub fn start(inner: Arc<dyn InboxRepository>, activity: Arc<RequestActivity>) -> Self {
+    /// Starts the writer task on the current runtime.
+    pub fn start(inner: Arc<dyn InboxRepository>) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..WRITERS {
             tokio::spawn(write_groups(inner.clone(), receiver.clone()));
         }
-        Self {
-            inner,
-            queue,
-            activity,
-        }
+        Self { inner, queue }
     }
 }
 
@@ -154,7 +147,6 @@ fn logged(err: &DomainError, requests: usize) -> Failure {
 #[async_trait]
 impl InboxRepository for BatchingInbox {
     async fn append(&self, events: Vec<NewInboxEvent>) -> DomainResult<()> {
-        self.activity.delivery_arrived();
         let (done, answer) = oneshot::channel();
         self.queue
             .send(Pending { events, done })

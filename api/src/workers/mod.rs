@@ -2,15 +2,15 @@
 //! moving flow runs forward and sending the outbox.
 
 mod click_batcher;
+mod deliveries;
 mod flow_workers;
 mod host_cpu;
 mod inbox_batcher;
-mod request_activity;
 mod step_aside;
 mod webhook_worker;
 
 pub use click_batcher::ClickBatcher;
+pub use deliveries::Deliveries;
 pub use flow_workers::{FlowWorkerSettings, FlowWorkers};
 pub use inbox_batcher::BatchingInbox;
-pub use request_activity::RequestActivity;
 pub use webhook_worker::{WorkerPool, WorkerSettings};

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::deliveries::Deliveries;
 use super::host_cpu::CpuGauge;
-use super::request_activity::RequestActivity;
 
 /// The CPUs count as full at this busy share. Measured on a two-core machine: 80–84% busy
 /// while a flood of deliveries saturates it with processing paused (the rest is gaps while
@@ -44,7 +44,7 @@ impl StepAsideSettings {
 
 /// One worker's view of whether the request path needs the CPUs.
 pub struct StepAside {
-    activity: Arc<RequestActivity>,
+    deliveries: Arc<Deliveries>,
     cpu: Box<dyn CpuGauge>,
     settings: StepAsideSettings,
 }
@@ -52,12 +52,12 @@ pub struct StepAside {
 impl StepAside {
     /// A worker's policy, reading the CPUs with `cpu`.
     pub fn new(
-        activity: Arc<RequestActivity>,
+        deliveries: Arc<Deliveries>,
         cpu: Box<dyn CpuGauge>,
         settings: StepAsideSettings,
     ) -> Self {
         Self {
-            activity,
+            deliveries,
             cpu,
             settings,
         }
@@ -80,7 +80,7 @@ impl StepAside {
     fn requests_need_the_cpus(&mut self) -> bool {
         // Read every time: reading moves the gauge's window along.
         let busy = self.cpu.busy_share();
-        self.activity.delivered_within(RECENT) && busy.is_some_and(|share| share >= FULL)
+        self.deliveries.stored_within(RECENT) && busy.is_some_and(|share| share >= FULL)
     }
 }
 
@@ -104,9 +104,9 @@ mod tests {
     }
 
     fn policy(share: Option<f64>, delivered: bool) -> (StepAside, Arc<AtomicUsize>) {
-        let activity = Arc::new(RequestActivity::default());
+        let deliveries = Arc::new(Deliveries::default());
         if delivered {
-            activity.delivery_arrived();
+            deliveries.events_stored();
         }
         let reads = Arc::new(AtomicUsize::new(0));
         let gauge = FixedGauge {
@@ -117,7 +117,7 @@ mod tests {
             longest: Duration::from_millis(10),
             step: Duration::from_millis(2),
         };
-        (StepAside::new(activity, Box::new(gauge), settings), reads)
+        (StepAside::new(deliveries, Box::new(gauge), settings), reads)
     }
 
     #[tokio::test]

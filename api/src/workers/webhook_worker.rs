@@ -17,12 +17,12 @@ use refhub_domain::webhooks::{
     next_attempt,
 };
 use refhub_persistence::ReadSession;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use super::deliveries::Deliveries;
 use super::host_cpu::HostCpu;
-use super::request_activity::RequestActivity;
 use super::step_aside::{StepAside, StepAsideSettings};
 
 /// How the pool runs.
@@ -66,22 +66,20 @@ struct Worker {
     processor: Arc<EventProcessor>,
     sessions: ReadSessions,
     clock: Arc<dyn Clock>,
-    wake: Arc<Notify>,
+    deliveries: Arc<Deliveries>,
     settings: WorkerSettings,
     step_aside: Option<StepAside>,
 }
 
 impl WorkerPool {
-    /// Starts `settings.workers` workers; `wake` lets the request path signal new events, and
-    /// `requests` (where this process serves deliveries) tells when they arrive, for workers
-    /// to step aside (`settings.step_aside`).
+    /// Starts `settings.workers` workers; `deliveries` wakes them when the request path stores
+    /// events, and tells them when it last did, to step aside (`settings.step_aside`).
     pub fn start(
         inbox: Arc<dyn InboxRepository>,
         processor: Arc<EventProcessor>,
         sessions: ReadSessions,
         clock: Arc<dyn Clock>,
-        wake: Arc<Notify>,
-        requests: Option<Arc<RequestActivity>>,
+        deliveries: Arc<Deliveries>,
         settings: WorkerSettings,
     ) -> Self {
         let (stop, stopped) = watch::channel(false);
@@ -92,18 +90,15 @@ impl WorkerPool {
                 processor: processor.clone(),
                 sessions: sessions.clone(),
                 clock: clock.clone(),
-                wake: wake.clone(),
+                deliveries: deliveries.clone(),
                 settings,
-                step_aside: requests
-                    .clone()
-                    .filter(|_| !settings.step_aside.is_zero())
-                    .map(|requests| {
-                        StepAside::new(
-                            requests,
-                            Box::new(HostCpu::default()),
-                            StepAsideSettings::up_to(settings.step_aside),
-                        )
-                    }),
+                step_aside: (!settings.step_aside.is_zero()).then(|| {
+                    StepAside::new(
+                        deliveries.clone(),
+                        Box::new(HostCpu::default()),
+                        StepAsideSettings::up_to(settings.step_aside),
+                    )
+                }),
             };
             let stopped = stopped.clone();
             tasks.spawn(
@@ -139,7 +134,7 @@ impl Worker {
             };
             if claimed.is_empty() {
                 tokio::select! {
-                    _ = self.wake.notified() => {}
+                    _ = self.deliveries.notified() => {}
                     _ = tokio::time::sleep(self.settings.idle_poll) => {}
                     _ = stopped.changed() => {}
                 }

@@ -28,6 +28,16 @@ pub(crate) fn among<C: ColumnTrait>(
     if backend != DbBackend::Postgres {
         return column.is_in(ids);
     }
+    let literal = array_literal(ids);
+    Expr::cust_with_exprs(
+        "$1 = ANY(ARRAY(SELECT unnest(CAST($2 AS uuid[]))))",
+        [column.into_expr(), Expr::val(literal)],
+    )
+}
+
+/// `ids` as one PostgreSQL array literal (`{…,…}`), to bind as a single text parameter and cast
+/// to `uuid[]` in the statement.
+pub(crate) fn array_literal(ids: impl IntoIterator<Item = Uuid>) -> String {
     let mut literal = String::from("{");
     for (i, id) in ids.into_iter().enumerate() {
         if i > 0 {
@@ -36,8 +46,5 @@ pub(crate) fn among<C: ColumnTrait>(
         literal.push_str(id.as_hyphenated().encode_lower(&mut Uuid::encode_buffer()));
     }
     literal.push('}');
-    Expr::cust_with_exprs(
-        "$1 = ANY(ARRAY(SELECT unnest(CAST($2 AS uuid[]))))",
-        [column.into_expr(), Expr::val(literal)],
-    )
+    literal
 }

@@ -1,12 +1,14 @@
 //! Subscribers: the people who talk to a tenant's pages, with their field values, tags and
 //! notification opt-ins, as webhook events and people in the dashboard shape them.
 
+mod details;
 mod effects;
 mod ports;
 mod subscriber;
 mod subscriber_service;
 mod transfer;
 
+pub use details::{DetailSelection, SubscriberDetails};
 pub use effects::{AppliedEvent, Entry, EventEffects, Interaction, OptInChange};
 pub use ports::{AudienceStore, SubscriberFilter, SubscriberRepository};
 pub use subscriber::{

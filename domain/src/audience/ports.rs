@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::audience::details::{DetailSelection, SubscriberDetails};
 use crate::audience::effects::{AppliedEvent, EventEffects};
 use crate::audience::subscriber::{FieldValueRecord, InteractionRecord, OptIn, Subscriber};
 use crate::audience::transfer::{ImportApplied, ImportRow};
@@ -62,20 +63,28 @@ pub trait SubscriberRepository: Send + Sync {
     async fn find(&self, tenant_id: TenantId, id: SubscriberId)
     -> DomainResult<Option<Subscriber>>;
     /// The field values of subscribers, each with its field (read together: a dashboard
-    /// shows the field's name beside the value).
+    /// shows the field's name beside the value), by field number.
     async fn field_values(
         &self,
         tenant_id: TenantId,
         ids: &[SubscriberId],
     ) -> DomainResult<Vec<(SubscriberId, FieldValueRecord, CustomField)>>;
-    /// The tags of subscribers.
+    /// The tags of subscribers, by name.
     async fn tags(
         &self,
         tenant_id: TenantId,
         ids: &[SubscriberId],
     ) -> DomainResult<Vec<(SubscriberId, Tag)>>;
-    /// The opt-ins of subscribers.
+    /// The opt-ins of subscribers, oldest first.
     async fn opt_ins(&self, tenant_id: TenantId, ids: &[SubscriberId]) -> DomainResult<Vec<OptIn>>;
+    /// The lists `selection` asks for, of subscribers (a page of a list shows them all, so an
+    /// adapter reads them in as few round trips as it can).
+    async fn details(
+        &self,
+        tenant_id: TenantId,
+        ids: &[SubscriberId],
+        selection: DetailSelection,
+    ) -> DomainResult<SubscriberDetails>;
     /// Every opt-in to a topic, whatever its status.
     async fn opt_ins_for_topic(
         &self,

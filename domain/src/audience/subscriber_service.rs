@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::audience::details::{DetailSelection, SubscriberDetails};
 use crate::audience::ports::{SubscriberFilter, SubscriberRepository};
 use crate::audience::subscriber::{FieldValueRecord, InteractionRecord, OptIn, Subscriber};
 use crate::catalogue::{
@@ -120,6 +121,19 @@ impl SubscriberService {
     pub async fn get(&self, principal: &Principal, id: SubscriberId) -> DomainResult<Subscriber> {
         let access = principal.require_role(Role::Viewer)?;
         self.subscriber_in(access.tenant_id, id, "id").await
+    }
+
+    /// The lists `selection` asks for, of subscribers (a page of a list).
+    pub async fn details(
+        &self,
+        principal: &Principal,
+        ids: &[SubscriberId],
+        selection: DetailSelection,
+    ) -> DomainResult<SubscriberDetails> {
+        let access = principal.require_role(Role::Viewer)?;
+        self.subscribers
+            .details(access.tenant_id, ids, selection)
+            .await
     }
 
     /// Field values of subscribers (for lists: one query for many subscribers).

@@ -5,14 +5,17 @@
 //! every node has asked for its share: sixty `load_one` calls for a page of twenty (each a lock,
 //! a channel and a suspended future woken again), and a batching delay of a millisecond per
 //! loader before the statement is even sent. The list resolver knows the ids already, and the
-//! selection says what the nodes will ask for, so it fetches what is selected right away.
+//! selection says what the nodes will ask for, so it fetches what is selected right away, in
+//! one call (one statement on PostgreSQL: see the persistence adapter's `audience/details.rs`).
 //! A node that was not preloaded (a single `subscriber`, a flow run's subscriber) still goes
 //! through the loaders.
 
 use std::collections::HashMap;
 
 use async_graphql::{Context, Lookahead, Result};
-use refhub_domain::audience::{FieldValueRecord, OptIn, Subscriber};
+use refhub_domain::audience::{
+    DetailSelection, FieldValueRecord, OptIn, Subscriber, SubscriberDetails,
+};
 use refhub_domain::catalogue::{CustomField, Tag};
 use refhub_domain::identity::Principal;
 use refhub_domain::ids::SubscriberId;
@@ -30,22 +33,14 @@ pub(crate) struct Preloaded {
 }
 
 /// Which of a subscriber's lists the query selects, through `nodes` or `edges { node }`.
-struct Selected {
-    fields: bool,
-    tags: bool,
-    opt_ins: bool,
-}
-
-impl Selected {
-    fn of(connection: &Lookahead<'_>) -> Self {
-        let nodes = connection.field("nodes");
-        let edge_nodes = connection.field("edges").field("node");
-        let selects = |name: &str| nodes.field(name).exists() || edge_nodes.field(name).exists();
-        Self {
-            fields: selects("fields"),
-            tags: selects("tags"),
-            opt_ins: selects("optIns"),
-        }
+fn selected(connection: &Lookahead<'_>) -> DetailSelection {
+    let nodes = connection.field("nodes");
+    let edge_nodes = connection.field("edges").field("node");
+    let selects = |name: &str| nodes.field(name).exists() || edge_nodes.field(name).exists();
+    DetailSelection {
+        fields: selects("fields"),
+        tags: selects("tags"),
+        opt_ins: selects("optIns"),
     }
 }
 
@@ -59,25 +54,26 @@ pub(crate) async fn preload(
     if subscribers.is_empty() {
         return Ok(Vec::new());
     }
-    let selected = Selected::of(&ctx.look_ahead());
+    let selection = selected(&ctx.look_ahead());
     let ids: Vec<SubscriberId> = subscribers.iter().map(|s| s.id).collect();
-    let service = &services(ctx).subscribers;
-    let mut fields = None;
-    if selected.fields {
-        let values = service.field_values(principal, &ids).await.gql()?;
+    let details = if selection.any() {
+        services(ctx)
+            .subscribers
+            .details(principal, &ids, selection)
+            .await
+            .gql()?
+    } else {
+        SubscriberDetails::default()
+    };
+    let mut fields = details.fields.map(|values| {
         let pairs = values.into_iter().map(|(id, v, f)| (id, (v, f))).collect();
-        fields = Some(grouped(&ids, pairs));
-    }
-    let mut tags = None;
-    if selected.tags {
-        tags = Some(grouped(&ids, service.tags(principal, &ids).await.gql()?));
-    }
-    let mut opt_ins = None;
-    if selected.opt_ins {
-        let rows = service.opt_ins(principal, &ids).await.gql()?;
+        grouped(&ids, pairs)
+    });
+    let mut tags = details.tags.map(|tags| grouped(&ids, tags));
+    let mut opt_ins = details.opt_ins.map(|rows| {
         let pairs = rows.into_iter().map(|o| (o.subscriber_id, o)).collect();
-        opt_ins = Some(grouped(&ids, pairs));
-    }
+        grouped(&ids, pairs)
+    });
     Ok(ids
         .iter()
         .map(|id| Preloaded {

@@ -3,6 +3,7 @@
 mod apply;
 mod apply_batch;
 pub(crate) mod count_cache;
+mod details;
 mod import;
 mod mapping;
 mod subscribers;

@@ -4,19 +4,21 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
 use refhub_domain::audience::{
-    FieldValueRecord, ImportApplied, ImportRow, InteractionRecord, OptIn, Subscriber,
-    SubscriberFilter, SubscriberRepository,
+    DetailSelection, FieldValueRecord, ImportApplied, ImportRow, InteractionRecord, OptIn,
+    Subscriber, SubscriberDetails, SubscriberFilter, SubscriberRepository,
 };
 use refhub_domain::catalogue::{CustomField, Tag};
 use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId, TopicId};
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
 use super::apply::field_value_row;
+use super::details;
 use super::mapping;
 use crate::Store;
 use crate::catalogue::mapping as catalogue_mapping;
@@ -186,7 +188,8 @@ impl SubscriberRepository for Store {
                 subscriber_field_values::Column::SubscriberId,
                 uuids(ids),
             ))
-            .find_also_related(custom_fields::Entity);
+            .find_also_related(custom_fields::Entity)
+            .order_by_asc(custom_fields::Column::Number);
         let rows = run::all_with(&self.db, tenant_id, query).await?;
         // Every value has its field (the key cascades); one without is skipped, not an error.
         rows.into_iter()
@@ -217,7 +220,9 @@ impl SubscriberRepository for Store {
                 subscriber_tags::Column::SubscriberId,
                 uuids(ids),
             ))
-            .find_also_related(tags::Entity);
+            .find_also_related(tags::Entity)
+            .order_by_asc(tags::Column::NameKey)
+            .order_by_asc(tags::Column::Id);
         let rows = run::all_with(&self.db, tenant_id, query).await?;
         Ok(rows
             .into_iter()
@@ -235,9 +240,34 @@ impl SubscriberRepository for Store {
                 self.db.get_database_backend(),
                 notification_opt_ins::Column::SubscriberId,
                 uuids(ids),
-            ));
+            ))
+            .order_by_asc(notification_opt_ins::Column::CreatedAt)
+            .order_by_asc(notification_opt_ins::Column::Id);
         let rows = run::all(&self.db, tenant_id, query).await?;
         rows.into_iter().map(mapping::opt_in).collect()
+    }
+
+    async fn details(
+        &self,
+        tenant_id: TenantId,
+        ids: &[SubscriberId],
+        selection: DetailSelection,
+    ) -> DomainResult<SubscriberDetails> {
+        if !ids.is_empty() && self.db.get_database_backend() == DbBackend::Postgres {
+            return details::in_one_statement(&self.db, tenant_id, ids, selection).await;
+        }
+        // SQLite: one statement per list, each a call into the process rather than a round trip.
+        let mut details = SubscriberDetails::default();
+        if selection.fields {
+            details.fields = Some(self.field_values(tenant_id, ids).await?);
+        }
+        if selection.tags {
+            details.tags = Some(self.tags(tenant_id, ids).await?);
+        }
+        if selection.opt_ins {
+            details.opt_ins = Some(self.opt_ins(tenant_id, ids).await?);
+        }
+        Ok(details)
     }
 
     async fn opt_ins_for_topic(

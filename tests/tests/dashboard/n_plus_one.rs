@@ -205,6 +205,11 @@ async fn a_page_shows_each_subscriber_as_it_shows_alone_through_nodes_edges_and_
                 .collect()
         };
         assert_eq!(names(edge_node), names(node), "tags through edges");
+        assert_eq!(
+            names(node),
+            [json!("lead"), json!("vip")],
+            "a subscriber's tags come by name, whichever was added first"
+        );
         assert_eq!(edge_node["optIns"][0]["status"], "ACTIVE", "{edge_node:#}");
     }
 }

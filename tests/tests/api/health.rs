@@ -19,6 +19,21 @@ async fn readyz_answers_200_when_the_database_answers() {
 }
 
 #[tokio::test]
+async fn both_probes_answer_head_requests_like_get_without_a_body() {
+    let app = spawn_app().await;
+
+    for probe in ["/healthz", "/readyz"] {
+        let response = app.client.head(app.url(probe)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "HEAD {probe}");
+        assert_eq!(
+            response.bytes().await.unwrap().len(),
+            0,
+            "HEAD {probe} has no body"
+        );
+    }
+}
+
+#[tokio::test]
 async fn get_graphql_serves_the_graphiql_page() {
     let app = spawn_app().await;
 

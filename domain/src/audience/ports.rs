@@ -78,7 +78,8 @@ pub trait SubscriberRepository: Send + Sync {
     /// The opt-ins of subscribers, oldest first.
     async fn opt_ins(&self, tenant_id: TenantId, ids: &[SubscriberId]) -> DomainResult<Vec<OptIn>>;
     /// The lists `selection` asks for, of subscribers (a page of a list shows them all, so an
-    /// adapter reads them in as few round trips as it can).
+    /// adapter reads them in as few round trips as it can, and reads nothing when none is asked
+    /// for).
     async fn details(
         &self,
         tenant_id: TenantId,

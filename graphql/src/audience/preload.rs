@@ -13,9 +13,7 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, Lookahead, Result};
-use refhub_domain::audience::{
-    DetailSelection, FieldValueRecord, OptIn, Subscriber, SubscriberDetails,
-};
+use refhub_domain::audience::{DetailSelection, FieldValueRecord, OptIn, Subscriber};
 use refhub_domain::catalogue::{CustomField, Tag};
 use refhub_domain::identity::Principal;
 use refhub_domain::ids::SubscriberId;
@@ -56,15 +54,11 @@ pub(crate) async fn preload(
     }
     let selection = selected(&ctx.look_ahead());
     let ids: Vec<SubscriberId> = subscribers.iter().map(|s| s.id).collect();
-    let details = if selection.any() {
-        services(ctx)
-            .subscribers
-            .details(principal, &ids, selection)
-            .await
-            .gql()?
-    } else {
-        SubscriberDetails::default()
-    };
+    let details = services(ctx)
+        .subscribers
+        .details(principal, &ids, selection)
+        .await
+        .gql()?;
     let mut fields = details.fields.map(|values| {
         let pairs = values.into_iter().map(|(id, v, f)| (id, (v, f))).collect();
         grouped(&ids, pairs)

@@ -253,6 +253,9 @@ impl SubscriberRepository for Store {
         ids: &[SubscriberId],
         selection: DetailSelection,
     ) -> DomainResult<SubscriberDetails> {
+        if !selection.any() {
+            return Ok(SubscriberDetails::default());
+        }
         if !ids.is_empty() && self.db.get_database_backend() == DbBackend::Postgres {
             return details::in_one_statement(&self.db, tenant_id, ids, selection).await;
         }

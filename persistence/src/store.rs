@@ -21,6 +21,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// How long a pooled connection may sit idle before it is pinged again when lent.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Pool settings.
 #[derive(Debug, Clone)]
 pub struct ConnectSettings {
@@ -96,6 +99,13 @@ impl Store {
         options
             .max_connections(max_connections)
             .acquire_timeout(settings.acquire_timeout)
+            // By default sqlx pings a connection before lending it: a round trip of its own
+            // ahead of every transaction (one of the eight a dashboard page made). A connection
+            // coming back from use is pinged on its return anyway (sqlx flushes a dropped
+            // transaction's rollback with it), so only one idle long enough for the server or
+            // a proxy to have dropped it is checked again when lent; one that broke since its
+            // return fails its statement, and sqlx closes it when it comes back.
+            .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
             .sqlx_logging(false)
             // WAL lets readers proceed while one writer commits; the busy timeout makes writers
             // queue instead of failing when another holds the lock.

@@ -15,6 +15,7 @@ mod id_list;
 mod identity;
 mod loopback_tls;
 mod pagination;
+mod pg_transaction;
 mod read_session;
 mod scope;
 mod store;

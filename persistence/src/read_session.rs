@@ -23,10 +23,15 @@
 use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use refhub_domain::ids::TenantId;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::DbErr;
+use sea_orm::sqlx::PgPool;
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::pg_transaction::PgTransaction;
+use crate::scope;
 
 tokio::task_local! {
     static CURRENT: Arc<ReadSession>;
@@ -35,16 +40,18 @@ tokio::task_local! {
 /// A request's read-only, tenant-scoped transaction, begun at its first read.
 pub struct ReadSession {
     tenant_id: TenantId,
-    pool: DatabaseConnection,
-    txn: Arc<Mutex<Option<DatabaseTransaction>>>,
+    pool: PgPool,
+    txn: Arc<Mutex<Option<PgTransaction>>>,
+    statements: Arc<AtomicU64>,
 }
 
 impl ReadSession {
-    pub(crate) fn new(pool: DatabaseConnection, tenant_id: TenantId) -> Arc<Self> {
+    pub(crate) fn new(pool: PgPool, tenant_id: TenantId, statements: Arc<AtomicU64>) -> Arc<Self> {
         Arc::new(Self {
             tenant_id,
             pool,
             txn: Arc::default(),
+            statements,
         })
     }
 
@@ -83,31 +90,29 @@ impl ReadSession {
         })
     }
 
-    async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        let txn = self.pool.begin().await?;
-        // One round trip for all; the tenant id is a UUID we formatted, safe to inline.
-        //
-        // `random_page_cost`: a session reads a few rows by index (a page, the field values and
-        // tags of its twenty subscribers), from tables the dashboard keeps in memory. At the
-        // default cost of a random read (4, for spinning disks) PostgreSQL judged a small
-        // tenant's whole table cheaper to scan than twenty index lookups, and its generic plans
-        // kept that choice: 0.15 ms for the tags of a page, against 0.05 ms by index (measured
-        // on 1,000 subscribers). 1.1 is the usual figure for data in memory or on SSDs; it
-        // applies to this transaction only.
-        txn.execute_unprepared(&format!(
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
-             SELECT set_config('app.tenant_id', '{}', true), \
-                    set_config('random_page_cost', '1.1', true)",
-            self.tenant_id
-        ))
-        .await?;
-        Ok(txn)
+    /// Opens the transaction in one round trip (see [`crate::pg_transaction`]): `BEGIN` with
+    /// its isolation level, the tenant for row-level security, and `random_page_cost`.
+    ///
+    /// `random_page_cost`: a session reads a few rows by index (a page, the field values and
+    /// tags of its twenty subscribers), from tables the dashboard keeps in memory. At the
+    /// default cost of a random read (4, for spinning disks) PostgreSQL judged a small tenant's
+    /// whole table cheaper to scan than twenty index lookups, and its generic plans kept that
+    /// choice: 0.15 ms for the tags of a page, against 0.05 ms by index (measured on 1,000
+    /// subscribers). 1.1 is the usual figure for data in memory or on SSDs; it applies to this
+    /// transaction only.
+    async fn begin(&self) -> Result<PgTransaction, DbErr> {
+        let opening = scope::opening_for_tenant(
+            self.tenant_id,
+            "ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            &[("random_page_cost", "1.1")],
+        );
+        PgTransaction::begin(&self.pool, opening, self.statements.clone()).await
     }
 }
 
 /// The session's transaction, lent to one read.
 pub(crate) struct SessionTransaction {
-    guard: OwnedMutexGuard<Option<DatabaseTransaction>>,
+    guard: OwnedMutexGuard<Option<PgTransaction>>,
     finished: bool,
 }
 
@@ -119,9 +124,9 @@ impl SessionTransaction {
 }
 
 impl Deref for SessionTransaction {
-    type Target = DatabaseTransaction;
+    type Target = PgTransaction;
 
-    fn deref(&self) -> &DatabaseTransaction {
+    fn deref(&self) -> &PgTransaction {
         self.guard
             .as_ref()
             .expect("a lent session transaction has been begun")

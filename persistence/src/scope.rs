@@ -3,12 +3,12 @@
 //! `set_config(…, true)` is transaction-local (`SET LOCAL`), so a pooled connection never
 //! carries one request's tenant into the next.
 
-use std::ops::Deref;
-
+use async_trait::async_trait;
 use refhub_domain::ids::{TenantId, UserId};
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    IsolationLevel, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ExecResult, IsolationLevel, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 
 use crate::read_session::{ReadSession, SessionTransaction};
@@ -63,13 +63,41 @@ impl Reading {
     }
 }
 
-impl Deref for Reading {
-    type Target = DatabaseTransaction;
-
-    fn deref(&self) -> &DatabaseTransaction {
+/// A read goes through whichever transaction it was given.
+#[async_trait]
+impl ConnectionTrait for Reading {
+    fn get_database_backend(&self) -> DbBackend {
         match self {
-            Reading::Session(lent) => lent,
-            Reading::Own(txn) => txn,
+            Reading::Session(lent) => lent.get_database_backend(),
+            Reading::Own(txn) => txn.get_database_backend(),
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            Reading::Session(lent) => lent.execute_raw(stmt).await,
+            Reading::Own(txn) => txn.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            Reading::Session(lent) => lent.execute_unprepared(sql).await,
+            Reading::Own(txn) => txn.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Reading::Session(lent) => lent.query_one_raw(stmt).await,
+            Reading::Own(txn) => txn.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Reading::Session(lent) => lent.query_all_raw(stmt).await,
+            Reading::Own(txn) => txn.query_all_raw(stmt).await,
         }
     }
 }
@@ -163,6 +191,24 @@ async fn set(txn: &DatabaseTransaction, setting: &str, value: String) -> Result<
     Ok(())
 }
 
+/// A PostgreSQL `BEGIN` (with `options`, such as an isolation level) that declares `tenant_id`
+/// to row-level security in the same simple query, for a transaction sqlx begins with a
+/// statement of ours: one round trip where `BEGIN` and then `set_config` take two (see
+/// [`crate::pg_transaction`]). `settings` are further transaction-local settings. Every value
+/// is inlined: the tenant id is a UUID we format, the settings are our own constants.
+pub(crate) fn opening_for_tenant(
+    tenant_id: TenantId,
+    options: &str,
+    settings: &[(&str, &str)],
+) -> String {
+    let mut sql =
+        format!("BEGIN {options}; SELECT set_config('app.tenant_id', '{tenant_id}', true)");
+    for (name, value) in settings {
+        sql.push_str(&format!(", set_config('{name}', '{value}', true)"));
+    }
+    sql
+}
+
 /// Scopes a transaction run through sqlx directly (PostgreSQL's bulk inserts) to `tenant_id`,
 /// as [`for_tenant`] does for sea-orm's.
 pub(crate) async fn act_for_tenant(
@@ -182,10 +228,11 @@ pub(crate) mod run {
     use refhub_domain::ids::TenantId;
     use refhub_domain::pagination::{Page, PageRequest};
     use sea_orm::{
-        DatabaseConnection, DatabaseTransaction, DbErr, DeleteMany, EntityTrait, PaginatorTrait,
-        Select, SelectFour, SelectThree, SelectTwo, Selector, SelectorTrait, Topology, UpdateMany,
+        DatabaseConnection, DbErr, DeleteMany, EntityTrait, PaginatorTrait, Select, SelectFour,
+        SelectThree, SelectTwo, Selector, SelectorTrait, Topology, UpdateMany,
     };
 
+    use super::Reading;
     use crate::error::internal;
     use crate::pagination::{keyset_page, keyset_page_newest_by_time, keyset_page_newest_first};
 
@@ -263,7 +310,7 @@ pub(crate) mod run {
         let txn = super::for_tenant_reading(db, tenant_id)
             .await
             .map_err(internal)?;
-        let rows = selector.all(&*txn).await.map_err(internal)?;
+        let rows = selector.all(&txn).await.map_err(internal)?;
         txn.finish().await.map_err(internal)?;
         Ok(rows)
     }
@@ -276,7 +323,7 @@ pub(crate) mod run {
         let txn = super::for_tenant_reading(db, tenant_id)
             .await
             .map_err(internal)?;
-        let row = selector.one(&*txn).await.map_err(internal)?;
+        let row = selector.one(&txn).await.map_err(internal)?;
         txn.finish().await.map_err(internal)?;
         Ok(row)
     }
@@ -294,7 +341,7 @@ pub(crate) mod run {
         let txn = super::for_tenant_reading(db, tenant_id)
             .await
             .map_err(internal)?;
-        let count = query.count(&*txn).await.map_err(internal)?;
+        let count = query.count(&txn).await.map_err(internal)?;
         txn.finish().await.map_err(internal)?;
         Ok(count)
     }
@@ -304,7 +351,7 @@ pub(crate) mod run {
     async fn in_snapshot<T>(
         db: &DatabaseConnection,
         tenant_id: TenantId,
-        read: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>,
+        read: impl AsyncFnOnce(&Reading) -> Result<T, DbErr>,
     ) -> DomainResult<T> {
         let txn = super::for_tenant_snapshot_reading(db, tenant_id)
             .await

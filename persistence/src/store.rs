@@ -84,9 +84,13 @@ impl Store {
 
     /// A read session for one tenant (see [`ReadSession`]); `None` on SQLite.
     pub fn read_session(&self, tenant_id: TenantId) -> Option<Arc<ReadSession>> {
-        self.sessions
-            .as_ref()
-            .map(|pool| ReadSession::new(pool.clone(), tenant_id))
+        self.sessions.as_ref().map(|pool| {
+            ReadSession::new(
+                pool.get_postgres_connection_pool().clone(),
+                tenant_id,
+                self.statements.clone(),
+            )
+        })
     }
 
     async fn pool(

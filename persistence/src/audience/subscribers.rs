@@ -140,12 +140,12 @@ impl SubscriberRepository for Store {
         let total_count = match self.subscriber_counts.usable(&count_key) {
             Some(count) => count,
             None => {
-                let count = query.clone().count(&*txn).await.map_err(internal)?;
+                let count = query.clone().count(&txn).await.map_err(internal)?;
                 self.subscriber_counts.remember(count_key, count);
                 count
             }
         };
-        let (rows, has_next_page) = keyset_rows(&*txn, query, subscribers::Column::Id, page)
+        let (rows, has_next_page) = keyset_rows(&txn, query, subscribers::Column::Id, page)
             .await
             .map_err(internal)?;
         txn.finish().await.map_err(internal)?;

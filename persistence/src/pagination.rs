@@ -2,9 +2,10 @@
 //! the total count of the filtered list.
 
 use refhub_domain::pagination::{Page, PageRequest};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ModelTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, ModelTrait,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 /// One page of `base` ordered by `id` (oldest first), after `page.after`.
@@ -49,51 +50,48 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    let total_count = base.clone().count(conn).await?;
-    let (items, has_next_page) = ordered_rows(conn, base, id, page, order).await?;
-    Ok(Page {
-        items,
-        has_next_page,
-        total_count,
-    })
+    ordered_page_counted(conn, base, id, page, order, None).await
 }
 
-/// One page of `base` ordered by `id` (oldest first) without counting the list, and whether
-/// more rows follow.
-pub(crate) async fn keyset_rows<E, C>(
+/// One page of `base` ordered by `id` (oldest first), after `page.after`, whose list's count is
+/// `known_count` when the caller has it (remembered from an earlier page), and is otherwise
+/// read with the page.
+pub(crate) async fn keyset_page_counted<E, C>(
     conn: &C,
     base: Select<E>,
     id: E::Column,
     page: PageRequest,
-) -> Result<(Vec<E::Model>, bool), DbErr>
+    known_count: Option<u64>,
+) -> Result<Page<E::Model>, DbErr>
 where
     E: EntityTrait,
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    ordered_rows(conn, base, id, page, Order::Asc).await
+    ordered_page_counted(conn, base, id, page, Order::Asc, known_count).await
 }
 
-async fn ordered_rows<E, C>(
+async fn ordered_page_counted<E, C>(
     conn: &C,
     base: Select<E>,
     id: E::Column,
     page: PageRequest,
     order: Order,
-) -> Result<(Vec<E::Model>, bool), DbErr>
+    known_count: Option<u64>,
+) -> Result<Page<E::Model>, DbErr>
 where
     E: EntityTrait,
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    let mut query = base.order_by(id, order.clone());
+    let mut query = base.clone().order_by(id, order.clone());
     if let Some(after) = page.after {
         query = match order {
             Order::Desc => query.filter(id.lt(after)),
             _ => query.filter(id.gt(after)),
         };
     }
-    first_of(conn, query, page.first).await
+    first_of(conn, query, page.first, base, known_count).await
 }
 
 /// One page of `base` newest first by `time`, ties newest first by `id`, with the list's
@@ -112,14 +110,13 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    let total_count = base.clone().count(conn).await?;
     let mut query = base.clone().order_by_desc(time).order_by_desc(id);
     if let Some(after) = page.after {
-        let Some(cursor) = base.filter(id.eq(after)).one(conn).await? else {
+        let Some(cursor) = base.clone().filter(id.eq(after)).one(conn).await? else {
             return Ok(Page {
                 items: Vec::new(),
                 has_next_page: false,
-                total_count,
+                total_count: base.count(conn).await?,
             });
         };
         let at = cursor.get(time);
@@ -129,29 +126,62 @@ where
                 .add(Condition::all().add(time.eq(at)).add(id.lt(after))),
         );
     }
-    let (items, has_next_page) = first_of(conn, query, page.first).await?;
-    Ok(Page {
-        items,
-        has_next_page,
-        total_count,
-    })
+    first_of(conn, query, page.first, base, None).await
 }
 
-/// The first `first` rows of `query`, and whether more follow (one row more is read to know).
+/// The column that carries the list's count on each row of a page.
+const LIST_COUNT: &str = "refhub_list_count";
+
+/// The first `first` rows of `query`, whether more follow (one row more is read to know), and
+/// the count of `list`'s rows: `known_count` when the caller has it, else read with the page.
+///
+/// A count is read in the page's own statement, as an uncorrelated scalar subquery (evaluated
+/// once, not per row) carried on every row: one round trip fewer per page, which on PostgreSQL
+/// costs more than counting a small list does. A page that comes back empty has no row to
+/// carry it, so the list is then counted on its own.
 async fn first_of<E, C>(
     conn: &C,
     query: Select<E>,
     first: u32,
-) -> Result<(Vec<E::Model>, bool), DbErr>
+    list: Select<E>,
+    known_count: Option<u64>,
+) -> Result<Page<E::Model>, DbErr>
 where
     E: EntityTrait,
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    let mut items = query.limit(u64::from(first) + 1).all(conn).await?;
+    let query = query.limit(u64::from(first) + 1);
+    let (mut items, total_count) = match known_count {
+        Some(count) => (query.all(conn).await?, count),
+        None => {
+            let counted = Query::select()
+                .expr(Expr::cust("COUNT(*)"))
+                .from_subquery(list.clone().into_query(), "counted")
+                .to_owned();
+            let statement = query
+                .expr_as(Expr::SubQuery(None, Box::new(counted.into())), LIST_COUNT)
+                .into_query();
+            let rows = conn.query_all(&statement).await?;
+            let total_count = match rows.first() {
+                Some(row) => u64::try_from(row.try_get::<i64>("", LIST_COUNT)?)
+                    .map_err(|_| DbErr::Type("a negative count".to_owned()))?,
+                None => list.count(conn).await?,
+            };
+            let items = rows
+                .iter()
+                .map(|row| E::Model::from_query_result(row, ""))
+                .collect::<Result<Vec<_>, _>>()?;
+            (items, total_count)
+        }
+    };
     let has_next_page = items.len() > first as usize;
     items.truncate(first as usize);
-    Ok((items, has_next_page))
+    Ok(Page {
+        items,
+        has_next_page,
+        total_count,
+    })
 }
 
 /// Maps a page of rows whose mapping can fail (a stored value the code never wrote).

@@ -12,8 +12,7 @@ use refhub_domain::ids::{CustomFieldId, PageId, SubscriberId, TagId, TenantId, T
 use refhub_domain::pagination::{Page, PageRequest};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -28,7 +27,7 @@ use crate::entities::{
 };
 use crate::error::internal;
 use crate::id_list::among;
-use crate::pagination::{keyset_rows, try_map_page};
+use crate::pagination::{keyset_page_counted, try_map_page};
 use crate::scope::{self, run};
 
 /// `%text%` with LIKE's own wildcards taken literally.
@@ -137,26 +136,15 @@ impl SubscriberRepository for Store {
         let txn = scope::for_tenant_snapshot_reading(&self.db, tenant_id)
             .await
             .map_err(internal)?;
-        let total_count = match self.subscriber_counts.usable(&count_key) {
-            Some(count) => count,
-            None => {
-                let count = query.clone().count(&txn).await.map_err(internal)?;
-                self.subscriber_counts.remember(count_key, count);
-                count
-            }
-        };
-        let (rows, has_next_page) = keyset_rows(&txn, query, subscribers::Column::Id, page)
+        let known_count = self.subscriber_counts.usable(&count_key);
+        let rows = keyset_page_counted(&txn, query, subscribers::Column::Id, page, known_count)
             .await
             .map_err(internal)?;
         txn.finish().await.map_err(internal)?;
-        try_map_page(
-            Page {
-                items: rows,
-                has_next_page,
-                total_count,
-            },
-            mapping::subscriber,
-        )
+        if known_count.is_none() {
+            self.subscriber_counts.remember(count_key, rows.total_count);
+        }
+        try_map_page(rows, mapping::subscriber)
     }
 
     async fn find(

@@ -115,3 +115,38 @@ async fn more_than_100_per_page_is_a_validation_error() {
         .await;
     assert_eq!(data(&hundred)["members"]["totalCount"], 1);
 }
+
+/// A page's count comes with its rows; a page that has no rows (after the last item, or
+/// `first: 0`) still says how long the list is.
+#[tokio::test]
+async fn a_page_without_rows_still_counts_the_list() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@example.com", "Acme").await;
+    for n in 1..=2 {
+        app.member_of(&owner, &format!("member{n}@example.com"), "VIEWER")
+            .await;
+    }
+    let query = "query($first: Int, $after: String) { members(first: $first, after: $after) { \
+                 totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }";
+
+    let all = app
+        .graphql_ok(query, json!({ "first": 3 }), owner.token())
+        .await;
+    assert_eq!(all["members"]["totalCount"], 3, "{all:#}");
+    let last = all["members"]["pageInfo"]["endCursor"].clone();
+    assert!(last.is_string(), "{all:#}");
+
+    let after_last = app
+        .graphql_ok(query, json!({ "first": 3, "after": last }), owner.token())
+        .await;
+    assert_eq!(after_last["members"]["totalCount"], 3, "{after_last:#}");
+    assert_eq!(after_last["members"]["edges"], json!([]), "{after_last:#}");
+    assert_eq!(after_last["members"]["pageInfo"]["hasNextPage"], false);
+
+    let none_asked = app
+        .graphql_ok(query, json!({ "first": 0 }), owner.token())
+        .await;
+    assert_eq!(none_asked["members"]["totalCount"], 3, "{none_asked:#}");
+    assert_eq!(none_asked["members"]["edges"], json!([]), "{none_asked:#}");
+    assert_eq!(none_asked["members"]["pageInfo"]["hasNextPage"], true);
+}

@@ -12,7 +12,9 @@
 # machine serves, and at fewer how long one dashboard waits while the machine is busy.
 #
 # The page is read with an API key (an integration's credential) at every QUERY_CONNS, and with
-# a signed-in member's access token (the dashboard's own credential) at every TOKEN_CONNS.
+# a signed-in member's access token (the dashboard's own credential) at every TOKEN_CONNS; then
+# paced to about PACED_RATE pages a second (the latency at a steady load, not at saturation).
+# REFHUB names a binary to measure instead of building one (A/B runs of two builds).
 #
 #   bash bench/dashboard.sh                  # defaults: 32 connections, 2 threads, 15 s
 #   SIZES="1000 100000" QUERY_CONNS="8" DURATION=10s bash bench/dashboard.sh
@@ -27,9 +29,18 @@ DURATION=${DURATION:-15s}
 SIZES=${SIZES:-1000 100000 1000000}
 QUERY_CONNS=${QUERY_CONNS:-4 8 32}
 TOKEN_CONNS=${TOKEN_CONNS:-4}
+# A paced run per size: PACED_CONNS connections each pausing PACED_CONNS * 1000 / PACED_RATE
+# ms between requests (0: none), at most PACED_RATE pages a second in all (less by each
+# request's own time). The closed loops show capacity; this shows the latency at a steady load
+# the machine carries.
+PACED_RATE=${PACED_RATE:-500}
+PACED_CONNS=${PACED_CONNS:-8}
+PACE_MS=$(( PACED_RATE > 0 ? PACED_CONNS * 1000 / PACED_RATE : 0 ))
 APP_PORT=8089
 BARE_PORT=8091
 TARGET=${CARGO_TARGET_DIR:-target}
+# A refhub binary to measure instead of building one (A/B runs of two builds).
+REFHUB=${REFHUB:-}
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -39,14 +50,15 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk;
 pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
 
 echo "==> release build"
-cargo build -q --release -p refhub-api --bin refhub
+[ -n "$REFHUB" ] || cargo build -q --release -p refhub-api --bin refhub
+REFHUB=${REFHUB:-$TARGET/release/refhub}
 cargo build -q --release -p refhub-tests --bin bare_ceiling
 
 psql_admin() { psql "$ADMIN_URL" -qAt "$@"; }
 BENCH_URL="${ADMIN_URL%/*}/$DB"
 psql_admin -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 psql_admin -c "DO \$\$ BEGIN CREATE ROLE refhub_app LOGIN; EXCEPTION WHEN duplicate_object THEN ALTER ROLE refhub_app LOGIN; END \$\$"
-DATABASE_URL="$BENCH_URL" "$TARGET/release/refhub" migrate >/dev/null
+DATABASE_URL="$BENCH_URL" "$REFHUB" migrate >/dev/null
 
 echo "==> starting refhub (PostgreSQL, app role)"
 # The per-tenant request limit guards against abuse; here we measure capacity.
@@ -54,7 +66,7 @@ DATABASE_URL="postgres://refhub_app@127.0.0.1:5432/$DB" MIGRATE_ON_START=false A
   BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT \
   JWT_SECRET=bench-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'a%.0s' $(seq 64)) \
   DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} GRAPHQL_PER_TENANT_PER_SECOND=1000000 RUST_LOG=warn \
-  "$TARGET/release/refhub" serve >"$work/refhub.log" 2>&1 &
+  "$REFHUB" serve >"$work/refhub.log" 2>&1 &
 app_pid=$!; pids+=("$app_pid")
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$APP_PORT/readyz" >/dev/null && break; sleep 0.2; done
 
@@ -104,11 +116,12 @@ psql "$ADMIN_URL" -qAt -c "CHECKPOINT"
 
 QUERY="{\"query\":\"query(\$page: ID!) { subscribers(pageId: \$page, first: 20) { totalCount nodes { id psid firstSeenAt lastInteractionAt withinMessagingWindow fields { field { id name } value } tags { id name } optIns { topicTitle status } } } }\",\"variables\":{\"page\":\"$PAGE\"}}"
 declare -A pages_result pages_rss pages_cpu
-# One run of the page at `$2` connections with the credential `$3`, recorded under `$1`.
+# One run of the page at `$2` connections with the credential `$3`, recorded under `$1`; with
+# `$4`, each connection pauses that many milliseconds between requests.
 measure_page() {
   # shellcheck disable=SC2046 # one pid per word
   ours_before=$(ticks "$app_pid"); pg_before=$(ticks $(postgres_pids))
-  pages_result[$1]=$(WRK_METHOD=POST WRK_BODY="$QUERY" WRK_TOKEN="$3" run_wrk "http://127.0.0.1:$APP_PORT/graphql" "$2")
+  pages_result[$1]=$(WRK_METHOD=POST WRK_BODY="$QUERY" WRK_TOKEN="$3" PACE_MS="${4:-}" run_wrk "http://127.0.0.1:$APP_PORT/graphql" "$2")
   pages_rss[$1]=$(rss)
   served=$(value requests "${pages_result[$1]}")
   # shellcheck disable=SC2046 # one pid per word
@@ -124,12 +137,14 @@ for size in $SIZES; do
   # Access tokens live 15 minutes: log in afresh for each size.
   ACCESS=$(gql '{"query":"mutation { logIn(input:{email:\"dash@example.com\", password:\"correct-Horse-battery-9\"}) { accessToken } }"}' | field "['data']['logIn']['accessToken']")
   for conns in $TOKEN_CONNS; do measure_page "$size/$conns/token" "$conns" "$ACCESS"; done
+  [ "$PACED_RATE" = 0 ] || measure_page "$size/paced" "$PACED_CONNS" "$KEY" "$PACE_MS"
 done
 # Every page run's key, in the order run, with its label.
 runs=()
 for size in $SIZES; do
   for conns in $QUERY_CONNS; do runs+=("$size/$conns|subscribers page of 20, $size in the tenant, $conns conns"); done
   for conns in $TOKEN_CONNS; do runs+=("$size/$conns/token|same, access token, $conns conns"); done
+  [ "$PACED_RATE" = 0 ] || runs+=("$size/paced|same, paced: $PACED_CONNS conns, each pausing $PACE_MS ms")
 done
 
 cat <<REPORT

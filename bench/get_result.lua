@@ -4,6 +4,14 @@ local method = os.getenv("WRK_METHOD") or "GET"
 local body = os.getenv("WRK_BODY")
 local token = os.getenv("WRK_TOKEN")
 
+-- PACE_MS makes each connection wait that long between requests: a steady offered rate.
+local pause = tonumber(os.getenv("PACE_MS") or "")
+if pause then
+  function delay()
+    return pause
+  end
+end
+
 function request()
   local headers = {}
   if body then headers["Content-Type"] = "application/json" end

@@ -25,6 +25,8 @@ BODIES_COUNT=${BODIES_COUNT:-300000}
 STEADY_RATE=${STEADY_RATE:-1000}
 STEADY_CONNS=${STEADY_CONNS:-8}
 BIN=${CARGO_TARGET_DIR:-target}/release
+# A refhub binary to measure instead of building one (A/B runs of two builds).
+REFHUB=${REFHUB:-}
 APP_PORT=8088
 BARE_PORT=8090
 SECRET=bench-app-secret-0123456789
@@ -38,21 +40,22 @@ command -v pgbench >/dev/null || { echo "pgbench is missing (postgresql-contrib)
 pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
 
 echo "==> release build"
-cargo build -q --release -p refhub-api --bin refhub
+[ -n "$REFHUB" ] || cargo build -q --release -p refhub-api --bin refhub
+REFHUB=${REFHUB:-$BIN/refhub}
 cargo build -q --release -p refhub-tests --bin bare_ceiling
 
 psql_admin() { psql "$ADMIN_URL" -qAt "$@"; }
 BENCH_URL="${ADMIN_URL%/*}/$DB"
 psql_admin -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 psql_admin -c "DO \$\$ BEGIN CREATE ROLE refhub_app LOGIN; EXCEPTION WHEN duplicate_object THEN ALTER ROLE refhub_app LOGIN; END \$\$"
-DATABASE_URL="$BENCH_URL" "$BIN"/refhub migrate >/dev/null
+DATABASE_URL="$BENCH_URL" "$REFHUB" migrate >/dev/null
 
 echo "==> starting refhub (PostgreSQL, app role, in-process workers)"
 DATABASE_URL="postgres://refhub_app@127.0.0.1:5432/$DB" MIGRATE_ON_START=false APP_ENV=development \
   BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT \
   JWT_SECRET=bench-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'a%.0s' $(seq 64)) \
   DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} WORKERS=${WORKERS:-1} RUST_LOG=warn \
-  "$BIN"/refhub serve >"$work/refhub.log" 2>&1 &
+  "$REFHUB" serve >"$work/refhub.log" 2>&1 &
 app_pid=$!; pids+=("$app_pid")
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$APP_PORT/readyz" >/dev/null && break; sleep 0.2; done
 
@@ -108,8 +111,17 @@ fi
 . bench/cpu_time.sh
 # shellcheck disable=SC2046 # one pid per word
 ours_before=$(ticks "$app_pid"); pg_before=$(ticks $(postgres_pids))
+# A checkpoint during the flood makes commits wait on the disk (a long tail that comes and goes
+# from run to run): the report says whether one started, and how much checkpoints wrote
+# meanwhile (one started earlier may still be writing). PostgreSQL 15/16's view.
+checkpoints() {
+  psql "$ADMIN_URL" -qAt -F ' ' -c "SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint FROM pg_stat_bgwriter" 2>/dev/null || echo "0 0"
+}
+read -r checkpoints_before checkpoint_buffers_before <<<"$(checkpoints)"
 start=$(date +%s.%N)
 hook=$(run_wrk "$HOOK")
+read -r checkpoints_after checkpoint_buffers_after <<<"$(checkpoints)"
+checkpoints_during="$((checkpoints_after - checkpoints_before)) started, $((checkpoint_buffers_after - checkpoint_buffers_before)) buffers written by checkpoints"
 acked_at=$(date +%s.%N)
 # shellcheck disable=SC2046
 ours_after=$(ticks "$app_pid"); pg_after=$(ticks $(postgres_pids))
@@ -159,5 +171,6 @@ refhub: $(value requests "$hook") requests acknowledged ($(value errors_status "
 end-to-end processing: $processing_rate events/s ($left still waiting ${drain_after}s after the load stopped; $during_load events/s during the load)
 $steady_report
 CPU per acknowledged request during the load: $cpu_per_ack
+PostgreSQL checkpoints during the load: $checkpoints_during
 resident memory after the load: $((rss_kb / 1024)) MiB
 REPORT

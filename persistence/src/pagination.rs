@@ -20,7 +20,7 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    ordered_page(conn, base, id, page, Order::Asc).await
+    ordered_page(conn, base, id, page, Order::Asc, None).await
 }
 
 /// One page of `base` ordered by `id` newest first, after `page.after`.
@@ -35,22 +35,7 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    ordered_page(conn, base, id, page, Order::Desc).await
-}
-
-async fn ordered_page<E, C>(
-    conn: &C,
-    base: Select<E>,
-    id: E::Column,
-    page: PageRequest,
-    order: Order,
-) -> Result<Page<E::Model>, DbErr>
-where
-    E: EntityTrait,
-    E::Model: Sync,
-    C: ConnectionTrait,
-{
-    ordered_page_counted(conn, base, id, page, order, None).await
+    ordered_page(conn, base, id, page, Order::Desc, None).await
 }
 
 /// One page of `base` ordered by `id` (oldest first), after `page.after`, whose list's count is
@@ -68,10 +53,10 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    ordered_page_counted(conn, base, id, page, Order::Asc, known_count).await
+    ordered_page(conn, base, id, page, Order::Asc, known_count).await
 }
 
-async fn ordered_page_counted<E, C>(
+async fn ordered_page<E, C>(
     conn: &C,
     base: Select<E>,
     id: E::Column,

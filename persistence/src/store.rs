@@ -9,6 +9,7 @@ use refhub_domain::ids::TenantId;
 use crate::audience::count_cache::CountCache;
 use crate::loopback_tls::without_tls_on_loopback;
 use crate::read_session::ReadSession;
+use sea_orm::sqlx::PgPool;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
@@ -49,8 +50,8 @@ impl Default for ConnectSettings {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: DatabaseConnection,
-    /// The read sessions' pool, on PostgreSQL.
-    sessions: Option<DatabaseConnection>,
+    /// The read sessions' pool, on PostgreSQL (used through sqlx: see [`ReadSession`]).
+    sessions: Option<PgPool>,
     statements: Arc<AtomicU64>,
     pub(crate) subscriber_counts: Arc<CountCache>,
 }
@@ -70,7 +71,9 @@ impl Store {
                     settings,
                     &statements,
                 )
-                .await?,
+                .await?
+                .get_postgres_connection_pool()
+                .clone(),
             ),
             _ => None,
         };
@@ -84,13 +87,9 @@ impl Store {
 
     /// A read session for one tenant (see [`ReadSession`]); `None` on SQLite.
     pub fn read_session(&self, tenant_id: TenantId) -> Option<Arc<ReadSession>> {
-        self.sessions.as_ref().map(|pool| {
-            ReadSession::new(
-                pool.get_postgres_connection_pool().clone(),
-                tenant_id,
-                self.statements.clone(),
-            )
-        })
+        self.sessions
+            .as_ref()
+            .map(|pool| ReadSession::new(pool.clone(), tenant_id, self.statements.clone()))
     }
 
     async fn pool(
@@ -173,7 +172,7 @@ impl Store {
     /// Closes the pools.
     pub async fn close(self) -> Result<(), DbErr> {
         if let Some(sessions) = self.sessions {
-            sessions.close().await?;
+            sessions.close().await;
         }
         self.db.close().await
     }

@@ -11,6 +11,7 @@ mod m20261121_000004_flows;
 mod m20261121_000005_inbox_claims;
 mod m20261121_000006_dashboard;
 mod m20261121_000007_write_path_foreign_keys;
+mod m20261121_000008_plugin_identities;
 mod schema_helpers;
 mod tenant_isolation;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_inbox_claims::Migration),
             Box::new(m20261121_000006_dashboard::Migration),
             Box::new(m20261121_000007_write_path_foreign_keys::Migration),
+            Box::new(m20261121_000008_plugin_identities::Migration),
         ]
     }
 }

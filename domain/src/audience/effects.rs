@@ -77,6 +77,9 @@ pub struct EventEffects {
     pub page_id: PageId,
     /// The person.
     pub sender: Sender,
+    /// For a PSID's event that answers a plugin message: the plugin `user_ref` the person was
+    /// known by, to be linked to the PSID (see [`PluginLink`]).
+    pub links_user_ref: Option<String>,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
     /// Whether it opens the 24-hour window.
@@ -95,6 +98,57 @@ pub struct EventEffects {
     pub run_start: Option<RunStart>,
     /// What was applied and skipped, stored on the event for people.
     pub outcome: Value,
+}
+
+/// What linking a PSID to a plugin `user_ref` came to, when an event names both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginLink {
+    /// The plugin user became the PSID's subscriber (or the PSID's subscriber, new or known,
+    /// now answers for the `user_ref` too).
+    Linked,
+    /// Both were known apart: the plugin user's record (entries, fields, tags, timeline,
+    /// opt-ins, runs, messages) was moved into the PSID's subscriber, and removed.
+    Merged,
+    /// Linked by an earlier event: nothing to do.
+    AlreadyLinked,
+    /// The `user_ref` is linked to another PSID already: nothing changed.
+    HeldByAnother,
+}
+
+impl PluginLink {
+    /// Its name in the event's outcome.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginLink::Linked => "linked",
+            PluginLink::Merged => "merged",
+            PluginLink::AlreadyLinked => "already linked",
+            PluginLink::HeldByAnother => "the user_ref belongs to another PSID; nothing changed",
+        }
+    }
+}
+
+impl EventEffects {
+    /// Whether applying the event may change who a subscriber is: a plugin user's event may
+    /// belong to a PSID's subscriber, and a reply may link the two.
+    pub fn concerns_a_plugin_user(&self) -> bool {
+        matches!(self.sender, Sender::UserRef(_)) || self.links_user_ref.is_some()
+    }
+
+    /// The outcome to store, with what linking the plugin user came to, if it was tried.
+    pub fn outcome_with(&self, link: Option<PluginLink>) -> Value {
+        let mut outcome = self.outcome.clone();
+        if let (Some(link), Some(user_ref), Some(fields)) = (
+            link,
+            self.links_user_ref.as_deref(),
+            outcome.as_object_mut(),
+        ) {
+            fields.insert(
+                "pluginUser".to_owned(),
+                serde_json::json!({ "userRef": user_ref, "link": link.as_str() }),
+            );
+        }
+        outcome
+    }
 }
 
 /// What applying an event did.

@@ -24,6 +24,9 @@ pub struct Subscriber {
     pub page_id: PageId,
     /// The person, by PSID or plugin `user_ref`.
     pub sender: Sender,
+    /// The plugin `user_ref` the person is known by: their sender for a plugin user without a
+    /// PSID, and kept beside the PSID once their reply links the two.
+    pub user_ref: Option<String>,
     /// The person's name, when known.
     pub name: Option<String>,
     /// When they were first seen.
@@ -163,6 +166,7 @@ mod tests {
             tenant_id: TenantId::generate(),
             page_id: PageId::generate(),
             sender: Sender::Psid("1".into()),
+            user_ref: None,
             name: None,
             first_seen_at: now,
             last_interaction_at: Some(now - Duration::hours(23)),

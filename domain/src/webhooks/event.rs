@@ -35,6 +35,35 @@ pub struct NotificationOptIn {
     pub reference: Option<String>,
 }
 
+/// The plugin message a person's reply answers. The page may write first to someone who
+/// ticked the checkbox plugin (or used the chat plugin) knowing only the plugin's `user_ref`;
+/// their reply comes from their PSID and names that `user_ref` under `prior_message`, which
+/// is how the two become one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorMessage {
+    /// The plugin, as named (`checkbox_plugin`, `customer_chat_plugin`), if named.
+    pub source: Option<String>,
+    /// The `user_ref` the person was known by.
+    pub user_ref: String,
+}
+
+impl PriorMessage {
+    /// Reads `prior_message` beside the item's kind (where Meta puts it) or, leniently,
+    /// inside it.
+    pub fn of(kind: &str, item: &Value) -> Option<Self> {
+        let prior = item
+            .get("prior_message")
+            .or_else(|| item.get(kind)?.get("prior_message"))?;
+        Some(PriorMessage {
+            source: text(prior, "source"),
+            user_ref: text(prior, "identifier")
+                .or_else(|| text(prior, "user_ref"))
+                .map(|user_ref| user_ref.trim().to_owned())
+                .filter(|user_ref| !user_ref.is_empty())?,
+        })
+    }
+}
+
 /// A messaging item, interpreted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessengerEvent {
@@ -332,6 +361,33 @@ mod tests {
             MessengerEvent::interpret("optin", &item),
             MessengerEvent::OptedIn(_)
         ));
+    }
+
+    #[test]
+    fn a_reply_names_the_plugin_user_it_was_before() {
+        let beside = json!({"message": {"mid": "m", "text": "yes"},
+            "prior_message": {"source": "checkbox_plugin", "identifier": "u-7"}});
+        assert_eq!(
+            PriorMessage::of("message", &beside),
+            Some(PriorMessage {
+                source: Some("checkbox_plugin".into()),
+                user_ref: "u-7".into()
+            })
+        );
+        let inside = json!({"postback": {"payload": "GO",
+            "prior_message": {"identifier": 42}}});
+        assert_eq!(
+            PriorMessage::of("postback", &inside).map(|p| p.user_ref),
+            Some("42".into())
+        );
+        for nothing in [
+            json!({"message": {"mid": "m"}}),
+            json!({"message": {"mid": "m"}, "prior_message": {"source": "checkbox_plugin"}}),
+            json!({"message": {"mid": "m"}, "prior_message": {"identifier": "  "}}),
+            json!({"message": {"mid": "m"}, "prior_message": "u-7"}),
+        ] {
+            assert_eq!(PriorMessage::of("message", &nothing), None, "{nothing}");
+        }
     }
 
     #[test]

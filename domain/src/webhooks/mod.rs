@@ -13,7 +13,7 @@ mod sealed_tokens;
 
 pub use catalogue_memo::CatalogueMemo;
 pub use envelope::{EnvelopeEvent, Sender, split_envelope};
-pub use event::{MessengerEvent, NotificationOptIn, Referral};
+pub use event::{MessengerEvent, NotificationOptIn, PriorMessage, Referral};
 pub use inbox::{InboxEvent, InboxStatus, MAX_ATTEMPTS, NewInboxEvent, retry_at};
 pub use inbox_service::InboxService;
 pub use ingest_service::{IngestReceipt, WebhookIngestService};

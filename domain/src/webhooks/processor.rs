@@ -28,7 +28,7 @@ use crate::ids::{FlowId, OptInId, TenantId};
 use crate::text::excerpt;
 use crate::webhooks::catalogue_memo::{CatalogueMemo, remembered};
 use crate::webhooks::envelope::{Sender, is_standby};
-use crate::webhooks::event::{MessengerEvent, NotificationOptIn, Referral};
+use crate::webhooks::event::{MessengerEvent, NotificationOptIn, PriorMessage, Referral};
 use crate::webhooks::inbox::{InboxEvent, InboxStatus};
 use crate::webhooks::ports::InboxRepository;
 use crate::webhooks::sealed_tokens::open_token;
@@ -214,11 +214,17 @@ impl EventProcessor {
         };
 
         let mut notes = Notes::default();
+        // Only a PSID can answer for a plugin user; a plugin user naming one is noise.
+        let links_user_ref = match sender {
+            Sender::Psid(_) => PriorMessage::of(&event.kind, &event.item).map(|p| p.user_ref),
+            Sender::UserRef(_) => None,
+        };
         let mut effects = EventEffects {
             tenant_id,
             event_id: event.id,
             page_id: page.id,
             sender,
+            links_user_ref,
             occurred_at: event.occurred_at,
             opens_window: meaning.opens_window(),
             interaction: interaction(&meaning, self.ports.secrets.as_ref()),

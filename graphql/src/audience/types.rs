@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use refhub_domain::audience::{self as domain, OptInStatus as DomainOptInStatus};
 use refhub_domain::ids::SubscriberId;
-use refhub_domain::webhooks::{InboxEvent, InboxStatus, Sender};
+use refhub_domain::webhooks::{InboxEvent, InboxStatus};
 
 use crate::audience::preload::Preloaded;
 use crate::auth_context::{principal, services};
@@ -68,12 +68,10 @@ impl Subscriber {
         self.0.psid()
     }
 
-    /// The plugin `user_ref`, for people who have no PSID yet.
+    /// The plugin `user_ref` (checkbox or chat plugin) the person is known by: all there is
+    /// before their first reply, and kept beside `psid` once that reply links the two.
     async fn user_ref(&self) -> Option<&str> {
-        match &self.0.sender {
-            Sender::UserRef(user_ref) => Some(user_ref),
-            Sender::Psid(_) => None,
-        }
+        self.0.user_ref.as_deref()
     }
 
     /// The person's name, when known.

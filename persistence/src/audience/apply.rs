@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
-use refhub_domain::audience::{AppliedEvent, AudienceStore, EventEffects, OptInChange};
+use refhub_domain::audience::{AppliedEvent, AudienceStore, EventEffects, OptInChange, PluginLink};
 use refhub_domain::flows::FlowRun;
 use refhub_domain::ids::TenantId;
 use refhub_domain::webhooks::{InboxStatus, Sender};
@@ -15,6 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::plugin_users::{Settled, settle_person};
 use crate::Store;
 use crate::entities::{
     flow_runs, notification_opt_ins, subscriber_field_values, subscriber_interactions,
@@ -40,7 +41,8 @@ pub(super) fn new_subscriber_row(
     now: DateTime<Utc>,
 ) -> subscribers::ActiveModel {
     let (psid, user_ref) = match &effects.sender {
-        Sender::Psid(psid) => (Some(psid.clone()), None),
+        // A reply linking a plugin user nobody knew yet: one subscriber for both.
+        Sender::Psid(psid) => (Some(psid.clone()), effects.links_user_ref.clone()),
         Sender::UserRef(r) => (None, Some(r.clone())),
     };
     subscribers::ActiveModel {
@@ -495,13 +497,14 @@ async fn start_run(
 async fn mark_processed(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
+    link: Option<PluginLink>,
     at: DateTime<Utc>,
 ) -> DomainResult<()> {
     finished(
         effects.tenant_id,
         effects.event_id,
         InboxStatus::Processed,
-        effects.outcome.clone(),
+        effects.outcome_with(link),
         at,
     )
     .exec(txn)
@@ -516,8 +519,10 @@ async fn mark_processed(
 /// back as one.
 pub(crate) async fn apply_in(
     txn: &DatabaseTransaction,
-    effects: &EventEffects,
+    original: &EventEffects,
 ) -> DomainResult<AppliedEvent> {
+    let Settled { effects, link } = settle_person(txn, original).await?;
+    let effects = effects.as_ref();
     let (subscriber, new_subscriber) = lock_subscriber(txn, effects).await?;
     let subscriber_id = subscriber.id;
     let first_application = record_interaction(txn, effects, subscriber_id, new_subscriber).await?;
@@ -528,7 +533,7 @@ pub(crate) async fn apply_in(
         change_opt_in(txn, effects, subscriber_id).await?;
         start_run(txn, effects, subscriber_id).await?;
     }
-    mark_processed(txn, effects, Utc::now()).await?;
+    mark_processed(txn, original, link, Utc::now()).await?;
     Ok(AppliedEvent {
         subscriber_id: subscriber_id.into(),
         new_subscriber,

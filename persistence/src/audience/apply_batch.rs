@@ -16,9 +16,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::apply::{
-    change_opt_in, field_value_row, fold_event, insert_runs, insert_tags, interaction_once,
-    interaction_row, new_subscriber_row, rows_per_statement, run_row, subscriber_upsert, tag_row,
-    upsert_field_values, write_subscribers,
+    apply_in, change_opt_in, field_value_row, fold_event, insert_runs, insert_tags,
+    interaction_once, interaction_row, new_subscriber_row, rows_per_statement, run_row,
+    subscriber_upsert, tag_row, upsert_field_values, write_subscribers,
 };
 use crate::entities::{subscriber_interactions, subscribers};
 use crate::error::internal;
@@ -50,6 +50,10 @@ enum BatchError {
 
 /// Applies `effects` (one tenant's events) inside `txn`, which acts for that tenant. Results
 /// come in the order of `effects`.
+///
+/// Events of plugin users, and replies that link one to a PSID, may change who a subscriber
+/// is (`plugin_users.rs`): they are rare, and applied first, one by one in event time, so that
+/// the others find the people as those events leave them.
 pub(crate) async fn apply_batch_in(
     txn: &DatabaseTransaction,
     effects: &[EventEffects],
@@ -59,6 +63,34 @@ pub(crate) async fn apply_batch_in(
     };
     if effects.iter().any(|e| e.tenant_id != first.tenant_id) {
         return Err(DomainError::internal(BatchError::MixedTenants));
+    }
+    if !effects.iter().any(EventEffects::concerns_a_plugin_user) {
+        return apply_together(txn, effects).await;
+    }
+    let (mut one_by_one, together): (Vec<usize>, Vec<usize>) =
+        (0..effects.len()).partition(|&i| effects[i].concerns_a_plugin_user());
+    one_by_one.sort_by_key(|&i| effects[i].occurred_at);
+    let mut applied = vec![None; effects.len()];
+    for i in one_by_one {
+        applied[i] = Some(apply_in(txn, &effects[i]).await?);
+    }
+    let rest: Vec<EventEffects> = together.iter().map(|&i| effects[i].clone()).collect();
+    for (i, result) in together.into_iter().zip(apply_together(txn, &rest).await?) {
+        applied[i] = Some(result);
+    }
+    applied
+        .into_iter()
+        .map(|result| result.ok_or_else(|| DomainError::internal(BatchError::MissingSubscriber)))
+        .collect()
+}
+
+/// Applies events none of which concerns a plugin user, with one statement per table.
+async fn apply_together(
+    txn: &DatabaseTransaction,
+    effects: &[EventEffects],
+) -> DomainResult<Vec<AppliedEvent>> {
+    if effects.is_empty() {
+        return Ok(Vec::new());
     }
     let now = Utc::now();
     // Event time, ties in batch order (a stable sort): the order applying one by one takes.

@@ -16,6 +16,7 @@ pub(crate) fn subscriber(row: subscribers::Model) -> DomainResult<Subscriber> {
         tenant_id: row.tenant_id.into(),
         page_id: row.page_id.into(),
         sender,
+        user_ref: row.user_ref,
         name: row.name,
         first_seen_at: row.first_seen_at,
         last_interaction_at: row.last_interaction_at,

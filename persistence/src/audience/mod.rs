@@ -6,4 +6,5 @@ pub(crate) mod count_cache;
 mod details;
 mod import;
 mod mapping;
+mod plugin_users;
 mod subscribers;

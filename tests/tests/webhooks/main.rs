@@ -13,6 +13,7 @@ mod fixtures;
 mod hostile_deliveries;
 mod opt_ins;
 mod payloads;
+mod plugin_users;
 mod signatures;
 mod subscriber_edits;
 mod support;

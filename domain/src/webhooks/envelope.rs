@@ -344,23 +344,51 @@ fn plausible(at: DateTime<Utc>, received_at: DateTime<Utc>) -> bool {
 /// Below this a timestamp is taken to be in seconds (10^11 ms is 1973; 10^11 s is year 5138).
 const SECONDS_THRESHOLD: i64 = 100_000_000_000;
 
-/// A timestamp as a number or a string, in milliseconds or seconds.
+/// A timestamp as a number or a string, in milliseconds or seconds, whole or with a fraction
+/// (`1763700000.5` is half a second past; a fraction of a millisecond is dropped).
 pub fn timestamp(value: &Value) -> Option<DateTime<Utc>> {
-    let number = match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse::<i64>().ok().or_else(|| {
-            DateTime::parse_from_rfc3339(s.trim())
-                .ok()
-                .map(|t| t.timestamp_millis())
-        }),
+    let millis = match value {
+        Value::Number(n) => match n.as_i64() {
+            Some(whole) => whole_millis(whole),
+            None => fractional_millis(n.as_f64()?),
+        },
+        Value::String(s) => {
+            let s = s.trim();
+            match s.parse::<i64>() {
+                Ok(whole) => whole_millis(whole),
+                Err(_) => s
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .and_then(fractional_millis)
+                    .or_else(|| {
+                        DateTime::parse_from_rfc3339(s)
+                            .ok()
+                            .map(|t| t.timestamp_millis())
+                    }),
+            }
+        }
         _ => None,
     }?;
-    let millis = if number.abs() < SECONDS_THRESHOLD {
-        number.checked_mul(1000)?
+    Utc.timestamp_millis_opt(millis).single()
+}
+
+fn whole_millis(number: i64) -> Option<i64> {
+    if number.abs() < SECONDS_THRESHOLD {
+        number.checked_mul(1000)
+    } else {
+        Some(number)
+    }
+}
+
+fn fractional_millis(number: f64) -> Option<i64> {
+    let millis = if number.abs() < SECONDS_THRESHOLD as f64 {
+        number * 1000.0
     } else {
         number
     };
-    Utc.timestamp_millis_opt(millis).single()
+    // Beyond i64 (and NaN) is no time; `as` would saturate it into one.
+    (millis.is_finite() && millis.abs() < i64::MAX as f64).then(|| millis.floor() as i64)
 }
 
 #[cfg(test)]
@@ -565,6 +593,12 @@ mod tests {
         assert_eq!(ms, s);
         assert_eq!(ms, text);
         assert_eq!(timestamp(&serde_json::json!("soon")), None);
+        let half = ms + chrono::Duration::milliseconds(500);
+        assert_eq!(timestamp(&serde_json::json!(1763700000.5)), Some(half));
+        assert_eq!(timestamp(&serde_json::json!("1763700000.5")), Some(half));
+        assert_eq!(timestamp(&serde_json::json!(1763700000500.9)), Some(half));
+        assert_eq!(timestamp(&serde_json::json!("1e400")), None);
+        assert_eq!(timestamp(&serde_json::json!("NaN")), None);
         assert_eq!(timestamp(&serde_json::json!(i64::MAX)), None);
     }
 }

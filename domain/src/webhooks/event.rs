@@ -31,8 +31,9 @@ pub struct NotificationOptIn {
     pub timezone: Option<String>,
     /// When the token expires.
     pub expires_at: Option<DateTime<Utc>>,
-    /// The `ref` of the opt-in link, if any.
-    pub reference: Option<String>,
+    /// The link the person opted in through: an `m.me/rn` link may carry a `ref` (with a
+    /// payload, like any ref link's), which Meta hands back in the opt-in.
+    pub referral: Option<Referral>,
 }
 
 /// The plugin message a person's reply answers. The page may write first to someone who
@@ -130,7 +131,12 @@ impl MessengerEvent {
             "postback" => MessengerEvent::Postback {
                 payload: text(body, "payload"),
                 title: text(body, "title"),
-                referral: body.get("referral").map(referral),
+                // Meta nests it in the postback; a referral beside it says the same.
+                referral: body
+                    .get("referral")
+                    .or_else(|| item.get("referral"))
+                    .filter(|r| r.is_object())
+                    .map(referral),
             },
             "message" if body.get("is_echo").and_then(Value::as_bool) == Some(true) => {
                 MessengerEvent::Echo
@@ -165,6 +171,7 @@ impl MessengerEvent {
             MessengerEvent::Referred(referral) | MessengerEvent::PluginOptIn(referral) => {
                 Some(referral)
             }
+            MessengerEvent::OptedIn(optin) => optin.referral.as_ref(),
             MessengerEvent::Postback { referral, .. }
             | MessengerEvent::Message { referral, .. } => referral.as_ref(),
             _ => None,
@@ -220,7 +227,10 @@ fn optin(body: &Value) -> MessengerEvent {
             frequency: text(body, "notification_messages_frequency").and_then(|f| f.parse().ok()),
             timezone: text(body, "notification_messages_timezone"),
             expires_at: body.get("token_expiry_timestamp").and_then(timestamp),
-            reference: text(body, "ref"),
+            referral: text(body, "ref").map(|reference| Referral {
+                reference: Some(reference),
+                ..referral(body)
+            }),
         }),
         // No token and nothing of a notification request: a plugin's opt-in, which carries
         // the plugin's `ref` (a ref payload may fill fields as a link's does).
@@ -321,6 +331,7 @@ mod tests {
             panic!("not an opt-in");
         };
         assert_eq!(optin.topic.as_deref(), Some("weekly deals"));
+        assert_eq!(optin.referral, None, "no ref, no entry");
         assert_eq!(optin.frequency, Some(Cadence::Weekly));
         assert!(optin.expires_at.is_some());
         for spelling in [
@@ -339,6 +350,35 @@ mod tests {
         assert_eq!(
             MessengerEvent::interpret("optin", &item),
             MessengerEvent::Resumed { token: "T".into() }
+        );
+    }
+
+    #[test]
+    fn an_opt_in_through_a_link_with_a_ref_is_an_entry() {
+        let item = json!({"optin": {"type": "notification_messages", "title": "Deals",
+            "ref": "rn_deals--gold", "payload": "", "source": "shortlink",
+            "notification_messages_token": "T", "notification_messages_topic": "deals"}});
+        let event = MessengerEvent::interpret("optin", &item);
+        let referral = event.referral().expect("an entry");
+        assert_eq!(referral.reference.as_deref(), Some("rn_deals--gold"));
+        assert_eq!(referral.source.as_deref(), Some("SHORTLINK"));
+    }
+
+    #[test]
+    fn a_referral_beside_a_postback_is_its_referral() {
+        let item = json!({"postback": {"title": "Get Started", "payload": "GO"},
+            "referral": {"ref": "beside", "source": "SHORTLINK", "type": "OPEN_THREAD"}});
+        let event = MessengerEvent::interpret("postback", &item);
+        assert_eq!(
+            event.referral().unwrap().reference.as_deref(),
+            Some("beside")
+        );
+        let both = json!({"postback": {"payload": "GO", "referral": {"ref": "inside"}},
+            "referral": {"ref": "beside"}});
+        let event = MessengerEvent::interpret("postback", &both);
+        assert_eq!(
+            event.referral().unwrap().reference.as_deref(),
+            Some("inside")
         );
     }
 

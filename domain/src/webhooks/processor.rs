@@ -416,6 +416,23 @@ impl EventProcessor {
         });
         let Some(link) = link else {
             notes.attribution = Some(json!({ "unknownRef": parsed.ref_name }));
+            // Without a link there is no default field, and a payload is only taken from a
+            // link of the tenant's: the entry counts, its values are listed as skipped.
+            const NO_LINK: &str = "the ref matches no ref link, so its payload was not applied";
+            if let Some(value) = &parsed.default_value {
+                notes.skip(
+                    json!({ "defaultValue": excerpt(value, QUOTED_CHARS) }),
+                    NO_LINK,
+                );
+            }
+            for pair in &parsed.pairs {
+                notes.skip_with(|| {
+                    (
+                        json!({ "field": pair.field_number, "value": excerpt(&pair.value, QUOTED_CHARS) }),
+                        NO_LINK.to_owned(),
+                    )
+                });
+            }
             return Ok(None);
         };
         notes.attribution =

@@ -88,12 +88,23 @@ async fn every_fixture_is_stored_and_applied() {
             .unwrap_or_else(|| panic!("no subscriber {psid}"))
     };
 
-    // referral_shortlink + the opt-in and its stop.
+    // referral_shortlink + the opt-in and its stop. The opt-in came through an m.me/rn link
+    // with a ref of its own: a second entry, attributed to a ref no link has; the first
+    // touch stays.
     let one = person("6100000000000001").await;
     assert_eq!(one["sourceRef"], "summer_coupon", "{one:#}");
     assert_eq!(one["sourceRefLink"]["id"], json!(summer), "{one:#}");
     assert_eq!(tag_ids(&one), vec![summer_tag.clone()], "{one:#}");
-    assert_eq!(entry_count(&one), 1, "{one:#}");
+    assert_eq!(entry_count(&one), 2, "{one:#}");
+    // Found by its time: its token is stored sealed, so its body is not the fixture's.
+    let opt_in_event = events
+        .iter()
+        .find(|e| e["kind"] == "optin" && instant(&e["occurredAt"]) == at_ms(1_763_700_004_000))
+        .expect("the opt-in's event");
+    assert_eq!(
+        opt_in_event["outcome"]["attribution"]["unknownRef"], "weekly_deals_link",
+        "{opt_in_event:#}"
+    );
     assert_eq!(instant(&one["firstSeenAt"]), at_ms(1_763_700_000_000));
     assert_eq!(
         one["withinMessagingWindow"], false,

@@ -181,3 +181,122 @@ async fn an_item_under_messaging_and_standby_counts_once_and_ads_count_with_or_w
     assert_eq!(wrote["sourceRefLink"]["ref"], "spring", "{wrote:#}");
     assert_eq!(tag_ids(&wrote), vec![tag.clone()], "{wrote:#}");
 }
+
+#[tokio::test]
+async fn an_opt_in_through_an_rn_link_is_an_entry_with_its_payload() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@rn-link.test", "Recurring", PAGE).await;
+    let token = tenant.token();
+    let topic = create_topic(&app, token, &tenant.page_id, "Deals").await;
+    let tag = create_tag(&app, token, "Opted in by link").await;
+    let (coupon, _) = create_field(&app, token, "coupon", "TEXT", None).await;
+    create_link(
+        &app,
+        token,
+        &tenant.page_id,
+        "rn_deals",
+        Some(&coupon),
+        &[&tag],
+    )
+    .await;
+    let psid = "9940000000000001";
+    // As the seed shows it: `ref` and `source` inside the opt-in of an m.me/rn link.
+    let mut item = opt_in(
+        psid,
+        now_ms() - 60_000,
+        "TOKEN-RN",
+        "Deals",
+        now_ms() + 90 * DAY_MS,
+    );
+    item["optin"]["ref"] = json!("rn_deals--GOLD");
+    item["optin"]["source"] = json!("SHORTLINK");
+    deliver(&app, &tenant, body(&[item])).await;
+
+    all_applied(&app, token, 1).await;
+    let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
+    let person = the(&everyone, "psid", psid);
+    assert_eq!(person["sourceRef"], "rn_deals--GOLD", "{person:#}");
+    assert_eq!(person["sourceRefLink"]["ref"], "rn_deals", "{person:#}");
+    assert_eq!(person["entryCount"], 1, "{person:#}");
+    assert_eq!(field_value(&person, &coupon).as_deref(), Some("GOLD"));
+    assert_eq!(tag_ids(&person), vec![tag]);
+    assert_eq!(
+        person["optIns"][0]["topic"]["id"],
+        json!(topic),
+        "{person:#}"
+    );
+    assert_eq!(person["optIns"][0]["status"], "ACTIVE", "{person:#}");
+}
+
+#[tokio::test]
+async fn a_referral_beside_a_postback_and_fractional_timestamps_are_read() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@beside.test", "Beside", PAGE).await;
+    let token = tenant.token();
+    create_link(&app, token, &tenant.page_id, "spring", None, &[]).await;
+    let whole_second = now_ms() / 1_000 - 60;
+    // Get Started with the referral beside the postback rather than in it, and the time in
+    // seconds with a fraction, as a number and as a string.
+    let get_started = json!({ "sender": { "id": "9950000000000001" }, "recipient": { "id": PAGE },
+        "timestamp": whole_second as f64 + 0.25,
+        "postback": { "title": "Get Started", "payload": "GET_STARTED" },
+        "referral": { "ref": "spring", "source": "SHORTLINK", "type": "OPEN_THREAD" } });
+    let text = json!({ "sender": { "id": "9950000000000001" }, "recipient": { "id": PAGE },
+        "timestamp": format!("{whole_second}.75"),
+        "message": { "mid": "m_fraction", "text": "hello" } });
+    deliver(&app, &tenant, body(&[get_started, text])).await;
+
+    all_applied(&app, token, 2).await;
+    let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
+    let person = the(&everyone, "psid", "9950000000000001");
+    assert_eq!(person["sourceRefLink"]["ref"], "spring", "{person:#}");
+    assert_eq!(person["entryCount"], 1, "{person:#}");
+    assert_eq!(
+        crate::support::instant(&person["firstSeenAt"]),
+        crate::support::at_ms(whole_second * 1_000 + 250)
+    );
+    assert_eq!(
+        crate::support::instant(&person["lastInteractionAt"]),
+        crate::support::at_ms(whole_second * 1_000 + 750)
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_refs_payload_is_listed_as_skipped() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@unknown-ref.test", "Unknown", PAGE).await;
+    let token = tenant.token();
+    create_field(&app, token, "city", "TEXT", Some(738)).await;
+    let t = now_ms() - 60_000;
+    deliver(
+        &app,
+        &tenant,
+        body(&[crate::support::referral(
+            "9960000000000001",
+            t,
+            "no_such_link--gold--738--Berlin",
+        )]),
+    )
+    .await;
+
+    let events = settled_events(&app, token, 1).await;
+    let outcome = &events[0]["outcome"];
+    assert_eq!(outcome["attribution"]["unknownRef"], "no_such_link");
+    let skipped = outcome["skipped"].as_array().expect("skipped");
+    let what: Vec<&Value> = skipped.iter().map(|s| &s["what"]).collect();
+    assert_eq!(
+        what,
+        [
+            &json!({ "defaultValue": "gold" }),
+            &json!({ "field": 738, "value": "Berlin" })
+        ],
+        "{outcome:#}"
+    );
+    let person = the(
+        &all_subscribers(&app, token, &tenant.page_id, Value::Null).await,
+        "psid",
+        "9960000000000001",
+    );
+    assert_eq!(person["fields"], json!([]), "{person:#}");
+    assert_eq!(person["entryCount"], 1, "{person:#}");
+}

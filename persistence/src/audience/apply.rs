@@ -65,6 +65,11 @@ pub(super) fn new_subscriber_row(
 }
 
 /// Inserting a subscriber that exists already locks and returns the stored row instead.
+///
+/// A reply linking a plugin user nobody knew yet inserts the PSID's subscriber with the
+/// `user_ref`; should another event of that PSID have inserted it first (a concurrent
+/// worker), the `user_ref` is set on the stored row all the same. Any other insert carries no
+/// `user_ref`, or the one the row has.
 pub(super) fn subscriber_upsert() -> OnConflict {
     OnConflict::columns([
         subscribers::Column::TenantId,
@@ -72,6 +77,10 @@ pub(super) fn subscriber_upsert() -> OnConflict {
         subscribers::Column::SenderKey,
     ])
     .update_column(subscribers::Column::UpdatedAt)
+    .value(
+        subscribers::Column::UserRef,
+        Expr::cust("COALESCE(excluded.user_ref, subscribers.user_ref)"),
+    )
     .to_owned()
 }
 

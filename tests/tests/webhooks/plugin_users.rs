@@ -7,9 +7,9 @@ use refhub_tests::{TestApp, data, spawn_app};
 use serde_json::{Value, json};
 
 use crate::support::{
-    PAGE, Tenant, WAIT, all_events, all_subscribers, at_ms, body, connect_tenant, create_field,
-    create_link, create_tag, deliver, eventually, field_value, instant, message, now_ms, referral,
-    settled_events, tag_ids, webhook_event,
+    PAGE, Tenant, WAIT, WorkerProcess, all_events, all_subscribers, at_ms, body, connect_tenant,
+    create_field, create_link, create_tag, deliver, event_count, eventually, field_value, instant,
+    message, now_ms, referral, settled_events, tag_ids, webhook_event,
 };
 
 const PSID: &str = "9920000000000001";
@@ -334,4 +334,93 @@ async fn a_user_ref_linked_to_one_psid_is_not_taken_by_another() {
         s.link_of("m_intruder").await["link"],
         "the user_ref belongs to another PSID; nothing changed"
     );
+}
+
+#[tokio::test]
+// Several worker processes racing over the same people need PostgreSQL.
+#[cfg_attr(
+    not(refhub_postgres),
+    ignore = "needs PostgreSQL: set TEST_DATABASE_URL"
+)]
+async fn worker_processes_racing_over_plugin_users_end_with_one_subscriber_each() {
+    refhub_tests::require_postgres();
+    const PEOPLE: usize = 24;
+    let app = refhub_tests::spawn_app_with(|config| config.workers = 0).await;
+    let tenant = connect_tenant(&app, "owner@checkbox-race.test", "Race", PAGE).await;
+    let token = tenant.token();
+    let (coupon, _) = create_field(&app, token, "coupon", "TEXT", None).await;
+    create_link(&app, token, &tenant.page_id, "site", Some(&coupon), &[]).await;
+    create_link(&app, token, &tenant.page_id, "ad", None, &[]).await;
+
+    let base = now_ms() - 3_600_000;
+    let person = |i: usize| (format!("99300000000{i:05}"), format!("cb-race-{i}"));
+    let mut items = Vec::new();
+    for i in 0..PEOPLE {
+        let (psid, user_ref) = person(i);
+        let t = base + i as i64 * 10_000;
+        // A third were known by their PSID before they ticked the box.
+        if i % 3 == 0 {
+            items.push(referral(&psid, t, "ad"));
+        }
+        let opt_in = checkbox(&user_ref, t + 1_000, &format!("site--V{i}"));
+        let answer = reply(&psid, &user_ref, t + 2_000, &format!("m_race_reply_{i}"));
+        let later = message(&psid, t + 3_000, &format!("m_race_later_{i}"), "ok");
+        // Half the replies are stored before the opt-in they answer.
+        if i % 2 == 0 {
+            items.extend([opt_in, answer, later]);
+        } else {
+            items.extend([answer, later, opt_in]);
+        }
+    }
+    let total = items.len() as i64;
+    for chunk in items.chunks(8) {
+        deliver(&app, &tenant, crate::support::body_of_entries(chunk)).await;
+    }
+
+    // Small batches, so that one person's events go to different workers at once.
+    let logs = tempfile::tempdir().expect("a directory for worker logs");
+    let batch = [("WORKER_BATCH_SIZE", "3")];
+    let workers: Vec<WorkerProcess> = ["left", "right"]
+        .into_iter()
+        .map(|name| WorkerProcess::start_with(&app, 2, logs.path(), name, &batch))
+        .collect();
+    eventually(
+        &format!("all {total} events PROCESSED"),
+        std::time::Duration::from_secs(90),
+        async || {
+            let processed = event_count(&app, token, Some("PROCESSED")).await;
+            if processed == total {
+                Ok(())
+            } else {
+                let events = all_events(&app, token, None).await;
+                Err(crate::support::status_summary(&events))
+            }
+        },
+    )
+    .await;
+
+    let everyone = all_subscribers(&app, token, &tenant.page_id, Value::Null).await;
+    assert_eq!(
+        everyone.len(),
+        PEOPLE,
+        "one subscriber per person: {everyone:#?}"
+    );
+    for i in 0..PEOPLE {
+        let (psid, user_ref) = person(i);
+        let subscriber = everyone
+            .iter()
+            .find(|s| s["psid"] == psid.as_str())
+            .unwrap_or_else(|| panic!("no subscriber {psid}: {everyone:#?}"));
+        assert_eq!(subscriber["userRef"], user_ref.as_str(), "{subscriber:#}");
+        let entries = if i % 3 == 0 { 2 } else { 1 };
+        assert_eq!(subscriber["entryCount"], entries, "{subscriber:#}");
+        assert_eq!(
+            field_value(subscriber, &coupon),
+            Some(format!("V{i}")),
+            "{subscriber:#}"
+        );
+    }
+    for worker in workers {
+        worker.terminate().await;
+    }
 }

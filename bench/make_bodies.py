@@ -2,8 +2,10 @@
 """Writes the webhook benchmark's request bodies as a Lua table for wrk.
 
 Realistic variety: referrals through ref links with payloads, Get Started postbacks carrying a
-referral, text messages, quick replies and notification opt-ins, from many people on one page,
-each body unique (a fresh timestamp and mid) and signed exactly as Meta signs it.
+referral, text messages, quick replies, notification opt-ins, and a few checkbox-plugin opt-ins
+(the person known by a user_ref) with the replies that link them to a PSID (prior_message), from
+many people on one page, each body unique (a fresh timestamp and mid) and signed exactly as Meta
+signs it.
 Usage: make_bodies.py APP_SECRET PAGE_ID COUNT OUT.lua
 """
 import hashlib
@@ -20,8 +22,17 @@ base_ms = 1_795_000_000_000
 def item(i):
     psid = str(6_200_000_000_000_000 + random.randrange(50_000))
     ts = base_ms + i * 7
-    kind = random.choices(["referral", "postback", "message", "quick_reply", "optin"], [35, 15, 30, 15, 5])[0]
+    kinds = ["referral", "postback", "message", "quick_reply", "optin", "checkbox", "checkbox_reply"]
+    kind = random.choices(kinds, [35, 15, 29, 15, 5, 0.5, 0.5])[0]
     common = {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": ts}
+    # One checkbox user per PSID, so that some replies find their opt-in and some do not yet.
+    user_ref = f"cb-{psid}"
+    if kind == "checkbox":
+        return {"recipient": {"id": page_id}, "timestamp": ts,
+                "optin": {"ref": "tutorial--gold", "user_ref": user_ref}}
+    if kind == "checkbox_reply":
+        return {**common, "message": {"mid": f"m_cb_{i}", "text": "yes"},
+                "prior_message": {"source": "checkbox_plugin", "identifier": user_ref}}
     if kind == "referral":
         ref = random.choice(["summer_coupon", "tutorial--gold--738--Berlin--514--42", "youtube", "tutorial--456"])
         return {**common, "referral": {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD"}}

@@ -21,7 +21,7 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-20s}
 # More bodies than a run sends: a body sent twice is a duplicate, cheaper than a new event.
-BODIES_COUNT=${BODIES_COUNT:-300000}
+BODIES_COUNT=${BODIES_COUNT:-600000}
 STEADY_RATE=${STEADY_RATE:-1000}
 STEADY_CONNS=${STEADY_CONNS:-8}
 BIN=${CARGO_TARGET_DIR:-target}/release
@@ -85,6 +85,12 @@ run_wrk_paced() {
     wrk -t"$THREADS" -c"$STEADY_CONNS" -d"$DURATION" -s bench/post_bodies.lua "$1" | grep '^RESULT'
 }
 value() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+# A warning when a run went past the last body: its requests after that resent duplicates,
+# which are cheaper than new events (and the steady phase would measure no processing).
+ran_out() {
+  [ "$(value last_body "$1")" -le "$BODIES_COUNT" ] ||
+    echo " (WARNING: past the $BODIES_COUNT bodies, duplicates were resent; raise BODIES_COUNT)"
+}
 
 echo "==> ceiling 1: bare actix-web handler"
 BIND_ADDR=127.0.0.1:$BARE_PORT "$BIN"/bare_ceiling & bare_pid=$!; pids+=("$bare_pid")
@@ -92,10 +98,24 @@ sleep 0.5
 bare=$(run_wrk "http://127.0.0.1:$BARE_PORT/")
 kill "$bare_pid"
 
+# A checkpoint during the flood makes commits wait on the disk (a long tail that comes and goes
+# from run to run): the report says whether one started, and how much checkpoints wrote
+# meanwhile (one started earlier may still be writing). PostgreSQL 15/16's view.
+checkpoints() {
+  psql "$ADMIN_URL" -qAt -F ' ' -c "SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint FROM pg_stat_bgwriter" 2>/dev/null || echo "0 0"
+}
 echo "==> ceiling 2: pgbench, one comparable row per transaction, $CONNS clients"
 psql_admin -d "$DB" -c "CREATE TABLE bench_events (LIKE webhook_events INCLUDING DEFAULTS INCLUDING INDEXES)" 2>/dev/null \
   || psql "$BENCH_URL" -qAt -c "CREATE TABLE bench_events (LIKE webhook_events INCLUDING DEFAULTS INCLUDING INDEXES)"
+# Both measured runs start from a checkpoint just taken, so that neither inherits the other's
+# unwritten pages: a checkpoint during a run (forced by the WAL of the runs before it) makes
+# its commits wait on the disk, and came and went from run to run (80-115% of pgbench).
+checkpoint_now() { psql "$ADMIN_URL" -qAt -c "CHECKPOINT" >/dev/null; }
+checkpoint_now
+read -r pgb_checkpoints_before pgb_buffers_before <<<"$(checkpoints)"
 pgb=$(pgbench -n -c "$CONNS" -j "$THREADS" -T "${DURATION%s}" -f bench/pgbench_insert.sql "$BENCH_URL" 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
+read -r pgb_checkpoints_after pgb_buffers_after <<<"$(checkpoints)"
+pgb_checkpoints="$((pgb_checkpoints_after - pgb_checkpoints_before)) started, $((pgb_buffers_after - pgb_buffers_before)) buffers written by checkpoints"
 psql "$BENCH_URL" -qAt -c "DROP TABLE bench_events"
 
 echo "==> refhub: signed webhooks, durable and deduplicated, workers processing meanwhile"
@@ -111,12 +131,7 @@ fi
 . bench/cpu_time.sh
 # shellcheck disable=SC2046 # one pid per word
 ours_before=$(ticks "$app_pid"); pg_before=$(ticks $(postgres_pids))
-# A checkpoint during the flood makes commits wait on the disk (a long tail that comes and goes
-# from run to run): the report says whether one started, and how much checkpoints wrote
-# meanwhile (one started earlier may still be writing). PostgreSQL 15/16's view.
-checkpoints() {
-  psql "$ADMIN_URL" -qAt -F ' ' -c "SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint FROM pg_stat_bgwriter" 2>/dev/null || echo "0 0"
-}
+checkpoint_now
 read -r checkpoints_before checkpoint_buffers_before <<<"$(checkpoints)"
 start=$(date +%s.%N)
 hook=$(run_wrk "$HOOK")
@@ -155,7 +170,7 @@ if [ "$STEADY_RATE" != 0 ] && [ "$left" = 0 ]; then
   steady_max=$(sort -n "$work/steady_backlog" | tail -n 1)
   steady_stored=$(psql "$BENCH_URL" -qAt -c "SELECT count(*) FROM webhook_events")
   steady_processed=$(python3 -c "print(round(($steady_stored - $stored_before - $steady_left) / ${DURATION%s}, 1))")
-  steady_report="steady phase: $(value rps "$steady") acknowledged/s (p50 $(value p50_ms "$steady") ms, p99 $(value p99_ms "$steady") ms), $steady_processed processed/s; backlog at most ${steady_max:-?} while it ran, $steady_left at its end"
+  steady_report="steady phase: $(value rps "$steady") acknowledged/s (p50 $(value p50_ms "$steady") ms, p99 $(value p99_ms "$steady") ms), $steady_processed processed/s; backlog at most ${steady_max:-?} while it ran, $steady_left at its end$(ran_out "$steady")"
 fi
 
 cat <<REPORT
@@ -167,10 +182,10 @@ Webhook ingest benchmark ($(nproc) cores, $CONNS connections, $THREADS wrk threa
 | pgbench, 1 row per transaction (ceiling)| $pgb | | |
 | refhub POST /webhooks/messenger/{key}  | $(value rps "$hook") | $(value p50_ms "$hook") | $(value p99_ms "$hook") |
 
-refhub: $(value requests "$hook") requests acknowledged ($(value errors_status "$hook") non-2xx), $stored distinct events stored, $bad dead
+refhub: $(value requests "$hook") requests acknowledged ($(value errors_status "$hook") non-2xx), $stored distinct events stored, $bad dead$(ran_out "$hook")
 end-to-end processing: $processing_rate events/s ($left still waiting ${drain_after}s after the load stopped; $during_load events/s during the load)
 $steady_report
 CPU per acknowledged request during the load: $cpu_per_ack
-PostgreSQL checkpoints during the load: $checkpoints_during
+PostgreSQL checkpoints during the load: $checkpoints_during (during pgbench: $pgb_checkpoints)
 resident memory after the load: $((rss_kb / 1024)) MiB
 REPORT

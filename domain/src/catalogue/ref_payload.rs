@@ -9,8 +9,11 @@
 //! retyped by people; rendering is strict because it builds the links we hand out, so that
 //! everything we render parses back exactly.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
+
+use percent_encoding::percent_decode_str;
 
 use crate::catalogue::field_type::FieldValueError;
 use crate::catalogue::links::{MAX_ENCODED_REF_CHARS, encode_query_value};
@@ -190,8 +193,12 @@ impl fmt::Display for PayloadProblem {
 /// Splits a received ref into name, default value and pairs. Never fails: anything unusable
 /// goes into `problems`.
 ///
-/// - Surrounding whitespace is trimmed; nothing inside is, and nothing is percent-decoded
-///   (the ref arrives decoded from the webhook's JSON), so `a%2D%2Db` is one name.
+/// - Surrounding whitespace is trimmed; nothing inside is.
+/// - Meta decodes the link's `ref` before handing it over, so a percent escape that arrives
+///   was encoded twice (by hand, or by a tool that encoded an encoded link): each part is
+///   decoded once after splitting (`tutorial--738--New%20York` sets `New York`), and an
+///   escaped separator stays inside its part (`a%2D%2Db` is one name, `a--b`). A part whose
+///   escapes do not decode to UTF-8 is kept as received; `+` is not a space here.
 /// - `--` and the en dash (U+2013) both separate, and may be mixed.
 /// - A run of hyphens is split from the left, two at a time: `a---b` is `a` and `-b`, and
 ///   `a----b` is `a`, an empty part and `b`.
@@ -200,7 +207,11 @@ impl fmt::Display for PayloadProblem {
 /// - Field numbers are ASCII digits, leading zeros allowed (`0738` is 738); a sign, other
 ///   characters or a value above `u32::MAX` make the pair unusable.
 pub fn parse_ref(received: &str) -> ParsedRef {
-    let segments = split_segments(received.trim());
+    let segments: Vec<Cow<'_, str>> = split_segments(received.trim())
+        .into_iter()
+        .map(decoded_once)
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
     let mut parsed = ParsedRef::default();
     let mut parts = segments.into_iter().enumerate();
     if let Some((_, name)) = parts.next() {
@@ -274,6 +285,17 @@ fn split_segments(text: &str) -> Vec<&str> {
     }
     segments.push(text.get(start..).unwrap_or_default());
     segments
+}
+
+/// The part with its percent escapes decoded, or as received when it has none or they do not
+/// decode to UTF-8.
+fn decoded_once(part: &str) -> Cow<'_, str> {
+    if !part.contains('%') {
+        return Cow::Borrowed(part);
+    }
+    percent_decode_str(part)
+        .decode_utf8()
+        .unwrap_or(Cow::Borrowed(part))
 }
 
 fn parse_field_number(segment: &str) -> Option<u32> {
@@ -544,11 +566,37 @@ mod tests {
     }
 
     #[test]
-    fn surrounding_whitespace_is_trimmed_but_nothing_is_decoded() {
+    fn surrounding_whitespace_is_trimmed_and_escapes_decoded_once_per_part() {
         assert_eq!(parse_ref("  tutorial--456 \n"), parse_ref("tutorial--456"));
         assert_eq!(
             parse_ref("tutorial%2D%2D456"),
-            parsed("tutorial%2D%2D456", None, vec![], vec![])
+            parsed("tutorial--456", None, vec![], vec![])
+        );
+        assert_eq!(
+            parse_ref("tutorial--738--New%20York--514--S%C3%A3o%2BPaulo"),
+            parsed(
+                "tutorial",
+                None,
+                vec![pair(738, "New York"), pair(514, "São+Paulo")],
+                vec![]
+            )
+        );
+        assert_eq!(
+            parse_ref("summer%5Fcoupon--50%25--738--100%"),
+            parsed(
+                "summer_coupon",
+                Some("50%"),
+                vec![pair(738, "100%")],
+                vec![]
+            )
+        );
+        assert_eq!(
+            parse_ref("tutorial--%FF%FE"),
+            parsed("tutorial", Some("%FF%FE"), vec![], vec![])
+        );
+        assert_eq!(
+            parse_ref("a--b%252Fc").default_value.as_deref(),
+            Some("b%2Fc")
         );
         assert_eq!(
             parse_ref("tutorial--a b"),

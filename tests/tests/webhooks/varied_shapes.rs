@@ -300,3 +300,37 @@ async fn an_unknown_refs_payload_is_listed_as_skipped() {
     assert_eq!(person["fields"], json!([]), "{person:#}");
     assert_eq!(person["entryCount"], 1, "{person:#}");
 }
+
+#[tokio::test]
+async fn a_ref_encoded_twice_is_decoded_once_per_part() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@encoded.test", "Encoded", PAGE).await;
+    let token = tenant.token();
+    let (city, _) = create_field(&app, token, "city", "TEXT", Some(738)).await;
+    create_link(&app, token, &tenant.page_id, "summer_coupon", None, &[]).await;
+    let psid = "9970000000000001";
+    // What arrives when a link's ref was percent-encoded twice: Meta decodes it once.
+    let received = "summer%5Fcoupon--738--S%C3%A3o%20Paulo";
+    deliver(
+        &app,
+        &tenant,
+        body(&[crate::support::referral(psid, now_ms() - 60_000, received)]),
+    )
+    .await;
+
+    all_applied(&app, token, 1).await;
+    let person = the(
+        &all_subscribers(&app, token, &tenant.page_id, Value::Null).await,
+        "psid",
+        psid,
+    );
+    assert_eq!(
+        person["sourceRef"], received,
+        "kept as received: {person:#}"
+    );
+    assert_eq!(
+        person["sourceRefLink"]["ref"], "summer_coupon",
+        "{person:#}"
+    );
+    assert_eq!(field_value(&person, &city).as_deref(), Some("São Paulo"));
+}

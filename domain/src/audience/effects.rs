@@ -2,7 +2,7 @@
 //! transaction together with marking the event processed.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::audience::subscriber::OptInStatus;
 use crate::catalogue::{Cadence, SealedSecret};
@@ -127,6 +127,15 @@ impl PluginLink {
     }
 }
 
+/// What applying an event found out that deciding it could not know, for its outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// What linking a plugin user to the PSID came to, if the event names one.
+    pub plugin_link: Option<PluginLink>,
+    /// For a stop or resume: whether an opt-in of this subscriber holds the token.
+    pub status_change_matched: Option<bool>,
+}
+
 impl EventEffects {
     /// Whether applying the event may change who a subscriber is: a plugin user's event may
     /// belong to a PSID's subscriber, and a reply may link the two.
@@ -134,18 +143,40 @@ impl EventEffects {
         matches!(self.sender, Sender::UserRef(_)) || self.links_user_ref.is_some()
     }
 
-    /// The outcome to store, with what linking the plugin user came to, if it was tried.
-    pub fn outcome_with(&self, link: Option<PluginLink>) -> Value {
+    /// The outcome to store, with what applying the event found.
+    pub fn outcome_with(&self, findings: Findings) -> Value {
         let mut outcome = self.outcome.clone();
-        if let (Some(link), Some(user_ref), Some(fields)) = (
-            link,
-            self.links_user_ref.as_deref(),
-            outcome.as_object_mut(),
-        ) {
+        let Some(fields) = outcome.as_object_mut() else {
+            return outcome;
+        };
+        if let (Some(link), Some(user_ref)) = (findings.plugin_link, &self.links_user_ref) {
             fields.insert(
                 "pluginUser".to_owned(),
-                serde_json::json!({ "userRef": user_ref, "link": link.as_str() }),
+                json!({ "userRef": user_ref, "link": link.as_str() }),
             );
+        }
+        if findings.status_change_matched == Some(false) {
+            // Not applied: no opt-in of this person holds the token, or not yet (its opt-in
+            // may be processed later, and then takes this status).
+            let mut moved = Vec::new();
+            if let Some(Value::Array(applied)) = fields.get_mut("applied") {
+                applied.retain(|note| {
+                    let status = note.get("optInStatus").is_some();
+                    if status {
+                        moved.push(note.clone());
+                    }
+                    !status
+                });
+            }
+            if let Some(Value::Array(skipped)) = fields.get_mut("skipped") {
+                skipped.extend(moved.into_iter().map(|what| {
+                    json!({
+                        "what": what,
+                        "reason": "no opt-in of this subscriber holds this token yet; \
+                                   the change applies if that opt-in is processed later",
+                    })
+                }));
+            }
         }
         outcome
     }

@@ -9,7 +9,9 @@ mod subscriber_service;
 mod transfer;
 
 pub use details::{DetailSelection, SubscriberDetails};
-pub use effects::{AppliedEvent, Entry, EventEffects, Interaction, OptInChange, PluginLink};
+pub use effects::{
+    AppliedEvent, Entry, EventEffects, Findings, Interaction, OptInChange, PluginLink,
+};
 pub use ports::{AudienceStore, SubscriberFilter, SubscriberRepository};
 pub use subscriber::{
     FieldValueRecord, InteractionRecord, MESSAGING_WINDOW_HOURS, OptIn, OptInStatus, Subscriber,

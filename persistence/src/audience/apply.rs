@@ -4,14 +4,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
-use refhub_domain::audience::{AppliedEvent, AudienceStore, EventEffects, OptInChange, PluginLink};
+use refhub_domain::audience::{AppliedEvent, AudienceStore, EventEffects, Findings, OptInChange};
 use refhub_domain::flows::FlowRun;
-use refhub_domain::ids::TenantId;
+use refhub_domain::ids::{OptInId, TenantId};
 use refhub_domain::webhooks::{InboxStatus, Sender};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Iterable, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Iterable, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -351,15 +351,16 @@ async fn add_tags(
     insert_tags(txn, rows).await
 }
 
-/// Applies the event's opt-in change, if any, by event time.
+/// Applies the event's opt-in change, if any, by event time. For a stop or resume, says
+/// whether an opt-in of the subscriber holds the token.
 pub(super) async fn change_opt_in(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
     subscriber_id: Uuid,
-) -> DomainResult<()> {
+) -> DomainResult<Option<bool>> {
     let at = effects.occurred_at;
     match &effects.opt_in {
-        None => Ok(()),
+        None => Ok(None),
         Some(OptInChange::Subscribe {
             id,
             topic_id,
@@ -370,15 +371,21 @@ pub(super) async fn change_opt_in(
             timezone,
             expires_at,
         }) => {
-            let existing = notification_opt_ins::Entity::find_by_id((effects.tenant_id.0, id.0))
-                .one(txn)
-                .await
-                .map_err(internal)?;
-            if existing
-                .as_ref()
-                .is_some_and(|row| row.status_changed_at > at)
+            let existing = opt_in_to_topic(txn, effects, *id, subscriber_id, topic_title).await?;
+            // The row holds the opt-in given last, by event time: an earlier one processed
+            // late (a renewal, or a token since replaced) changes nothing, while a newer token
+            // replaces the row's whatever happened to the old one meanwhile.
+            if let Some(row) = &existing
+                && opted_in_at(
+                    txn,
+                    effects.tenant_id.0,
+                    subscriber_id,
+                    &row.token_fingerprint,
+                )
+                .await?
+                .is_some_and(|since| since > at)
             {
-                return Ok(());
+                return Ok(None);
             }
             // A stop or resume of this token may have been processed first although it
             // happened later: it still decides the status.
@@ -402,7 +409,7 @@ pub(super) async fn change_opt_in(
             };
             let row = notification_opt_ins::ActiveModel {
                 tenant_id: Set(effects.tenant_id.0),
-                id: Set(id.0),
+                id: Set(existing.as_ref().map_or(id.0, |row| row.id)),
                 subscriber_id: Set(subscriber_id),
                 topic_id: Set(topic_id.map(|t| t.0)),
                 topic_title: Set(topic_title.clone()),
@@ -423,12 +430,24 @@ pub(super) async fn change_opt_in(
             } else {
                 row.insert(txn).await.map_err(internal)?;
             }
-            Ok(())
+            Ok(None)
         }
         Some(OptInChange::SetStatus {
             token_fingerprint,
             status,
         }) => {
+            // The person's own opt-in holding the token, changed or not (a later change of it
+            // may have been applied first).
+            let held = notification_opt_ins::Entity::find()
+                .filter(notification_opt_ins::Column::TenantId.eq(effects.tenant_id.0))
+                .filter(notification_opt_ins::Column::SubscriberId.eq(subscriber_id))
+                .filter(
+                    notification_opt_ins::Column::TokenFingerprint.eq(token_fingerprint.as_str()),
+                )
+                .count(txn)
+                .await
+                .map_err(internal)?
+                > 0;
             notification_opt_ins::Entity::update_many()
                 .col_expr(
                     notification_opt_ins::Column::Status,
@@ -452,9 +471,59 @@ pub(super) async fn change_opt_in(
                 .exec(txn)
                 .await
                 .map_err(internal)?;
-            Ok(())
+            Ok(Some(held))
         }
     }
+}
+
+/// The subscriber's opt-in to the topic: the row of this id or, failing that, the row with
+/// this title (one made under another sender key, by a plugin user merged into this person).
+async fn opt_in_to_topic(
+    txn: &DatabaseTransaction,
+    effects: &EventEffects,
+    id: OptInId,
+    subscriber_id: Uuid,
+    topic_title: &str,
+) -> DomainResult<Option<notification_opt_ins::Model>> {
+    if let Some(row) = notification_opt_ins::Entity::find_by_id((effects.tenant_id.0, id.0))
+        .one(txn)
+        .await
+        .map_err(internal)?
+    {
+        return Ok(Some(row));
+    }
+    notification_opt_ins::Entity::find()
+        .filter(notification_opt_ins::Column::TenantId.eq(effects.tenant_id.0))
+        .filter(notification_opt_ins::Column::SubscriberId.eq(subscriber_id))
+        .filter(
+            Expr::expr(Func::lower(Expr::col(
+                notification_opt_ins::Column::TopicTitle,
+            )))
+            .eq(topic_title.to_lowercase()),
+        )
+        .one(txn)
+        .await
+        .map_err(internal)
+}
+
+/// When the subscriber last opted in with the token of this fingerprint, by event time (its
+/// timeline records each opt-in with the token's fingerprint).
+pub(super) async fn opted_in_at(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+    subscriber_id: Uuid,
+    token_fingerprint: &str,
+) -> DomainResult<Option<DateTime<Utc>>> {
+    let latest = subscriber_interactions::Entity::find()
+        .filter(subscriber_interactions::Column::TenantId.eq(tenant_id))
+        .filter(subscriber_interactions::Column::SubscriberId.eq(subscriber_id))
+        .filter(subscriber_interactions::Column::TokenFingerprint.eq(token_fingerprint))
+        .filter(subscriber_interactions::Column::Kind.eq("optin"))
+        .order_by_desc(subscriber_interactions::Column::OccurredAt)
+        .one(txn)
+        .await
+        .map_err(internal)?;
+    Ok(latest.map(|interaction| interaction.occurred_at))
 }
 
 /// The flow run the event starts, if any; the event's id is the run's start key, so the event
@@ -506,14 +575,14 @@ async fn start_run(
 async fn mark_processed(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
-    link: Option<PluginLink>,
+    findings: Findings,
     at: DateTime<Utc>,
 ) -> DomainResult<()> {
     finished(
         effects.tenant_id,
         effects.event_id,
         InboxStatus::Processed,
-        effects.outcome_with(link),
+        effects.outcome_with(findings),
         at,
     )
     .exec(txn)
@@ -535,14 +604,18 @@ pub(crate) async fn apply_in(
     let (subscriber, new_subscriber) = lock_subscriber(txn, effects).await?;
     let subscriber_id = subscriber.id;
     let first_application = record_interaction(txn, effects, subscriber_id, new_subscriber).await?;
+    let mut findings = Findings {
+        plugin_link: link,
+        status_change_matched: None,
+    };
     if first_application {
         update_subscriber(txn, subscriber, effects).await?;
         set_field_values(txn, effects, subscriber_id).await?;
         add_tags(txn, effects, subscriber_id).await?;
-        change_opt_in(txn, effects, subscriber_id).await?;
+        findings.status_change_matched = change_opt_in(txn, effects, subscriber_id).await?;
         start_run(txn, effects, subscriber_id).await?;
     }
-    mark_processed(txn, original, link, Utc::now()).await?;
+    mark_processed(txn, original, findings, Utc::now()).await?;
     Ok(AppliedEvent {
         subscriber_id: subscriber_id.into(),
         new_subscriber,

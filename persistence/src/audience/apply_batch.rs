@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use refhub_domain::audience::{AppliedEvent, EventEffects};
+use refhub_domain::audience::{AppliedEvent, EventEffects, Findings};
 use refhub_domain::ids::WebhookEventId;
 use refhub_domain::webhooks::InboxStatus;
 use refhub_domain::{DomainError, DomainResult};
@@ -123,10 +123,18 @@ async fn apply_together(
     set_field_values(txn, effects, &people, &firsts).await?;
     add_tags(txn, effects, &people, &firsts).await?;
     // Opt-ins are rare and read what they change: one by one, in event time.
+    let mut findings = HashMap::new();
     for &i in &firsts {
         if effects[i].opt_in.is_some() {
             let subscriber_id = person(&people, &effects[i])?.row.id;
-            change_opt_in(txn, &effects[i], subscriber_id).await?;
+            let status_change_matched = change_opt_in(txn, &effects[i], subscriber_id).await?;
+            findings.insert(
+                i,
+                Findings {
+                    plugin_link: None,
+                    status_change_matched,
+                },
+            );
         }
     }
     let mut runs = Vec::new();
@@ -135,7 +143,7 @@ async fn apply_together(
         runs.extend(run_row(&effects[i], subscriber_id));
     }
     insert_runs(txn, runs).await?;
-    mark_processed(txn, effects, Utc::now()).await?;
+    mark_processed(txn, effects, &findings, Utc::now()).await?;
 
     effects
         .iter()
@@ -323,6 +331,7 @@ const EVENTS_PER_UPDATE: usize = 1_000;
 async fn mark_processed(
     txn: &DatabaseTransaction,
     effects: &[EventEffects],
+    findings: &HashMap<usize, Findings>,
     at: DateTime<Utc>,
 ) -> DomainResult<()> {
     let Some(first) = effects.first() else {
@@ -331,8 +340,15 @@ async fn mark_processed(
     let mut seen = HashSet::with_capacity(effects.len());
     let outcomes: Vec<(WebhookEventId, Value)> = effects
         .iter()
-        .filter(|e| seen.insert(e.event_id))
-        .map(|e| (e.event_id, e.outcome.clone()))
+        .enumerate()
+        .filter(|(_, e)| seen.insert(e.event_id))
+        .map(|(i, e)| {
+            let outcome = match findings.get(&i) {
+                Some(found) => e.outcome_with(*found),
+                None => e.outcome.clone(),
+            };
+            (e.event_id, outcome)
+        })
         .collect();
     for chunk in outcomes.chunks(EVENTS_PER_UPDATE) {
         finished_each(first.tenant_id, chunk, InboxStatus::Processed, at)

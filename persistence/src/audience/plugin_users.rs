@@ -14,6 +14,7 @@
 //! transaction fails and is retried, and then finds the link made.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use chrono::Utc;
 use refhub_domain::DomainResult;
@@ -26,7 +27,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::apply::{field_value_row, insert_tags, tag_row, upsert_field_values};
+use super::apply::{field_value_row, insert_tags, opted_in_at, tag_row, upsert_field_values};
 use crate::entities::{
     flow_runs, notification_opt_ins, outbound_messages, subscriber_field_values,
     subscriber_interactions, subscriber_tags, subscribers,
@@ -164,6 +165,44 @@ async fn update_person(
     Ok(())
 }
 
+/// Where both records had an opt-in to a topic, the one whose token was given last (by event
+/// time) stays, and the other goes: one person, one token per topic.
+async fn keep_one_opt_in_per_topic(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+    subscriber_id: Uuid,
+) -> DomainResult<()> {
+    let rows = notification_opt_ins::Entity::find()
+        .filter(notification_opt_ins::Column::TenantId.eq(tenant_id))
+        .filter(notification_opt_ins::Column::SubscriberId.eq(subscriber_id))
+        .all(txn)
+        .await
+        .map_err(internal)?;
+    let mut by_topic: HashMap<String, Vec<notification_opt_ins::Model>> = HashMap::new();
+    for row in rows {
+        by_topic
+            .entry(row.topic_title.to_lowercase())
+            .or_default()
+            .push(row);
+    }
+    for rows in by_topic.into_values().filter(|rows| rows.len() > 1) {
+        let mut given = Vec::with_capacity(rows.len());
+        for row in rows {
+            let at = opted_in_at(txn, tenant_id, subscriber_id, &row.token_fingerprint).await?;
+            given.push((at, row.status_changed_at, row.id));
+        }
+        given.sort();
+        let stale: Vec<Uuid> = given.iter().rev().skip(1).map(|(_, _, id)| *id).collect();
+        notification_opt_ins::Entity::delete_many()
+            .filter(notification_opt_ins::Column::TenantId.eq(tenant_id))
+            .filter(notification_opt_ins::Column::Id.is_in(stale))
+            .exec(txn)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(())
+}
+
 /// Moves everything of `plugin_user` to `person` and removes `plugin_user`: its rows in every
 /// table that names a subscriber (a removed subscriber's rows would go with it), its values
 /// where they are newer, its tags, and its entries folded into the person's row by event
@@ -207,6 +246,7 @@ async fn merge(
     move_rows!(notification_opt_ins);
     move_rows!(flow_runs);
     move_rows!(outbound_messages);
+    keep_one_opt_in_per_topic(txn, tenant_id, to).await?;
 
     // Values and tags are keyed by subscriber: copied under the person (a value only where it
     // is newer than the person's), then removed with the plugin user.

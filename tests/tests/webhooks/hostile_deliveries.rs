@@ -317,7 +317,29 @@ async fn a_stop_naming_someone_elses_token_changes_nothing() {
         )]),
     )
     .await;
-    settled_events(&app, token, 4).await;
+    let events = settled_events(&app, token, 4).await;
+    // Each stop's outcome says whether it changed an opt-in.
+    let stop_outcome = |at: i64| {
+        events
+            .iter()
+            .find(|e| e["kind"] == "optin" && instant(&e["occurredAt"]) == at_ms(at))
+            .map(|e| e["outcome"].clone())
+            .expect("the stop's event")
+    };
+    let misdirected = stop_outcome(t + 1_000);
+    assert_eq!(misdirected["applied"], json!([]), "{misdirected:#}");
+    assert_eq!(
+        misdirected["skipped"][0]["what"],
+        json!({ "optInStatus": "stopped" }),
+        "{misdirected:#}"
+    );
+    let own = stop_outcome(t + 2_000);
+    assert_eq!(
+        own["applied"],
+        json!([{ "optInStatus": "stopped" }]),
+        "{own:#}"
+    );
+    assert_eq!(own["skipped"], json!([]), "{own:#}");
     let status = |s: Option<Value>| s.expect("the subscriber")["optIns"][0]["status"].clone();
     assert_eq!(
         status(subscriber_by_psid(&app, token, &tenant.page_id, "9760000000000001").await),

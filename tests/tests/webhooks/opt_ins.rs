@@ -232,3 +232,63 @@ async fn an_opt_in_finds_its_topic_once_the_page_has_one_with_that_title() {
         vec![psid.to_owned()]
     );
 }
+
+#[tokio::test]
+async fn a_new_token_holds_the_topic_whatever_order_a_stop_of_the_old_one_arrives_in() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@new-token.test", "New token", PAGE).await;
+    create_topic(&app, tenant.token(), &tenant.page_id, "Weekly deals").await;
+    let t = now_ms() - 60_000;
+    let expiry = now_ms() + 180 * DAY_MS;
+    // a: opt-in with token A; b: a second opt-in to the topic, with token B and another
+    // frequency; c: a stop of token A, after b. In event time A was already replaced when
+    // it was stopped: B holds the topic, active.
+    let items = |psid: &str| {
+        let a = opt_in(psid, t, &format!("{psid}-A"), "Weekly deals", expiry);
+        let mut b = opt_in(
+            psid,
+            t + 1_000,
+            &format!("{psid}-B"),
+            "Weekly deals",
+            expiry,
+        );
+        b["optin"]["notification_messages_frequency"] = json!("MONTHLY");
+        let c = opt_in_status(psid, t + 2_000, &format!("{psid}-A"), "STOP NOTIFICATIONS");
+        [a, b, c]
+    };
+    // Each scenario: the groups delivered one after another, each processed before the next.
+    let scenarios: [(&str, &[&[usize]]); 5] = [
+        ("9600000000000101", &[&[0], &[1], &[2]]),
+        ("9600000000000102", &[&[0], &[2], &[1]]),
+        ("9600000000000103", &[&[2], &[1], &[0]]),
+        ("9600000000000104", &[&[0, 1, 2]]),
+        ("9600000000000105", &[&[2, 1, 0]]),
+    ];
+    let mut delivered = 0;
+    for (psid, groups) in scenarios {
+        let [a, b, c] = items(psid);
+        let all = [a, b, c];
+        for group in groups {
+            let picked: Vec<Value> = group.iter().map(|&i| all[i].clone()).collect();
+            deliver(&app, &tenant, body(&picked)).await;
+            delivered += group.len();
+            settled_events(&app, tenant.token(), delivered).await;
+        }
+        let person = wait_for_subscriber(&app, &tenant, psid, "one opt-in", |s| {
+            s["optIns"].as_array().is_some_and(|o| o.len() == 1)
+        })
+        .await;
+        let opt_in = &person["optIns"][0];
+        assert_eq!(opt_in["status"], "ACTIVE", "{psid} {groups:?}: {person:#}");
+        assert_eq!(
+            opt_in["frequency"], "MONTHLY",
+            "{psid} {groups:?}: {person:#}"
+        );
+        // And it is token B that the topic holds: stopping B stops it.
+        let stop_b = opt_in_status(psid, t + 3_000, &format!("{psid}-B"), "STOP NOTIFICATIONS");
+        deliver(&app, &tenant, body(&[stop_b])).await;
+        delivered += 1;
+        settled_events(&app, tenant.token(), delivered).await;
+        opt_in_with_status(&app, &tenant, psid, "STOPPED").await;
+    }
+}

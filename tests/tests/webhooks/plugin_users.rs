@@ -424,3 +424,34 @@ async fn worker_processes_racing_over_plugin_users_end_with_one_subscriber_each(
         worker.terminate().await;
     }
 }
+
+#[tokio::test]
+async fn merging_keeps_one_opt_in_per_topic_the_one_given_last() {
+    let s = setup("owner@checkbox-optins.test").await;
+    crate::support::create_topic(&s.app, s.token(), &s.tenant.page_id, "Weekly deals").await;
+    let t = now_ms() - 60_000;
+    let expiry = now_ms() + 90 * 24 * 3_600_000;
+    let mut as_plugin_user = crate::support::opt_in(PSID, t, "TOKEN-U", "Weekly deals", expiry);
+    as_plugin_user["sender"] = json!({ "user_ref": USER_REF });
+    let mut as_psid = crate::support::opt_in(PSID, t + 10_000, "TOKEN-P", "Weekly deals", expiry);
+    as_psid["optin"]["notification_messages_frequency"] = json!("MONTHLY");
+    s.deliver_and_settle(&[as_plugin_user, as_psid], 2).await;
+    assert_eq!(s.everyone().await.len(), 2);
+
+    s.deliver_and_settle(&[reply(PSID, USER_REF, t + 20_000, "m_reply")], 3)
+        .await;
+    let person = s.the_only_subscriber().await;
+    let opt_ins = person["optIns"].as_array().expect("optIns");
+    assert_eq!(opt_ins.len(), 1, "one per topic: {person:#}");
+    assert_eq!(opt_ins[0]["frequency"], "MONTHLY", "{person:#}");
+    assert_eq!(opt_ins[0]["status"], "ACTIVE", "{person:#}");
+
+    // A renewal from the PSID updates that opt-in rather than adding one.
+    let mut renewal = crate::support::opt_in(PSID, t + 30_000, "TOKEN-P2", "Weekly deals", expiry);
+    renewal["optin"]["notification_messages_frequency"] = json!("DAILY");
+    s.deliver_and_settle(&[renewal], 4).await;
+    let person = s.the_only_subscriber().await;
+    let opt_ins = person["optIns"].as_array().expect("optIns");
+    assert_eq!(opt_ins.len(), 1, "{person:#}");
+    assert_eq!(opt_ins[0]["frequency"], "DAILY", "{person:#}");
+}

@@ -25,8 +25,8 @@ pub struct Entry {
 /// The interaction recorded on the subscriber's timeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Interaction {
-    /// `referral`, `plugin_optin`, `postback`, `message`, `quick_reply`, `optin`, `optout`,
-    /// `resume`.
+    /// `referral`, `plugin_optin`, `postback`, `message`, `quick_reply`, `optin`,
+    /// `one_time_optin`, `optout`, `resume`.
     pub kind: String,
     /// The payload or text.
     pub detail: Option<String>,

@@ -96,6 +96,13 @@ pub enum MessengerEvent {
     /// An opt-in through a plugin (the checkbox, whose sender is a `user_ref`, or Send to
     /// Messenger): the person agreed to hear from the page, with the plugin's `data-ref`.
     PluginOptIn(Referral),
+    /// The person accepted a one-time notification request ("Notify me"). Meta has retired
+    /// these and its token is not used (it is sealed in the inbox like any token), but the
+    /// person acted: the subscriber and their window are updated, the payload recorded.
+    OneTimeOptIn {
+        /// The request's payload.
+        payload: Option<String>,
+    },
     /// The person stopped a topic's notifications.
     OptedOut {
         /// The token concerned.
@@ -207,6 +214,13 @@ fn normalised_status(status: &str) -> String {
 }
 
 fn optin(body: &Value) -> MessengerEvent {
+    if text(body, "type").as_deref() == Some("one_time_notif_req")
+        && text(body, "one_time_notif_token").is_some()
+    {
+        return MessengerEvent::OneTimeOptIn {
+            payload: text(body, "payload"),
+        };
+    }
     let token = text(body, "notification_messages_token");
     // Present, even empty, is not absent: see below.
     let status = body
@@ -351,6 +365,21 @@ mod tests {
             MessengerEvent::interpret("optin", &item),
             MessengerEvent::Resumed { token: "T".into() }
         );
+    }
+
+    #[test]
+    fn a_one_time_notification_request_accepted_is_the_person_acting() {
+        let item = json!({"optin": {"type": "one_time_notif_req", "payload": "restock-42",
+            "one_time_notif_token": "OTN"}});
+        let event = MessengerEvent::interpret("optin", &item);
+        assert_eq!(
+            event,
+            MessengerEvent::OneTimeOptIn {
+                payload: Some("restock-42".into())
+            }
+        );
+        assert!(event.opens_window());
+        assert!(event.referral().is_none());
     }
 
     #[test]

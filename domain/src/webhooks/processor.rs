@@ -713,6 +713,7 @@ fn interaction(meaning: &MessengerEvent, secrets: &dyn SecretGenerator) -> Inter
         } => ("quick_reply", Some(payload.clone())),
         MessengerEvent::Message { text, .. } => ("message", text.clone()),
         MessengerEvent::OptedIn(optin) => ("optin", optin.topic.clone()),
+        MessengerEvent::OneTimeOptIn { payload } => ("one_time_optin", payload.clone()),
         MessengerEvent::OptedOut { .. } => ("optout", None),
         MessengerEvent::Resumed { .. } => ("resume", None),
         MessengerEvent::Echo => ("echo", None),

@@ -13,32 +13,39 @@ use crate::ids::{TenantId, WebhookEventId};
 /// What a sealed token starts with in a stored item.
 pub const SEALED_PREFIX: &str = "sealed:";
 
-/// Seals the notification token of an `optin` item in place (other items are left alone).
+/// The keys of an `optin` item that hold a token letting the page message the person: a
+/// recurring notification's, and a one-time notification's (retired by Meta, never used here,
+/// but still a credential).
+const TOKEN_KEYS: [&str; 2] = ["notification_messages_token", "one_time_notif_token"];
+
+/// Seals the notification tokens of an `optin` item in place (other items are left alone).
 pub fn seal_tokens(
     item: &mut Value,
     tenant_id: TenantId,
     event_id: WebhookEventId,
     cipher: &dyn SecretCipher,
 ) -> DomainResult<()> {
-    let Some(token) = item
-        .get_mut("optin")
-        .and_then(|optin| optin.get_mut("notification_messages_token"))
-    else {
+    let Some(optin) = item.get_mut("optin") else {
         return Ok(());
     };
-    let Some(plain) = token.as_str().filter(|t| !t.starts_with(SEALED_PREFIX)) else {
-        return Ok(());
-    };
-    let sealed = cipher.seal(
-        plain,
-        tenant_id,
-        event_id.0,
-        SecretPurpose::NotificationToken,
-    )?;
-    *token = Value::String(format!(
-        "{SEALED_PREFIX}{}",
-        STANDARD_NO_PAD.encode(sealed.0)
-    ));
+    for key in TOKEN_KEYS {
+        let Some(token) = optin.get_mut(key) else {
+            continue;
+        };
+        let Some(plain) = token.as_str().filter(|t| !t.starts_with(SEALED_PREFIX)) else {
+            continue;
+        };
+        let sealed = cipher.seal(
+            plain,
+            tenant_id,
+            event_id.0,
+            SecretPurpose::NotificationToken,
+        )?;
+        *token = Value::String(format!(
+            "{SEALED_PREFIX}{}",
+            STANDARD_NO_PAD.encode(sealed.0)
+        ));
+    }
     Ok(())
 }
 
@@ -129,6 +136,10 @@ mod tests {
             open_token("NMT-old", tenant, event, &Mirror).unwrap(),
             "NMT-old"
         );
+        let mut one_time = json!({"optin": {"type": "one_time_notif_req", "payload": "p",
+            "one_time_notif_token": "OTN-secret"}});
+        seal_tokens(&mut one_time, tenant, event, &Mirror).unwrap();
+        assert!(!one_time.to_string().contains("OTN-secret"), "{one_time}");
         let mut message = json!({"message": {"text": "notification_messages_token"}});
         seal_tokens(&mut message, tenant, event, &Mirror).unwrap();
         assert_eq!(message["message"]["text"], "notification_messages_token");

@@ -218,8 +218,9 @@ where
 /// Something a subscriber did.
 #[derive(SimpleObject)]
 pub(crate) struct Interaction {
-    /// `referral`, `postback`, `message`, `quick_reply`, `optin`, `optout`, `resume` or
-    /// `plugin_optin` (a checkbox or Send to Messenger plugin).
+    /// `referral`, `postback`, `message`, `quick_reply`, `optin`, `optout`, `resume`,
+    /// `plugin_optin` (a checkbox or Send to Messenger plugin) or `one_time_optin` (a one-time
+    /// notification request accepted).
     pub kind: String,
     /// The ref, payload or text.
     pub detail: Option<String>,

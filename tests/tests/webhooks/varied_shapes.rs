@@ -334,3 +334,35 @@ async fn a_ref_encoded_twice_is_decoded_once_per_part() {
     );
     assert_eq!(field_value(&person, &city).as_deref(), Some("São Paulo"));
 }
+
+#[tokio::test]
+async fn a_one_time_notification_opt_in_is_recorded_with_its_token_sealed() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@one-time.test", "One time", PAGE).await;
+    let token = tenant.token();
+    let psid = "9980000000000001";
+    let t = now_ms() - 60_000;
+    let item = json!({ "sender": { "id": psid }, "recipient": { "id": PAGE }, "timestamp": t,
+        "optin": { "type": "one_time_notif_req", "payload": "restock-42",
+                   "one_time_notif_token": "OTN-SECRET-0001" } });
+    deliver(&app, &tenant, body(&[item])).await;
+
+    let events = settled_events(&app, token, 1).await;
+    assert_eq!(events[0]["status"], "PROCESSED", "{:#}", events[0]);
+    assert_eq!(events[0]["outcome"]["interaction"], "one_time_optin");
+    let stored = events[0]["body"]["optin"]["one_time_notif_token"]
+        .as_str()
+        .expect("the token, sealed");
+    assert!(stored.starts_with("sealed:"), "{stored}");
+    assert!(!events[0]["body"].to_string().contains("OTN-SECRET-0001"));
+    let person = the(
+        &all_subscribers(&app, token, &tenant.page_id, Value::Null).await,
+        "psid",
+        psid,
+    );
+    assert_eq!(
+        crate::support::instant(&person["lastInteractionAt"]),
+        crate::support::at_ms(t)
+    );
+    assert_eq!(person["entryCount"], 0, "{person:#}");
+}

@@ -132,8 +132,38 @@ impl PluginLink {
 pub struct Findings {
     /// What linking a plugin user to the PSID came to, if the event names one.
     pub plugin_link: Option<PluginLink>,
-    /// For a stop or resume: whether an opt-in of this subscriber holds the token.
-    pub status_change_matched: Option<bool>,
+    /// For a stop or resume: what it found.
+    pub status_change: Option<StatusChangeFound>,
+}
+
+/// What a stop or resume found when applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChangeFound {
+    /// An opt-in of this subscriber holds the token: its status changed (unless a later
+    /// change of it came first).
+    Applied,
+    /// No opt-in of this subscriber holds the token, or not yet: its opt-in may be processed
+    /// later, and then takes this status.
+    NoOptIn,
+    /// A resume of a token that had expired by then: the opt-in stays expired until the
+    /// person opts in again.
+    ExpiredToken,
+}
+
+impl StatusChangeFound {
+    /// Why the change was not applied, if it was not.
+    fn skipped_because(self) -> Option<&'static str> {
+        match self {
+            StatusChangeFound::Applied => None,
+            StatusChangeFound::NoOptIn => Some(
+                "no opt-in of this subscriber holds this token yet; \
+                 the change applies if that opt-in is processed later",
+            ),
+            StatusChangeFound::ExpiredToken => Some(
+                "the token had expired; the opt-in stays expired until the person opts in again",
+            ),
+        }
+    }
 }
 
 impl EventEffects {
@@ -155,9 +185,10 @@ impl EventEffects {
                 json!({ "userRef": user_ref, "link": link.as_str() }),
             );
         }
-        if findings.status_change_matched == Some(false) {
-            // Not applied: no opt-in of this person holds the token, or not yet (its opt-in
-            // may be processed later, and then takes this status).
+        if let Some(reason) = findings
+            .status_change
+            .and_then(StatusChangeFound::skipped_because)
+        {
             let mut moved = Vec::new();
             if let Some(Value::Array(applied)) = fields.get_mut("applied") {
                 applied.retain(|note| {
@@ -169,13 +200,11 @@ impl EventEffects {
                 });
             }
             if let Some(Value::Array(skipped)) = fields.get_mut("skipped") {
-                skipped.extend(moved.into_iter().map(|what| {
-                    json!({
-                        "what": what,
-                        "reason": "no opt-in of this subscriber holds this token yet; \
-                                   the change applies if that opt-in is processed later",
-                    })
-                }));
+                skipped.extend(
+                    moved
+                        .into_iter()
+                        .map(|what| json!({ "what": what, "reason": reason })),
+                );
             }
         }
         outcome

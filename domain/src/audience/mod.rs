@@ -11,6 +11,7 @@ mod transfer;
 pub use details::{DetailSelection, SubscriberDetails};
 pub use effects::{
     AppliedEvent, Entry, EventEffects, Findings, Interaction, OptInChange, PluginLink,
+    StatusChangeFound,
 };
 pub use ports::{AudienceStore, SubscriberFilter, SubscriberRepository};
 pub use subscriber::{

@@ -4,14 +4,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refhub_domain::DomainResult;
-use refhub_domain::audience::{AppliedEvent, AudienceStore, EventEffects, Findings, OptInChange};
+use refhub_domain::audience::{
+    AppliedEvent, AudienceStore, EventEffects, Findings, OptInChange, OptInStatus,
+    StatusChangeFound,
+};
 use refhub_domain::flows::FlowRun;
 use refhub_domain::ids::{OptInId, TenantId};
 use refhub_domain::webhooks::{InboxStatus, Sender};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Iterable, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Iterable, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -351,13 +354,13 @@ async fn add_tags(
     insert_tags(txn, rows).await
 }
 
-/// Applies the event's opt-in change, if any, by event time. For a stop or resume, says
-/// whether an opt-in of the subscriber holds the token.
+/// Applies the event's opt-in change, if any, by event time. For a stop or resume, says what
+/// it found.
 pub(super) async fn change_opt_in(
     txn: &DatabaseTransaction,
     effects: &EventEffects,
     subscriber_id: Uuid,
-) -> DomainResult<Option<bool>> {
+) -> DomainResult<Option<StatusChangeFound>> {
     let at = effects.occurred_at;
     match &effects.opt_in {
         None => Ok(None),
@@ -444,10 +447,19 @@ pub(super) async fn change_opt_in(
                 .filter(
                     notification_opt_ins::Column::TokenFingerprint.eq(token_fingerprint.as_str()),
                 )
-                .count(txn)
+                .one(txn)
                 .await
-                .map_err(internal)?
-                > 0;
+                .map_err(internal)?;
+            let found = match held {
+                None => StatusChangeFound::NoOptIn,
+                Some(row)
+                    if *status == OptInStatus::Active
+                        && row.expires_at.is_some_and(|expiry| expiry <= at) =>
+                {
+                    StatusChangeFound::ExpiredToken
+                }
+                Some(_) => StatusChangeFound::Applied,
+            };
             notification_opt_ins::Entity::update_many()
                 .col_expr(
                     notification_opt_ins::Column::Status,
@@ -471,7 +483,7 @@ pub(super) async fn change_opt_in(
                 .exec(txn)
                 .await
                 .map_err(internal)?;
-            Ok(Some(held))
+            Ok(Some(found))
         }
     }
 }
@@ -606,13 +618,13 @@ pub(crate) async fn apply_in(
     let first_application = record_interaction(txn, effects, subscriber_id, new_subscriber).await?;
     let mut findings = Findings {
         plugin_link: link,
-        status_change_matched: None,
+        status_change: None,
     };
     if first_application {
         update_subscriber(txn, subscriber, effects).await?;
         set_field_values(txn, effects, subscriber_id).await?;
         add_tags(txn, effects, subscriber_id).await?;
-        findings.status_change_matched = change_opt_in(txn, effects, subscriber_id).await?;
+        findings.status_change = change_opt_in(txn, effects, subscriber_id).await?;
         start_run(txn, effects, subscriber_id).await?;
     }
     mark_processed(txn, original, findings, Utc::now()).await?;

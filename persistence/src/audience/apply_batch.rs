@@ -127,12 +127,12 @@ async fn apply_together(
     for &i in &firsts {
         if effects[i].opt_in.is_some() {
             let subscriber_id = person(&people, &effects[i])?.row.id;
-            let status_change_matched = change_opt_in(txn, &effects[i], subscriber_id).await?;
+            let status_change = change_opt_in(txn, &effects[i], subscriber_id).await?;
             findings.insert(
                 i,
                 Findings {
                     plugin_link: None,
-                    status_change_matched,
+                    status_change,
                 },
             );
         }

@@ -292,3 +292,54 @@ async fn a_new_token_holds_the_topic_whatever_order_a_stop_of_the_old_one_arrive
         opt_in_with_status(&app, &tenant, psid, "STOPPED").await;
     }
 }
+
+#[tokio::test]
+async fn resuming_an_expired_token_says_it_stays_expired() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@expired.test", "Expired", PAGE).await;
+    create_topic(&app, tenant.token(), &tenant.page_id, "Deals").await;
+    let psid = "9600000000000201";
+    let t = now_ms() - 120_000;
+    // The token expired a minute ago; the person resumes after that.
+    let expired_at = now_ms() - 60_000;
+    deliver(
+        &app,
+        &tenant,
+        body(&[
+            opt_in(psid, t, "TOKEN-OLD", "Deals", expired_at),
+            opt_in_status(psid, t + 1_000, "TOKEN-OLD", "STOP NOTIFICATIONS"),
+        ]),
+    )
+    .await;
+    settled_events(&app, tenant.token(), 2).await;
+    deliver(
+        &app,
+        &tenant,
+        body(&[opt_in_status(
+            psid,
+            now_ms() - 5_000,
+            "TOKEN-OLD",
+            "RESUME NOTIFICATIONS",
+        )]),
+    )
+    .await;
+    let events = settled_events(&app, tenant.token(), 3).await;
+    let resume = events
+        .iter()
+        .find(|e| e["outcome"]["interaction"] == "resume")
+        .expect("the resume's event");
+    assert_eq!(resume["outcome"]["applied"], json!([]), "{resume:#}");
+    let skipped = &resume["outcome"]["skipped"][0];
+    assert_eq!(
+        skipped["what"],
+        json!({ "optInStatus": "active" }),
+        "{resume:#}"
+    );
+    assert!(
+        skipped["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("expired")),
+        "{resume:#}"
+    );
+    opt_in_with_status(&app, &tenant, psid, "EXPIRED").await;
+}

@@ -42,7 +42,8 @@ fn domain_filter(filter: SubscriberFilterInput) -> DomainResult<SubscriberFilter
 
 #[Object]
 impl AudienceQuery {
-    /// A page's subscribers, oldest first, filtered.
+    /// A page's subscribers, filtered, in the order their records were created (a stable
+    /// order to page through; `firstSeenAt` may be earlier for an event processed late).
     #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn subscribers(
         &self,
@@ -85,7 +86,7 @@ impl AudienceQuery {
             .gql()
     }
 
-    /// Webhook events, newest first (owners and admins).
+    /// Webhook events, most recently stored first (owners and admins).
     #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn webhook_events(
         &self,

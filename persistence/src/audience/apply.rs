@@ -177,12 +177,42 @@ pub(super) fn fold_event(row: &mut subscribers::Model, effects: &EventEffects) {
     }
     if let Some(entry) = &effects.entry {
         row.entry_count += 1;
-        // First touch wins, by event time, whatever order events are processed in.
-        if row.source_ref_at.is_none_or(|first| at < first) {
-            row.source_ref = entry.reference.clone();
-            row.source_ref_link_id = entry.ref_link_id.map(|id| id.0);
-            row.source_ref_at = Some(at);
-        }
+        let link_id = entry.ref_link_id.map(|id| id.0);
+        take_first_touch(row, at, entry.reference.as_deref(), link_id);
+    }
+}
+
+/// Folds into `row` another record of the same person (a plugin user merged into the PSID's
+/// subscriber), by the same rules as its events: first seen and first touch move back, the
+/// last interaction forward, entries add up.
+pub(super) fn fold_record(row: &mut subscribers::Model, other: &subscribers::Model) {
+    row.first_seen_at = Ord::min(row.first_seen_at, other.first_seen_at);
+    row.last_interaction_at = Ord::max(row.last_interaction_at, other.last_interaction_at);
+    row.entry_count += other.entry_count;
+    if row.name.is_none() {
+        row.name.clone_from(&other.name);
+    }
+    if let Some(at) = other.source_ref_at {
+        take_first_touch(
+            row,
+            at,
+            other.source_ref.as_deref(),
+            other.source_ref_link_id,
+        );
+    }
+}
+
+/// First touch wins, by event time, whatever order events are processed (or records merged) in.
+fn take_first_touch(
+    row: &mut subscribers::Model,
+    at: DateTime<Utc>,
+    reference: Option<&str>,
+    link_id: Option<Uuid>,
+) {
+    if row.source_ref_at.is_none_or(|first| at < first) {
+        row.source_ref = reference.map(str::to_owned);
+        row.source_ref_link_id = link_id;
+        row.source_ref_at = Some(at);
     }
 }
 

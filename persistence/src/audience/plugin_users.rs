@@ -23,11 +23,13 @@ use refhub_domain::webhooks::Sender;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    QueryFilter, QuerySelect, Set,
+    QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::apply::{field_value_row, insert_tags, opted_in_at, tag_row, upsert_field_values};
+use super::apply::{
+    field_value_row, fold_record, insert_tags, opted_in_at, tag_row, upsert_field_values,
+};
 use crate::entities::{
     flow_runs, notification_opt_ins, outbound_messages, subscriber_field_values,
     subscriber_interactions, subscriber_tags, subscribers,
@@ -280,23 +282,12 @@ async fn merge(
         .await
         .map_err(internal)?;
 
-    let mut merged = person.clone().into_active_model();
-    merged.user_ref = Set(Some(user_ref.to_owned()));
-    merged.first_seen_at = Set(person.first_seen_at.min(plugin_user.first_seen_at));
-    merged.last_interaction_at = Set(person
-        .last_interaction_at
-        .max(plugin_user.last_interaction_at));
-    merged.entry_count = Set(person.entry_count + plugin_user.entry_count);
-    merged.name = Set(person.name.clone().or(plugin_user.name));
-    // First touch wins, by event time.
-    if let Some(at) = plugin_user.source_ref_at
-        && person.source_ref_at.is_none_or(|first| at < first)
-    {
-        merged.source_ref = Set(plugin_user.source_ref);
-        merged.source_ref_link_id = Set(plugin_user.source_ref_link_id);
-        merged.source_ref_at = Set(Some(at));
-    }
-    merged.updated_at = Set(Utc::now());
+    let mut merged = person;
+    fold_record(&mut merged, &plugin_user);
+    merged.user_ref = Some(user_ref.to_owned());
+    merged.updated_at = Utc::now();
+    // Every column as folded (the key included, unchanged: it names the row).
+    let merged = merged.into_active_model().reset_all();
     merged.update(txn).await.map_err(internal)?;
     Ok(())
 }

@@ -178,6 +178,9 @@ impl Config {
             bail!("JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes");
         }
         let encryption_key = parse_encryption_key(&encryption_key)?;
+        if app_env == AppEnv::Production {
+            refuse_known_secrets(&jwt_secret, &encryption_key, &data_dir)?;
+        }
 
         let database_url = match env.database_url {
             Some(url) => url,
@@ -287,11 +290,62 @@ fn parse_encryption_key(text: &str) -> anyhow::Result<[u8; 32]> {
         .map_err(|_| anyhow::anyhow!("ENCRYPTION_KEY must decode to exactly 32 bytes"))
 }
 
-fn load_or_create_dev_secrets(data_dir: &Path) -> anyhow::Result<DevSecrets> {
-    let path = data_dir.join("dev-secrets.json");
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        return serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()));
+/// Production refuses secrets that are public or were never meant for it: the test suite's,
+/// the development ones generated into `DATA_DIR`, and keys without entropy (one byte
+/// repeated, all zeros included: what an unset variable templated into a file often becomes).
+fn refuse_known_secrets(jwt_secret: &str, key: &[u8; 32], data_dir: &Path) -> anyhow::Result<()> {
+    let development = read_dev_secrets(data_dir)?;
+    let development_key = development
+        .as_ref()
+        .and_then(|dev| parse_encryption_key(&dev.encryption_key).ok());
+    if jwt_secret == TEST_JWT_SECRET
+        || development.as_ref().is_some_and(|dev| dev.jwt_secret == jwt_secret)
+    {
+        bail!("APP_ENV=production refuses this JWT_SECRET: it is a development or test secret");
     }
+    if distinct_bytes(jwt_secret.as_bytes()) < MIN_DISTINCT_SECRET_BYTES {
+        bail!(
+            "APP_ENV=production refuses this JWT_SECRET: fewer than {MIN_DISTINCT_SECRET_BYTES} \
+             different characters; generate one (openssl rand -hex 32)"
+        );
+    }
+    if distinct_bytes(key) < MIN_DISTINCT_SECRET_BYTES || development_key.as_ref() == Some(key) {
+        bail!(
+            "APP_ENV=production refuses this ENCRYPTION_KEY: it is a development key or has no \
+             entropy; generate one (openssl rand -base64 32)"
+        );
+    }
+    Ok(())
+}
+
+/// Fewest different bytes a production secret may have: 32 random bytes have about 30, and a
+/// key made of one byte repeated, or a short word repeated, has a handful.
+const MIN_DISTINCT_SECRET_BYTES: usize = 8;
+
+fn distinct_bytes(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+/// The development secrets in `data_dir`, when a development run left them there.
+fn read_dev_secrets(data_dir: &Path) -> anyhow::Result<Option<DevSecrets>> {
+    let path = data_dir.join("dev-secrets.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .with_context(|| format!("reading {}", path.display())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn load_or_create_dev_secrets(data_dir: &Path) -> anyhow::Result<DevSecrets> {
+    if let Some(secrets) = read_dev_secrets(data_dir)? {
+        return Ok(secrets);
+    }
+    let path = data_dir.join("dev-secrets.json");
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let secrets = DevSecrets {
@@ -348,6 +402,44 @@ mod tests {
         };
         let err = Config::from_parts(env).expect_err("must refuse");
         assert!(err.to_string().contains("ENCRYPTION_KEY"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_development_test_and_empty_secrets() {
+        let dir = tempfile_dir();
+        let development = Config::from_parts(Env {
+            data_dir: Some(dir.clone()),
+            ..Env::default()
+        })
+        .unwrap();
+        let good_jwt = "f3a9c1d27b4e8f60a5d3c9b1e7f2a4d6c8b0e3f5a7d9c1b3e5f7a9c2d4e6f8a0";
+        let good_key = STANDARD.encode(std::array::from_fn::<u8, 32, _>(|i| i as u8 * 7 + 1));
+        let production = |jwt: &str, key: &str| {
+            Config::from_parts(Env {
+                app_env: Some(AppEnv::Production),
+                data_dir: Some(dir.clone()),
+                jwt_secret: Some(jwt.to_owned()),
+                encryption_key: Some(key.to_owned()),
+                ..Env::default()
+            })
+        };
+        let dev_key = STANDARD.encode(development.encryption_key);
+        let refused = [
+            (TEST_JWT_SECRET.to_owned(), good_key.clone(), "JWT_SECRET"),
+            (development.jwt_secret.clone(), good_key.clone(), "JWT_SECRET"),
+            ("a".repeat(64), good_key.clone(), "JWT_SECRET"),
+            (good_jwt.to_owned(), STANDARD.encode([0u8; 32]), "ENCRYPTION_KEY"),
+            (good_jwt.to_owned(), "00".repeat(32), "ENCRYPTION_KEY"),
+            (good_jwt.to_owned(), STANDARD.encode(TEST_ENCRYPTION_KEY), "ENCRYPTION_KEY"),
+            (good_jwt.to_owned(), dev_key, "ENCRYPTION_KEY"),
+        ];
+        for (jwt, key, named) in refused {
+            let err = production(&jwt, &key).err().expect("must refuse");
+            assert!(err.to_string().contains(named), "{err}");
+            assert!(!err.to_string().contains(&jwt), "the secret is not echoed: {err}");
+        }
+        assert!(production(good_jwt, &good_key).is_ok());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub struct JwtCodec {
 impl JwtCodec {
     /// A codec signing with `secret`.
     pub fn new(secret: &[u8]) -> Self {
+        super::jwt_hs256_provider::install();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_issuer(&[ISSUER]);
@@ -97,6 +98,9 @@ impl AccessTokenCodec for JwtCodec {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     fn claims(expires_in: i64) -> AccessClaims {
@@ -126,4 +130,22 @@ mod tests {
         let foreign = JwtCodec::new(&[2; 32]).issue(&claims(900)).unwrap();
         assert!(codec.verify(&foreign).is_err());
     }
+
+    #[test]
+    fn tokens_under_another_algorithm_are_refused_even_with_the_right_key() {
+        let secret = [1; 32];
+        let codec = JwtCodec::new(&secret);
+        let token = codec.issue(&claims(900)).unwrap();
+        let (_, rest) = token.split_once('.').unwrap();
+        for alg in ["HS384", "HS512", "RS256", "none"] {
+            let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
+            let (claims_part, _) = rest.split_once('.').unwrap();
+            let signed = format!("{header}.{claims_part}");
+            let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&secret).unwrap();
+            hmac::Mac::update(&mut mac, signed.as_bytes());
+            let tag = URL_SAFE_NO_PAD.encode(hmac::Mac::finalize(mac).into_bytes());
+            assert!(codec.verify(&format!("{signed}.{tag}")).is_err(), "{alg}");
+        }
+    }
 }
+

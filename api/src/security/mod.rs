@@ -3,6 +3,7 @@
 mod aead_cipher;
 mod hub_signature;
 mod jwt_codec;
+mod jwt_hs256_provider;
 mod keyed_throttle;
 mod password_hasher;
 mod random_secrets;

@@ -7,6 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
+pub use crate::http::client_address::{ForwardingHeader, TrustedProxies};
+
 /// The JWT secret `Config::for_tests` uses; tests sign their own forged tokens with it.
 pub const TEST_JWT_SECRET: &str = "refhub-test-jwt-secret-not-for-production-use-0123456789";
 /// The encryption key `Config::for_tests` uses.
@@ -84,6 +86,10 @@ pub struct Config {
     pub graphql_per_tenant_per_second: u32,
     /// Webhook deliveries allowed per webhook key per second.
     pub webhook_per_key_per_second: u32,
+    /// Deliveries to unknown or forged webhook keys allowed per client address per minute.
+    pub webhook_misses_per_minute: u32,
+    /// The proxies whose forwarding header names the client (none: the TCP peer is the client).
+    pub trusted_proxies: TrustedProxies,
     /// Warnings found while loading, logged once logging is up.
     warnings: Vec<String>,
 }
@@ -123,6 +129,9 @@ struct Env {
     sends_per_page_per_second: Option<u32>,
     graphql_per_tenant_per_second: Option<u32>,
     webhook_per_key_per_second: Option<u32>,
+    webhook_misses_per_minute: Option<u32>,
+    trusted_proxies: Option<String>,
+    forwarded_header: Option<String>,
     sign_in_per_minute: Option<u32>,
     data_dir: Option<PathBuf>,
 }
@@ -190,6 +199,17 @@ impl Config {
                 format!("sqlite://{}?mode=rwc", data_dir.join("refhub.db").display())
             }
         };
+        let forwarded_header = match env.forwarded_header.as_deref() {
+            Some(name) => name
+                .parse::<ForwardingHeader>()
+                .map_err(|err| anyhow::anyhow!("FORWARDED_HEADER: {err}"))?,
+            None => ForwardingHeader::XForwardedFor,
+        };
+        let trusted_proxies = TrustedProxies::parse(
+            env.trusted_proxies.as_deref().unwrap_or(""),
+            forwarded_header,
+        )
+        .map_err(|err| anyhow::anyhow!("TRUSTED_PROXIES: {err}"))?;
         let development = app_env == AppEnv::Development;
         Ok(Self {
             app_env,
@@ -228,6 +248,8 @@ impl Config {
             sends_per_page_per_second: env.sends_per_page_per_second.unwrap_or(250).max(1),
             graphql_per_tenant_per_second: env.graphql_per_tenant_per_second.unwrap_or(50).max(1),
             webhook_per_key_per_second: env.webhook_per_key_per_second.unwrap_or(20_000).max(1),
+            webhook_misses_per_minute: env.webhook_misses_per_minute.unwrap_or(60).max(1),
+            trusted_proxies,
             sign_in_per_minute: env.sign_in_per_minute.unwrap_or(20),
             warnings,
         })
@@ -262,6 +284,8 @@ impl Config {
             // The suite's traffic is not throttled; the limits have their own tests.
             graphql_per_tenant_per_second: 100_000,
             webhook_per_key_per_second: 100_000,
+            webhook_misses_per_minute: 100_000,
+            trusted_proxies: TrustedProxies::none(),
             // Tests sign many people in from one address; the limit itself has its own test.
             sign_in_per_minute: 100_000,
             warnings: Vec::new(),
@@ -299,7 +323,9 @@ fn refuse_known_secrets(jwt_secret: &str, key: &[u8; 32], data_dir: &Path) -> an
         .as_ref()
         .and_then(|dev| parse_encryption_key(&dev.encryption_key).ok());
     if jwt_secret == TEST_JWT_SECRET
-        || development.as_ref().is_some_and(|dev| dev.jwt_secret == jwt_secret)
+        || development
+            .as_ref()
+            .is_some_and(|dev| dev.jwt_secret == jwt_secret)
     {
         bail!("APP_ENV=production refuses this JWT_SECRET: it is a development or test secret");
     }
@@ -426,17 +452,32 @@ mod tests {
         let dev_key = STANDARD.encode(development.encryption_key);
         let refused = [
             (TEST_JWT_SECRET.to_owned(), good_key.clone(), "JWT_SECRET"),
-            (development.jwt_secret.clone(), good_key.clone(), "JWT_SECRET"),
+            (
+                development.jwt_secret.clone(),
+                good_key.clone(),
+                "JWT_SECRET",
+            ),
             ("a".repeat(64), good_key.clone(), "JWT_SECRET"),
-            (good_jwt.to_owned(), STANDARD.encode([0u8; 32]), "ENCRYPTION_KEY"),
+            (
+                good_jwt.to_owned(),
+                STANDARD.encode([0u8; 32]),
+                "ENCRYPTION_KEY",
+            ),
             (good_jwt.to_owned(), "00".repeat(32), "ENCRYPTION_KEY"),
-            (good_jwt.to_owned(), STANDARD.encode(TEST_ENCRYPTION_KEY), "ENCRYPTION_KEY"),
+            (
+                good_jwt.to_owned(),
+                STANDARD.encode(TEST_ENCRYPTION_KEY),
+                "ENCRYPTION_KEY",
+            ),
             (good_jwt.to_owned(), dev_key, "ENCRYPTION_KEY"),
         ];
         for (jwt, key, named) in refused {
-            let err = production(&jwt, &key).err().expect("must refuse");
+            let err = production(&jwt, &key).expect_err("must refuse");
             assert!(err.to_string().contains(named), "{err}");
-            assert!(!err.to_string().contains(&jwt), "the secret is not echoed: {err}");
+            assert!(
+                !err.to_string().contains(&jwt),
+                "the secret is not echoed: {err}"
+            );
         }
         assert!(production(good_jwt, &good_key).is_ok());
         std::fs::remove_dir_all(dir).unwrap();

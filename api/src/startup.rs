@@ -34,6 +34,7 @@ use crate::app_cache::CachedMessengerApps;
 use crate::config::{AppEnv, Config, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::body_errors::json_body_errors;
+use crate::http::client_address::record_client_ip;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook;
 use crate::http::request_span::RedactedRootSpan;
@@ -118,12 +119,17 @@ impl Application {
         let throttles = web::Data::new(RequestThrottles::new(
             config.graphql_per_tenant_per_second,
             config.webhook_per_key_per_second,
+            config.webhook_misses_per_minute,
         ));
+        let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
         let clicks = wiring.clicks;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(json_body_errors())
                 .wrap(TracingLogger::<RedactedRootSpan>::new())
+                // Outermost, so that the request's span and every handler see the client.
+                .wrap(actix_web::middleware::from_fn(record_client_ip))
+                .app_data(trusted_proxies.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(store.clone())
                 .app_data(schema.clone())

@@ -21,6 +21,7 @@ use refhub_persistence::{ReadSession, Store};
 use tracing::Instrument;
 
 use super::bearer::bearer;
+use super::client_address::client_ip;
 use super::throttles::{Caller, RequestThrottles};
 use crate::security::retry_after_secs;
 
@@ -126,9 +127,10 @@ impl Call<'_> {
             Authentication::Authenticated(p) => p.tenant.map(|t| t.tenant_id),
             _ => None,
         };
-        let caller = match (tenant_id, self.request.peer_addr()) {
+        let client = client_ip(self.request);
+        let caller = match (tenant_id, client) {
             (Some(tenant_id), _) => Some(Caller::Tenant(tenant_id)),
-            (None, Some(peer)) => Some(Caller::Address(peer.ip())),
+            (None, Some(address)) => Some(Caller::address(address)),
             (None, None) => None,
         };
         if let Some(caller) = caller
@@ -156,9 +158,7 @@ impl Call<'_> {
                 gql_request,
                 self.services,
                 authentication,
-                self.request
-                    .peer_addr()
-                    .map(|peer| ClientAddress(peer.ip())),
+                client.map(ClientAddress),
                 &self.spawner,
             ))
             .instrument(span)

@@ -9,14 +9,25 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use refhub_domain::DomainError;
 use refhub_domain::catalogue::WebhookKey;
-use refhub_domain::webhooks::WebhookIngestService;
+use refhub_domain::ids::TenantId;
+use refhub_domain::webhooks::{DeliveryThrottle, WebhookIngestService};
 
+use super::client_address::{client_ip, rate_limit_key};
 use super::error::HttpError;
 use super::throttles::RequestThrottles;
 use crate::security::retry_after_secs;
 use crate::workers::Deliveries;
 
 const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
+
+/// A tenant's webhook allowance, taken once its real key was presented.
+struct TenantAllowance<'a>(&'a RequestThrottles);
+
+impl DeliveryThrottle for TenantAllowance<'_> {
+    fn check(&self, tenant_id: TenantId) -> Result<(), u64> {
+        self.0.webhooks.check(&tenant_id).map_err(retry_after_secs)
+    }
+}
 
 /// The subscription handshake.
 pub async fn verify_subscription(
@@ -46,21 +57,38 @@ pub async fn receive(
     deliveries: web::Data<Deliveries>,
     throttles: web::Data<RequestThrottles>,
 ) -> Result<HttpResponse, HttpError> {
-    // An unparseable key is answered 404 by ingest; a tenant's key has its own allowance.
-    if let Some(tenant_id) = WebhookKey::tenant_of(&key)
-        && let Err(wait) = throttles.webhooks.check(&tenant_id)
-    {
-        tracing::warn!(%tenant_id, "webhook deliveries over the key's rate limit");
-        return Err(DomainError::RateLimited {
-            retry_after_secs: retry_after_secs(wait),
-        }
-        .into());
-    }
     let signature = request
         .headers()
         .get(SIGNATURE_HEADER)
         .and_then(|value| value.to_str().ok());
-    let receipt = ingest.ingest(&key, signature, &body).await?;
+    let receipt = match ingest
+        .ingest(&key, signature, &body, &TenantAllowance(&throttles))
+        .await
+    {
+        Ok(receipt) => receipt,
+        // A key that is no tenant's (made up, or a real tenant's id with a forged secret part)
+        // counts against the caller's address, not against the tenant it names.
+        Err(err @ DomainError::NotFound { .. }) => {
+            if let Some(client) = client_ip(&request)
+                && let Err(wait) = throttles.webhook_misses.check(&rate_limit_key(client))
+            {
+                tracing::warn!(%client, "deliveries to unknown webhook keys over the limit");
+                return Err(DomainError::RateLimited {
+                    retry_after_secs: retry_after_secs(wait),
+                }
+                .into());
+            }
+            return Err(err.into());
+        }
+        Err(err) => {
+            if let DomainError::RateLimited { .. } = err
+                && let Some(tenant_id) = WebhookKey::tenant_of(&key)
+            {
+                tracing::warn!(%tenant_id, "webhook deliveries over the key's rate limit");
+            }
+            return Err(err.into());
+        }
+    };
     if receipt.events > 0 {
         deliveries.events_stored();
     }

@@ -14,6 +14,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{Error, ResponseError};
 use tracing::Span;
+
+use super::client_address::client_ip;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
 
 /// Request spans without secrets in them.
@@ -44,8 +46,8 @@ impl RootSpanBuilder for RedactedRootSpan {
                 "otel.name",
                 format!("{} {route}", request.method()).as_str(),
             );
-            if let Some(client) = request.connection_info().peer_addr() {
-                span.record("http.client_ip", client);
+            if let Some(client) = client_ip(request.request()) {
+                span.record("http.client_ip", client.to_string().as_str());
             }
         }
         span

@@ -13,6 +13,8 @@ use refhub_domain::flows::SendThrottle;
 use refhub_domain::ids::PageId;
 use refhub_graphql::SignInThrottle;
 
+use crate::http::client_address::rate_limit_key;
+
 /// How often keys not seen lately are dropped from memory.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
@@ -72,7 +74,7 @@ pub fn retry_after_secs(wait: Duration) -> u64 {
 
 impl SignInThrottle for KeyedThrottle<IpAddr> {
     fn check(&self, client: IpAddr) -> Result<(), u64> {
-        KeyedThrottle::check(self, &client).map_err(retry_after_secs)
+        KeyedThrottle::check(self, &rate_limit_key(client)).map_err(retry_after_secs)
     }
 }
 

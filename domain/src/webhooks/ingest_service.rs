@@ -12,7 +12,7 @@ use crate::error::{DomainError, DomainResult, ForbiddenReason};
 use crate::ids::WebhookEventId;
 use crate::webhooks::envelope::{Sender, split_envelope};
 use crate::webhooks::inbox::NewInboxEvent;
-use crate::webhooks::ports::{InboxRepository, WebhookSignatures};
+use crate::webhooks::ports::{DeliveryThrottle, InboxRepository, WebhookSignatures};
 use crate::webhooks::sealed_tokens::seal_tokens;
 
 const UNKNOWN_KEY: &str = "webhook endpoint";
@@ -75,15 +75,20 @@ impl WebhookIngestService {
         }
     }
 
-    /// Checks the signature over the raw bytes, then stores every event of the body. Returns
-    /// only once they are committed.
+    /// Checks the key, takes one delivery from the tenant's allowance (`throttle`), checks the
+    /// signature over the raw bytes, then stores every event of the body. Returns only once
+    /// they are committed.
     pub async fn ingest(
         &self,
         key: &str,
         signature: Option<&str>,
         body: &[u8],
+        throttle: &dyn DeliveryThrottle,
     ) -> DomainResult<IngestReceipt> {
         let app = self.app_for_key(key).await?;
+        throttle
+            .check(app.tenant_id)
+            .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs })?;
         let secret = self.cipher.open(
             &app.app_secret,
             app.tenant_id,

@@ -17,6 +17,6 @@ pub use event::{MessengerEvent, NotificationOptIn, PriorMessage, Referral};
 pub use inbox::{InboxEvent, InboxStatus, MAX_ATTEMPTS, NewInboxEvent, retry_at};
 pub use inbox_service::InboxService;
 pub use ingest_service::{IngestReceipt, WebhookIngestService};
-pub use ports::{InboxRepository, WebhookSignatures};
+pub use ports::{DeliveryThrottle, InboxRepository, WebhookSignatures};
 pub use processor::{Decision, EventProcessor, Processed, ProcessorPorts, next_attempt};
 pub use sealed_tokens::{SEALED_PREFIX, open_token, seal_tokens};

@@ -65,6 +65,13 @@ pub trait InboxRepository: Send + Sync {
     async fn backlog(&self) -> DomainResult<u64>;
 }
 
+/// A tenant's allowance of webhook deliveries. Taken only once a delivery has presented the
+/// tenant's real webhook key, so that requests to made-up keys naming the tenant cannot use it up.
+pub trait DeliveryThrottle: Send + Sync {
+    /// Takes one delivery from the tenant's allowance, or says in how many seconds to retry.
+    fn check(&self, tenant_id: TenantId) -> Result<(), u64>;
+}
+
 /// Checks `X-Hub-Signature-256` over the raw body.
 pub trait WebhookSignatures: Send + Sync {
     /// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `app_secret`,

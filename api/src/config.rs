@@ -13,8 +13,10 @@ pub use crate::http::client_address::{ForwardingHeader, TrustedProxies};
 pub const TEST_JWT_SECRET: &str = "refhub-test-jwt-secret-not-for-production-use-0123456789";
 /// The encryption key `Config::for_tests` uses.
 pub const TEST_ENCRYPTION_KEY: [u8; 32] = [7; 32];
-/// Meta's Graph API, at the version the service was built against.
-pub const DEFAULT_GRAPH_API_BASE_URL: &str = "https://graph.facebook.com/v21.0";
+/// Meta's Graph API, at the version the service was built against: v26.0, the newest (introduced
+/// 2026-07-29). Meta keeps a version at least two years; its end date is not set yet, and it
+/// outlives v25.0, whose end is 2028-07-29 (Graph API changelog, "Available Graph API versions").
+pub const DEFAULT_GRAPH_API_BASE_URL: &str = "https://graph.facebook.com/v26.0";
 /// Events a webhook worker claims and applies at once, unless `WORKER_BATCH_SIZE` says otherwise.
 pub const DEFAULT_WORKER_BATCH_SIZE: usize = 50;
 /// The largest `WORKER_BATCH_SIZE` taken: a batch is one transaction holding its subscribers'

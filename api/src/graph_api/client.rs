@@ -42,7 +42,7 @@ struct GraphError {
 const RATE_LIMIT_CODES: [i64; 5] = [4, 17, 32, 613, 80006];
 
 impl GraphApiClient {
-    /// A client for `base_url` (e.g. `https://graph.facebook.com/v21.0`).
+    /// A client for `base_url` (e.g. `https://graph.facebook.com/v26.0`).
     pub fn new(base_url: &str) -> anyhow::Result<Self> {
         // reqwest is built without a bundled crypto provider; ring is already in the tree.
         let _ = rustls::crypto::ring::default_provider().install_default();

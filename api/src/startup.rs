@@ -99,6 +99,7 @@ impl Application {
             wiring.services.clone(),
             SchemaLimits {
                 introspection: config.introspection,
+                suggestions: config.graphql_suggestions,
                 ..SchemaLimits::default()
             },
         );

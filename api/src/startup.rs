@@ -37,6 +37,7 @@ use crate::http::body_errors::json_body_errors;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook;
 use crate::http::request_span::RedactedRootSpan;
+use crate::http::socket_limits::SocketLimits;
 use crate::http::throttles::RequestThrottles;
 use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
 use crate::qr_codes::QrCodes;
@@ -114,6 +115,10 @@ impl Application {
         let ingest = web::Data::from(wiring.ingest);
         let deliveries = web::Data::from(wiring.deliveries);
         let graphiql = web::Data::new(GraphiqlEnabled(config.graphiql));
+        let socket_limits = web::Data::new(SocketLimits::new(
+            config.ws_connections_per_tenant,
+            config.ws_subscriptions_per_socket,
+        ));
         let short_links = web::Data::from(wiring.short_links);
         let transfer = web::Data::from(wiring.transfer);
         let throttles = web::Data::new(RequestThrottles::new(
@@ -132,6 +137,7 @@ impl Application {
                 .app_data(ingest.clone())
                 .app_data(deliveries.clone())
                 .app_data(graphiql.clone())
+                .app_data(socket_limits.clone())
                 .app_data(short_links.clone())
                 .app_data(transfer.clone())
                 .app_data(throttles.clone())

@@ -61,6 +61,12 @@ pub struct Config {
     pub graphiql: bool,
     /// Whether the schema may be introspected.
     pub introspection: bool,
+    /// Whether GraphQL errors suggest the schema's names ("Did you mean …?").
+    pub graphql_suggestions: bool,
+    /// Most subscription sockets one workspace may hold open (per process).
+    pub ws_connections_per_tenant: usize,
+    /// Most subscriptions one socket may run at once.
+    pub ws_subscriptions_per_socket: usize,
     /// Most database connections.
     pub db_max_connections: u32,
     /// Most connections held by read sessions (PostgreSQL), on top of `db_max_connections`.
@@ -120,6 +126,9 @@ struct Env {
     encryption_key: Option<String>,
     graphiql: Option<bool>,
     introspection: Option<bool>,
+    graphql_suggestions: Option<bool>,
+    ws_connections_per_tenant: Option<usize>,
+    ws_subscriptions_per_socket: Option<usize>,
     db_max_connections: Option<u32>,
     db_read_session_connections: Option<u32>,
     graph_api_base_url: Option<String>,
@@ -228,6 +237,12 @@ impl Config {
             encryption_key,
             graphiql: env.graphiql.unwrap_or(development),
             introspection: env.introspection.unwrap_or(development),
+            // Suggestions tell the schema's names as introspection does.
+            graphql_suggestions: env
+                .graphql_suggestions
+                .unwrap_or(env.introspection.unwrap_or(development)),
+            ws_connections_per_tenant: env.ws_connections_per_tenant.unwrap_or(50).max(1),
+            ws_subscriptions_per_socket: env.ws_subscriptions_per_socket.unwrap_or(10).max(1),
             db_max_connections: env.db_max_connections.unwrap_or(16),
             db_read_session_connections: env.db_read_session_connections.unwrap_or(8),
             graph_api_base_url: env
@@ -270,6 +285,9 @@ impl Config {
             encryption_key: TEST_ENCRYPTION_KEY,
             graphiql: true,
             introspection: true,
+            graphql_suggestions: true,
+            ws_connections_per_tenant: 50,
+            ws_subscriptions_per_socket: 10,
             db_max_connections: 5,
             db_read_session_connections: 3,
             graph_api_base_url: "http://127.0.0.1:9/graph-api-not-configured-in-this-test"
@@ -499,6 +517,26 @@ mod tests {
         assert!(first.database_url.starts_with("sqlite://"));
         assert_eq!(first.bind_addr, "127.0.0.1:8080");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn suggestions_follow_introspection_unless_set() {
+        let config = |app_env, introspection, graphql_suggestions| {
+            Config::from_parts(Env {
+                app_env: Some(app_env),
+                jwt_secret: Some("x".repeat(40)),
+                encryption_key: Some(STANDARD.encode([1u8; 32])),
+                introspection,
+                graphql_suggestions,
+                ..Env::default()
+            })
+            .unwrap()
+            .graphql_suggestions
+        };
+        assert!(config(AppEnv::Development, None, None));
+        assert!(!config(AppEnv::Production, None, None));
+        assert!(config(AppEnv::Production, Some(true), None));
+        assert!(!config(AppEnv::Development, None, Some(false)));
     }
 
     #[test]

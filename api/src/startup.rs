@@ -38,6 +38,7 @@ use crate::http::client_address::record_client_ip;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook;
 use crate::http::request_span::RedactedRootSpan;
+use crate::http::socket_limits::SocketLimits;
 use crate::http::throttles::RequestThrottles;
 use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
 use crate::qr_codes::QrCodes;
@@ -100,6 +101,7 @@ impl Application {
             wiring.services.clone(),
             SchemaLimits {
                 introspection: config.introspection,
+                suggestions: config.graphql_suggestions,
                 ..SchemaLimits::default()
             },
         );
@@ -114,6 +116,10 @@ impl Application {
         let ingest = web::Data::from(wiring.ingest);
         let deliveries = web::Data::from(wiring.deliveries);
         let graphiql = web::Data::new(GraphiqlEnabled(config.graphiql));
+        let socket_limits = web::Data::new(SocketLimits::new(
+            config.ws_connections_per_tenant,
+            config.ws_subscriptions_per_socket,
+        ));
         let short_links = web::Data::from(wiring.short_links);
         let transfer = web::Data::from(wiring.transfer);
         let throttles = web::Data::new(RequestThrottles::new(
@@ -137,6 +143,7 @@ impl Application {
                 .app_data(ingest.clone())
                 .app_data(deliveries.clone())
                 .app_data(graphiql.clone())
+                .app_data(socket_limits.clone())
                 .app_data(short_links.clone())
                 .app_data(transfer.clone())
                 .app_data(throttles.clone())

@@ -49,6 +49,34 @@ impl<T> IntoGraphql<T> for DomainResult<T> {
     }
 }
 
+/// The most errors one answer carries. A document's every bad part is an error of its own
+/// (100,000 unknown arguments answered 17 MB of them); what is left out is counted in a last
+/// error, so clients still see that there were more.
+pub const MAX_ERRORS: usize = 100;
+
+/// `response` with at most [`MAX_ERRORS`] errors: the first ones, then one saying how many
+/// were left out (`extensions.leftOut`), coded as the first of those.
+pub fn cap_errors(mut response: Response) -> Response {
+    if response.errors.len() <= MAX_ERRORS {
+        return response;
+    }
+    let left_out = response.errors.split_off(MAX_ERRORS - 1);
+    let code = left_out[0]
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("code"))
+        .cloned();
+    let message = format!("{} more errors, left out", left_out.len());
+    let mut summary = async_graphql::ServerError::new(message, None);
+    let extensions = summary.extensions.get_or_insert_with(Default::default);
+    if let Some(code) = code {
+        extensions.set("code", code);
+    }
+    extensions.set("leftOut", Value::from(left_out.len()));
+    response.errors.push(summary);
+    response
+}
+
 /// Errors raised by the GraphQL engine itself (syntax, unknown fields, wrong variable types,
 /// unknown enum values, depth and complexity limits) carry no code; they are all faults in the
 /// request document, so they are tagged `VALIDATION`, with the argument at fault as `field`
@@ -96,7 +124,28 @@ fn argument_named_in(message: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{argument_named_in, syntax_error_in_brief};
+    use super::{MAX_ERRORS, argument_named_in, cap_errors, syntax_error_in_brief};
+    use async_graphql::{Response, ServerError};
+
+    #[test]
+    fn an_answer_carries_at_most_a_hundred_errors_and_says_how_many_it_left_out() {
+        let errors = |n: usize| {
+            (0..n)
+                .map(|i| ServerError::new(format!("error {i}"), None))
+                .collect::<Vec<_>>()
+        };
+        let kept = cap_errors(Response::from_errors(errors(MAX_ERRORS)));
+        assert_eq!(kept.errors.len(), MAX_ERRORS, "up to the cap, all kept");
+        let capped = cap_errors(Response::from_errors(errors(100_000)));
+        assert_eq!(capped.errors.len(), MAX_ERRORS);
+        assert_eq!(capped.errors[MAX_ERRORS - 2].message, "error 98");
+        let last = &capped.errors[MAX_ERRORS - 1];
+        assert_eq!(last.message, "99901 more errors, left out");
+        assert_eq!(
+            last.extensions.as_ref().and_then(|e| e.get("leftOut")),
+            Some(&async_graphql::Value::from(99_901))
+        );
+    }
 
     #[test]
     fn syntax_errors_say_what_was_expected_without_the_line() {

@@ -7,6 +7,8 @@ mod audience;
 mod auth_context;
 mod catalogue;
 mod connection;
+mod cost;
+mod document_size;
 mod error;
 mod field_order;
 mod flows;
@@ -62,6 +64,9 @@ pub struct SchemaLimits {
     pub max_aliases: usize,
     /// Whether clients may ask for the schema itself.
     pub introspection: bool,
+    /// Whether errors about unknown fields, arguments and types suggest the names the schema
+    /// has ("Did you mean …?"): a way to read the schema without introspection.
+    pub suggestions: bool,
 }
 
 impl Default for SchemaLimits {
@@ -72,6 +77,7 @@ impl Default for SchemaLimits {
             max_complexity: 10_000,
             max_aliases: 30,
             introspection: true,
+            suggestions: true,
         }
     }
 }
@@ -88,6 +94,9 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AppSchema {
     .limit_complexity(limits.max_complexity);
     if !limits.introspection {
         builder = builder.disable_introspection();
+    }
+    if !limits.suggestions {
+        builder = builder.disable_suggestions();
     }
     AppSchema::new(builder.finish(), limits.max_aliases)
 }

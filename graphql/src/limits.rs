@@ -1,6 +1,7 @@
-//! Limits a request's document must keep besides depth and complexity: aliases. Aliases let
-//! one request repeat a field many times (a thousand `logIn`s in one POST would go around the
-//! per-request sign-in limit), so their number is capped before the request is executed.
+//! Limits a request's document must keep besides depth and complexity: its length, nesting and
+//! size (see `document_size`), and aliases. Aliases let one request repeat a field many times
+//! (a thousand `logIn`s in one POST would go around the per-request sign-in limit), so their
+//! number is capped before the request is executed. The errors of any answer are capped too.
 //!
 //! The cap wraps the schema as an [`Executor`] rather than being a schema extension: with any
 //! extension registered, async-graphql runs every field of every answer through the extension
@@ -17,7 +18,8 @@ use async_graphql::{Data, ErrorExtensions, Executor, Pos, Positioned, Request, R
 use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::ExecutableSchema;
-use crate::error::tag_uncoded_errors;
+use crate::document_size::{MAX_DOCUMENT_BYTES, MAX_DOCUMENT_PARTS, document_parts};
+use crate::error::{cap_errors, tag_uncoded_errors};
 use crate::field_order::in_query_order;
 
 /// The executable schema behind the limits it cannot enforce itself (see the module's text),
@@ -40,13 +42,18 @@ impl AppSchema {
     /// the schema does not parse it again. A request that does not parse passes, and the
     /// schema explains what is wrong with it.
     fn refusal(&self, request: &mut Request) -> Option<Response> {
-        if too_deeply_nested(request) {
+        if let Some(refusal) = text_refusal(request) {
+            return Some(invalid_query(refusal));
+        }
+        let document = request.parsed_query().ok()?;
+        let parts = document_parts(document);
+        if parts > MAX_DOCUMENT_PARTS {
             return Some(invalid_query(format!(
-                "the query is nested too deep: more than {MAX_NESTING} levels of braces, \
-                 brackets and parentheses"
+                "the query holds {parts} fields, arguments, directives and variables (fragments \
+                 counted where they are spread); at most {MAX_DOCUMENT_PARTS} are allowed"
             )));
         }
-        let count = alias_count(request.parsed_query().ok()?);
+        let count = alias_count(document);
         if count <= self.max_aliases {
             return None;
         }
@@ -55,6 +62,22 @@ impl AppSchema {
             self.max_aliases
         )))
     }
+}
+
+/// Why `request`'s document is refused unread, if it is: too long, or nested too deep.
+fn text_refusal(request: &Request) -> Option<String> {
+    if request.query.len() > MAX_DOCUMENT_BYTES {
+        return Some(format!(
+            "the query is {} bytes long; at most {MAX_DOCUMENT_BYTES} are allowed",
+            request.query.len()
+        ));
+    }
+    too_deeply_nested(request).then(|| {
+        format!(
+            "the query is nested too deep: more than {MAX_NESTING} levels of braces, \
+             brackets and parentheses"
+        )
+    })
 }
 
 fn invalid_query(message: String) -> Response {
@@ -72,10 +95,11 @@ fn invalid_query(message: String) -> Response {
 /// validation anyway; no honest value nests a hundred deep.
 pub const MAX_NESTING: usize = 128;
 
-/// The type of the operation `request` runs, when its document parses (within
-/// [`MAX_NESTING`]) and names one. The parsed document stays on the request.
+/// The type of the operation `request` runs, when its document is one the schema reads (within
+/// [`MAX_DOCUMENT_BYTES`] and [`MAX_NESTING`]), parses and names one. The parsed document stays
+/// on the request.
 pub fn operation_type(request: &mut Request) -> Option<OperationType> {
-    if too_deeply_nested(request) {
+    if text_refusal(request).is_some() {
         return None;
     }
     let operation_name = request.operation_name.clone();
@@ -155,7 +179,7 @@ impl Executor for AppSchema {
         // Kept to put the answer in the query's order (see `field_order`).
         let document = request.parsed_query().ok().cloned();
         let operation_name = request.operation_name.clone();
-        let mut response = self.schema.execute(request).await;
+        let mut response = cap_errors(self.schema.execute(request).await);
         if let Some(document) = document {
             let data = std::mem::take(&mut response.data);
             response.data = in_query_order(&document, operation_name.as_deref(), data);
@@ -189,7 +213,7 @@ impl Executor for AppSchema {
             None => self
                 .schema
                 .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-                .map(tag_uncoded_errors)
+                .map(|response| tag_uncoded_errors(cap_errors(response)))
                 .boxed(),
         }
     }

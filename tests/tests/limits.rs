@@ -1,7 +1,9 @@
 //! Limits on what one request may ask for and how often (issue #7): GraphQL depth, complexity
 //! (list fields cost by `first`), aliases, `first` at most 100, the body size, introspection
 //! and GraphiQL switched off, and the per-tenant and per-key rate limits with `429` and
-//! `Retry-After`.
+//! `Retry-After`; list fields served whole cost by their bound, cycles included (issue 22);
+//! documents too long or too big are refused before validation, and answers carry at most a
+//! hundred errors; "Did you mean" suggestions can be switched off.
 
 #[allow(dead_code)]
 #[path = "webhooks/support.rs"]
@@ -163,6 +165,198 @@ async fn list_fields_cost_by_first_so_nested_pages_of_a_hundred_are_refused() {
     let page = "{ webhookEvents(first: 100) { totalCount nodes { id kind status body outcome error attempts occurredAt receivedAt processedAt } } }";
     let (_, response, _) = post_graphql(&app, page, &owner.access_token).await;
     assert!(response["errors"].is_null(), "{response}");
+}
+
+/// Creates a flow with `rules` keyword rules; returns its id.
+async fn flow_with_rules(app: &refhub_tests::TestApp, token: &str, rules: usize) -> String {
+    let flow = app
+        .mutate(
+            "createFlow",
+            json!({ "name": "Cycle", "steps": [{ "sendText": { "text": "hi" } }] }),
+            "{ id }",
+            Some(token),
+        )
+        .await;
+    let flow_id = data(&flow)["createFlow"]["id"]
+        .as_str()
+        .expect("a flow")
+        .to_owned();
+    for i in 0..rules {
+        let rule = create_rule(app, token, &flow_id, i).await;
+        assert!(rule["errors"].is_null(), "{rule}");
+    }
+    flow_id
+}
+
+async fn create_rule(app: &refhub_tests::TestApp, token: &str, flow_id: &str, i: usize) -> Value {
+    app.mutate(
+        "createFlowTrigger",
+        json!({
+            "flowId": flow_id,
+            "rule": { "keyword": { "keyword": format!("word{i}"), "match": "EXACT" } },
+        }),
+        "{ id }",
+        Some(token),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_cycle_through_plain_lists_is_counted_at_every_turn_and_refused_before_running() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("cycle@example.com", "Cycle").await;
+    let flow_id = flow_with_rules(&app, &owner.access_token, 6).await;
+    // The probe's shape: flow → triggers → flow → triggers …, 7 levels of rules. With 6 rules
+    // it answers 6^7 (280,000) copies of the flow.
+    let mut selection = "id name steps { sendText { text } }".to_owned();
+    for _ in 0..7 {
+        selection = format!("id name triggers {{ id flow {{ {selection} }} }}");
+    }
+    let query = format!("{{ flow(id: \"{flow_id}\") {{ {selection} }} }}");
+    let (status, response, _) = post_graphql(&app, &query, &owner.access_token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        error_code(&response).as_deref(),
+        Some("VALIDATION"),
+        "{response}"
+    );
+    assert!(message_of(&response).contains("too complex"), "{response}");
+    assert!(response["data"].is_null(), "nothing ran: {response}");
+    // The same cycle turned once is an ordinary query.
+    let once = format!("{{ flow(id: \"{flow_id}\") {{ triggers {{ id flow {{ id name }} }} }} }}");
+    let (_, response, _) = post_graphql(&app, &once, &owner.access_token).await;
+    assert!(response["errors"].is_null(), "{response}");
+    assert_eq!(
+        data(&response)["flow"]["triggers"].as_array().map(Vec::len),
+        Some(6)
+    );
+}
+
+#[tokio::test]
+async fn a_flow_holds_at_most_twenty_rules() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("rules@example.com", "Rules").await;
+    let flow_id = flow_with_rules(&app, &owner.access_token, 20).await;
+    let refused = create_rule(&app, &owner.access_token, &flow_id, 20).await;
+    assert_eq!(
+        error_code(&refused).as_deref(),
+        Some("VALIDATION"),
+        "{refused}"
+    );
+    assert_eq!(
+        error_field(&refused).as_deref(),
+        Some("flowId"),
+        "{refused}"
+    );
+    assert!(
+        message_of(&refused).contains("at most 20 rules"),
+        "{refused}"
+    );
+}
+
+async fn post_anonymous(app: &refhub_tests::TestApp, query: &str) -> Value {
+    app.client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("POST /graphql")
+        .json()
+        .await
+        .expect("a JSON answer")
+}
+
+fn argument_flood(arguments: usize) -> String {
+    let arguments: Vec<String> = (0..arguments).map(|i| format!("a{i}:1")).collect();
+    format!("{{ me({}) {{ id }} }}", arguments.join(" "))
+}
+
+#[tokio::test]
+async fn argument_floods_are_refused_before_validation_with_one_error() {
+    let app = spawn_app().await;
+    // The probe: 868 KiB of unknown arguments, anonymous. It answered 100,000 errors.
+    let probe = argument_flood(100_000);
+    assert!(probe.len() > 800 * 1024);
+    let response = post_anonymous(&app, &probe).await;
+    assert_eq!(
+        response["errors"].as_array().map(Vec::len),
+        Some(1),
+        "one error"
+    );
+    assert_eq!(error_code(&response).as_deref(), Some("VALIDATION"));
+    assert_eq!(error_field(&response).as_deref(), Some("query"));
+    assert!(
+        message_of(&response).contains("at most 65536"),
+        "{response}"
+    );
+    // Under the length cap, as many parts as the text holds: refused by count.
+    let flood = argument_flood(6_000);
+    assert!(flood.len() < 64 * 1024);
+    let response = post_anonymous(&app, &flood).await;
+    assert_eq!(
+        response["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{response}"
+    );
+    assert!(message_of(&response).contains("at most 2000"), "{response}");
+    // Fragments each spreading the next twice: 2^30 fields in a few hundred bytes.
+    let mut bomb = String::from("{ ...F0 }");
+    for i in 0..30 {
+        bomb.push_str(&format!(
+            " fragment F{i} on Query {{ ...F{} ...F{} }}",
+            i + 1,
+            i + 1
+        ));
+    }
+    bomb.push_str(" fragment F30 on Query { __typename }");
+    let response = post_anonymous(&app, &bomb).await;
+    assert_eq!(
+        error_code(&response).as_deref(),
+        Some("VALIDATION"),
+        "{response}"
+    );
+    assert!(message_of(&response).contains("at most 2000"), "{response}");
+}
+
+#[tokio::test]
+async fn an_answer_carries_at_most_a_hundred_errors_and_counts_the_rest() {
+    let app = spawn_app().await;
+    // 500 unknown arguments: within the document's bounds, each an error of validation.
+    let response = post_anonymous(&app, &argument_flood(500)).await;
+    let errors = response["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 100, "{response}");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Unknown argument")
+    );
+    assert_eq!(errors[99]["message"], "401 more errors, left out");
+    assert_eq!(errors[99]["extensions"]["leftOut"], 401);
+    assert_eq!(errors[99]["extensions"]["code"], "VALIDATION");
+}
+
+#[tokio::test]
+async fn did_you_mean_suggestions_can_be_switched_off() {
+    let typo = "{ __typename me { emai } }";
+    let open = spawn_app().await;
+    let response = post_anonymous(&open, typo).await;
+    assert!(
+        message_of(&response).contains("Did you mean \"email\"?"),
+        "{response}"
+    );
+    let closed = spawn_app_with(|config| config.graphql_suggestions = false).await;
+    let response = post_anonymous(&closed, typo).await;
+    assert_eq!(
+        error_code(&response).as_deref(),
+        Some("VALIDATION"),
+        "{response}"
+    );
+    assert!(
+        message_of(&response).contains("Unknown field \"emai\""),
+        "{response}"
+    );
+    assert!(!response.to_string().contains("Did you mean"), "{response}");
 }
 
 #[tokio::test]

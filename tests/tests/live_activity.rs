@@ -1,6 +1,8 @@
 //! The live activity subscription at `/graphql/ws` (issue #6): two tenants watch their feeds
 //! side by side over real websockets (`graphql-transport-ws`), signed webhook deliveries are
-//! processed, and each feed shows its own tenant's activity and nothing of the other's.
+//! processed, and each feed shows its own tenant's activity and nothing of the other's. The
+//! socket's limits (issue 22): the initialisation timeout, sockets per workspace and
+//! subscriptions per socket.
 
 #[allow(dead_code)]
 #[path = "webhooks/support.rs"]
@@ -26,6 +28,17 @@ const SUBSCRIPTION: &str =
 
 /// Opens `/graphql/ws` with the `graphql-transport-ws` protocol and sends `init`.
 async fn open(app: &TestApp, init: Value) -> Socket {
+    let mut socket = connect(app).await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": init }),
+    )
+    .await;
+    socket
+}
+
+/// Opens `/graphql/ws` with the `graphql-transport-ws` protocol, sending nothing.
+async fn connect(app: &TestApp) -> Socket {
     let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
         .into_client_request()
         .expect("a websocket request");
@@ -33,7 +46,7 @@ async fn open(app: &TestApp, init: Value) -> Socket {
         "Sec-WebSocket-Protocol",
         "graphql-transport-ws".parse().expect("a header value"),
     );
-    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+    let (socket, response) = tokio_tungstenite::connect_async(request)
         .await
         .expect("the websocket upgrade failed");
     assert_eq!(
@@ -44,11 +57,6 @@ async fn open(app: &TestApp, init: Value) -> Socket {
         Some("graphql-transport-ws"),
         "the server agrees on the protocol"
     );
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": init }),
-    )
-    .await;
     socket
 }
 
@@ -389,4 +397,108 @@ async fn a_socket_closes_once_its_credential_is_revoked() {
             break;
         }
     }
+}
+
+/// A socket signed in as `session`, acknowledged.
+async fn acknowledged(app: &TestApp, token: &str) -> Socket {
+    let mut socket = open(app, json!({ "Authorization": format!("Bearer {token}") })).await;
+    let ack = next(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(
+        ack.as_ref().map(|a| a["type"].clone()),
+        Some(json!("connection_ack")),
+        "{ack:?}"
+    );
+    socket
+}
+
+/// Waits for the socket to close; its close code.
+async fn close_code(socket: &mut Socket) -> u64 {
+    loop {
+        match next(socket, Duration::from_secs(10)).await {
+            Some(message) if message["type"] == "closed" => {
+                return message["code"].as_u64().unwrap_or_default();
+            }
+            Some(_) => continue,
+            None => panic!("the socket stayed open"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_socket_that_never_initialises_is_closed_with_4408() {
+    let app = spawn_app().await;
+    let mut socket = connect(&app).await;
+    assert_eq!(close_code(&mut socket).await, 4408);
+}
+
+#[tokio::test]
+async fn a_workspace_holds_at_most_its_sockets_and_gets_a_place_back_when_one_closes() {
+    let app = refhub_tests::spawn_app_with(|config| config.ws_connections_per_tenant = 2).await;
+    let ours = app.sign_up("sockets-a@example.com", "Sockets A").await;
+    let theirs = app.sign_up("sockets-b@example.com", "Sockets B").await;
+    let mut first = acknowledged(&app, &ours.access_token).await;
+    let _second = acknowledged(&app, &ours.access_token).await;
+    let mut third = open(
+        &app,
+        json!({ "Authorization": format!("Bearer {}", ours.access_token) }),
+    )
+    .await;
+    assert_eq!(close_code(&mut third).await, 1013, "try again later");
+    // Another workspace's allowance is its own.
+    let _elsewhere = acknowledged(&app, &theirs.access_token).await;
+    // A closed socket's place is free again (once the server has seen it close).
+    first.close(None).await.expect("closing");
+    close_code(&mut first).await;
+    let mut admitted = false;
+    for _ in 0..50 {
+        let mut again = open(
+            &app,
+            json!({ "Authorization": format!("Bearer {}", ours.access_token) }),
+        )
+        .await;
+        match next(&mut again, Duration::from_secs(10)).await {
+            Some(message) if message["type"] == "connection_ack" => {
+                admitted = true;
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    assert!(admitted, "the place was never given back");
+}
+
+#[tokio::test]
+async fn a_socket_runs_at_most_its_subscriptions_and_a_repeated_id_closes_it_with_4409() {
+    let app = refhub_tests::spawn_app_with(|config| config.ws_subscriptions_per_socket = 2).await;
+    let owner = app
+        .sign_up("subscriptions@example.com", "Subscriptions")
+        .await;
+    let mut socket = acknowledged(&app, &owner.access_token).await;
+    let subscribe =
+        |id: &str| json!({ "id": id, "type": "subscribe", "payload": { "query": SUBSCRIPTION } });
+    send(&mut socket, subscribe("a")).await;
+    send(&mut socket, subscribe("b")).await;
+    send(&mut socket, subscribe("c")).await;
+    let refused = next(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("an answer");
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "c", "{refused}");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "CONFLICT");
+    // The socket goes on: completing one makes room for another, and only one.
+    send(&mut socket, json!({ "id": "a", "type": "complete" })).await;
+    send(&mut socket, subscribe("c")).await;
+    send(&mut socket, subscribe("d")).await;
+    let completed = next(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("an answer");
+    assert_eq!(completed, json!({ "id": "a", "type": "complete" }));
+    let refused = next(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("an answer");
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "d", "c took a's place: {refused}");
+    // An id already running breaks the protocol.
+    send(&mut socket, subscribe("b")).await;
+    assert_eq!(close_code(&mut socket).await, 4409);
 }

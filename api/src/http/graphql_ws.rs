@@ -4,7 +4,14 @@
 //! `headers`; without a valid one the connection is refused, and the socket is closed once it
 //! is no longer valid. Only subscriptions run here (see `AppSchema`): queries and mutations go
 //! to `POST /graphql`, where every request is authenticated and rate-limited.
+//!
+//! A socket that sends no `connection_init` within [`INIT_TIMEOUT`] is closed (4408); a
+//! workspace holds at most so many sockets (more are closed with 1013, "try again later") and
+//! a socket at most so many subscriptions (one more is answered with an `error` message coded
+//! `CONFLICT`; the socket and its other subscriptions go on); a subscription id already
+//! running is a protocol error (4409). See `SocketLimits`.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,13 +20,121 @@ use async_graphql::Data;
 use async_graphql::http::{WebSocket, WebSocketProtocols, WsMessage};
 use futures::StreamExt;
 use refhub_domain::DomainError;
+use refhub_domain::identity::{Actor, Principal};
 use refhub_graphql::{AppSchema, Authentication, Services, subscription_data};
-use serde_json::Value;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::socket_limits::{SocketLimits, SocketSlot};
 
 /// How often an open socket's credential is checked again: a revoked key, a session logged
 /// out, a member removed or a workspace suspended closes the socket (code 4403) within this.
 /// An access token that expires does too: clients reconnect with a fresh one.
 const RECHECK_EVERY: Duration = Duration::from_secs(10);
+
+/// How long a socket may stay open without being acknowledged (no `connection_init`, or not
+/// yet accepted): the protocol's reference server waits 3 seconds, then closes with 4408.
+const INIT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// `graphql-transport-ws`'s close code for a socket that never initialised.
+const CLOSE_INIT_TIMEOUT: u16 = 4408;
+/// `graphql-transport-ws`'s close code for a subscription id already running.
+const CLOSE_SUBSCRIBER_EXISTS: u16 = 4409;
+/// The protocol's code for a refused `connection_init` (Forbidden).
+const CLOSE_FORBIDDEN: u16 = 4403;
+/// WebSocket's own "Try Again Later" (RFC 6455's registry): the workspace holds all its sockets.
+/// Clients (graphql-ws among them) retry it with their back-off, as they should: a place is
+/// free once another socket of the workspace closes.
+const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+
+/// Who a socket counts against: its workspace, or the user when it names none.
+fn socket_owner(principal: &Principal) -> Uuid {
+    match (&principal.tenant, &principal.actor) {
+        (Some(access), _) => access.tenant_id.0,
+        (None, Actor::User { user_id, .. }) => user_id.0,
+        (None, Actor::ApiKey { key_id }) => key_id.0,
+    }
+}
+
+/// What becomes of a client message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// It goes on to the engine.
+    Pass,
+    /// It was answered here.
+    Answered,
+    /// It broke the protocol: the socket closes.
+    Broken,
+}
+
+/// The subscriptions running on one socket, as the client's messages start and stop them and
+/// the server's `complete` messages end them.
+struct RunningSubscriptions {
+    ids: HashSet<String>,
+    most: usize,
+    /// Set when the client broke the protocol: the close code and reason; the socket ends.
+    broken: Option<(u16, String)>,
+    /// Answers to send for subscriptions refused here.
+    refusals: mpsc::UnboundedSender<String>,
+}
+
+impl RunningSubscriptions {
+    /// What becomes of a client message: a subscription past the socket's allowance is
+    /// answered here, and a repeated id breaks the socket.
+    fn admit(&mut self, message: &[u8]) -> Verdict {
+        let Ok(message) = serde_json::from_slice::<Value>(message) else {
+            // The engine explains what is wrong with it.
+            return Verdict::Pass;
+        };
+        let id = message.get("id").and_then(Value::as_str);
+        match (message.get("type").and_then(Value::as_str), id) {
+            (Some("subscribe" | "start"), Some(id)) => {
+                if self.ids.contains(id) {
+                    self.broken = Some((
+                        CLOSE_SUBSCRIBER_EXISTS,
+                        close_reason(format!("Subscriber for {id} already exists")),
+                    ));
+                    return Verdict::Broken;
+                }
+                if self.ids.len() >= self.most {
+                    let _ = self.refusals.send(
+                        json!({
+                            "type": "error",
+                            "id": id,
+                            "payload": [{
+                                "message": format!(
+                                    "a socket runs at most {} subscriptions at once; complete \
+                                     one first",
+                                    self.most
+                                ),
+                                "extensions": { "code": "CONFLICT" },
+                            }],
+                        })
+                        .to_string(),
+                    );
+                    return Verdict::Answered;
+                }
+                self.ids.insert(id.to_owned());
+            }
+            (Some("complete" | "stop"), Some(id)) => {
+                self.ids.remove(id);
+            }
+            _ => {}
+        }
+        Verdict::Pass
+    }
+
+    /// Notes a server message: a `complete` ends its subscription.
+    fn sent(&mut self, text: &str) {
+        if let Ok(message) = serde_json::from_str::<Value>(text)
+            && message.get("type").and_then(Value::as_str) == Some("complete")
+            && let Some(id) = message.get("id").and_then(Value::as_str)
+        {
+            self.ids.remove(id);
+        }
+    }
+}
 
 /// The credential in a `connection_init` payload, in the shapes clients send it.
 fn credential(payload: &Value) -> Option<String> {
@@ -45,6 +160,7 @@ pub async fn subscriptions(
     body: web::Payload,
     schema: web::Data<AppSchema>,
     services: web::Data<Services>,
+    limits: web::Data<SocketLimits>,
 ) -> actix_web::Result<HttpResponse> {
     let protocol = request
         .headers()
@@ -63,10 +179,22 @@ pub async fn subscriptions(
             .headers_mut()
             .insert(actix_web::http::header::SEC_WEBSOCKET_PROTOCOL, value);
     }
+    let (refusals, mut refused) = mpsc::unbounded_channel();
+    let running = Arc::new(Mutex::new(RunningSubscriptions {
+        ids: HashSet::new(),
+        most: limits.subscriptions_per_socket,
+        broken: None,
+        refusals,
+    }));
+    let admitting = running.clone();
     // A frame over the limit (64 KiB) or a broken one ends the connection: the messages of
-    // this protocol are small, and reading on would only buffer what an abuser sends.
+    // this protocol are small, and reading on would only buffer what an abuser sends. The
+    // client's close frame ends it too (answered with ours), and gives back its place.
     let incoming = incoming
-        .take_while(|message| futures::future::ready(message.is_ok()))
+        .take_while(|message| {
+            let open = matches!(message, Ok(m) if !matches!(m, actix_ws::Message::Close(_)));
+            futures::future::ready(open)
+        })
         .filter_map(|message| async move {
             match message {
                 Ok(actix_ws::Message::Text(text)) => Some(text.into_bytes()),
@@ -74,13 +202,30 @@ pub async fn subscriptions(
                 _ => None,
             }
         })
+        .map(move |message| {
+            let verdict = admitting
+                .lock()
+                .map_or(Verdict::Broken, |mut running| running.admit(&message));
+            (verdict, message)
+        })
+        // A socket that broke the protocol reads no further.
+        .take_while(|(verdict, _)| futures::future::ready(*verdict != Verdict::Broken))
+        .filter_map(|(verdict, message)| {
+            futures::future::ready((verdict == Verdict::Pass).then_some(message))
+        })
         .boxed_local();
     let services = services.get_ref().clone();
     let schema = schema.get_ref().clone();
+    let limits = limits.into_inner();
     let token: Arc<Mutex<Option<String>>> = Arc::default();
+    // The socket's place in its workspace's allowance, taken when it is acknowledged; and
+    // whether it was refused for want of one.
+    let slot: Arc<Mutex<Option<SocketSlot>>> = Arc::default();
+    let over_allowance: Arc<Mutex<bool>> = Arc::default();
     actix_web::rt::spawn(async move {
         let accepted = token.clone();
         let init_services = services.clone();
+        let (init_slot, init_over) = (slot.clone(), over_allowance.clone());
         let mut outgoing = WebSocket::new(schema, incoming, protocol)
             .on_connection_init(move |payload| async move {
                 let services = init_services;
@@ -90,6 +235,19 @@ pub async fn subscriptions(
                     )));
                 };
                 let principal = services.auth.authenticate(&token).await.map_err(refusal)?;
+                let Some(place) = limits.admit(socket_owner(&principal)) else {
+                    if let Ok(mut over) = init_over.lock() {
+                        *over = true;
+                    }
+                    return Err(async_graphql::Error::new(format!(
+                        "this workspace has {} subscription sockets open already; try again \
+                         once one closes",
+                        limits.connections_per_tenant
+                    )));
+                };
+                if let Ok(mut slot) = init_slot.lock() {
+                    *slot = Some(place);
+                }
                 if let Ok(mut accepted) = accepted.lock() {
                     *accepted = Some(token);
                 }
@@ -102,9 +260,26 @@ pub async fn subscriptions(
         let mut acknowledged = false;
         let mut recheck = tokio::time::interval(RECHECK_EVERY);
         recheck.tick().await;
+        let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
+        tokio::pin!(init_deadline);
         loop {
             let message = tokio::select! {
                 message = outgoing.next() => message,
+                Some(refusal) = refused.recv() => {
+                    if session.text(refusal).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                () = &mut init_deadline, if !acknowledged => {
+                    let _ = session
+                        .close(Some(actix_ws::CloseReason {
+                            code: CLOSE_INIT_TIMEOUT.into(),
+                            description: Some("Connection initialisation timeout".to_owned()),
+                        }))
+                        .await;
+                    return;
+                }
                 _ = recheck.tick() => {
                     let current = token.lock().ok().and_then(|token| token.clone());
                     if let Some(current) = current
@@ -126,15 +301,19 @@ pub async fn subscriptions(
             let sent = match message {
                 WsMessage::Text(text) => {
                     acknowledged |= text.contains("\"connection_ack\"");
+                    if let Ok(mut running) = running.lock() {
+                        running.sent(&text);
+                    }
                     session.text(text).await
                 }
                 WsMessage::Close(code, reason) => {
                     // The protocol's code for a refused connection_init is 4403 (Forbidden);
                     // the library says 1002 (protocol error), which clients retry blindly.
-                    let code = if !acknowledged && code == 1002 {
-                        4403
-                    } else {
-                        code
+                    let over = over_allowance.lock().is_ok_and(|over| *over);
+                    let code = match (acknowledged, code) {
+                        (false, 1002) if over => CLOSE_TRY_AGAIN_LATER,
+                        (false, 1002) => CLOSE_FORBIDDEN,
+                        (_, code) => code,
                     };
                     let _ = session
                         .close(Some(actix_ws::CloseReason {
@@ -149,7 +328,18 @@ pub async fn subscriptions(
                 return;
             }
         }
-        let _ = session.close(None).await;
+        let broken = running
+            .lock()
+            .ok()
+            .and_then(|mut running| running.broken.take());
+        let _ = session
+            .close(broken.map(|(code, reason)| actix_ws::CloseReason {
+                code: code.into(),
+                description: Some(reason),
+            }))
+            .await;
+        // The socket's place is given back as `slot` is dropped with this task.
+        drop(slot);
     });
     Ok(response)
 }

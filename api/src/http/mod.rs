@@ -11,5 +11,6 @@ pub mod messenger_webhook;
 pub mod qr_code;
 pub mod request_span;
 pub mod short_link;
+pub mod socket_limits;
 pub mod subscriber_csv;
 pub mod throttles;

@@ -33,7 +33,7 @@ pub use ports::{
     TopicRepository,
 };
 pub use ref_link::{RefLink, RefLinkChanges, RefLinkDraft};
-pub use ref_link_service::{PayloadFieldValue, RefLinkService};
+pub use ref_link_service::{MAX_TAGS_PER_LINK, PayloadFieldValue, RefLinkService};
 pub use ref_payload::{ParsedRef, PayloadPair, PayloadProblem, RefName, parse_ref, render_ref};
 pub use secrets::{SealedSecret, SecretCipher, SecretPurpose};
 pub use tag::{Tag, TagName};

@@ -26,6 +26,10 @@ use crate::pagination::{Page, PageRequest};
 /// Most subscribers one `startFlow` call may start runs for.
 pub const MAX_MANUAL_STARTS: usize = 100;
 
+/// Most rules one flow may have. The API lists a flow's rules whole, and each leads back to
+/// its flow: the bound is what lets a query's cost count them (see the GraphQL `cost` module).
+pub const MAX_TRIGGERS_PER_FLOW: usize = 20;
+
 /// Everything the flow use cases read and write.
 pub struct FlowServicePorts {
     /// Flows.
@@ -168,6 +172,17 @@ impl FlowService {
                 .ok_or_else(|| DomainError::not_found_in("page", "pageId"))?;
         }
         let rule = rule.checked()?;
+        let existing = self
+            .ports
+            .triggers
+            .list_for_flows(tenant_id, &[flow_id])
+            .await?;
+        if existing.len() >= MAX_TRIGGERS_PER_FLOW {
+            return Err(DomainError::validation(
+                "flowId",
+                format!("a flow has at most {MAX_TRIGGERS_PER_FLOW} rules; delete one first"),
+            ));
+        }
         if let TriggerRule::TopicOptIn { topic_id } = &rule {
             let topic = self
                 .ports

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::flows::step::FlowStep;
+use crate::flows::step::{FlowStep, MAX_STEPS};
 use crate::ids::{FlowId, FlowRunId, PageId, SubscriberId, TenantId, WebhookEventId};
 
 /// What started a run.
@@ -188,6 +188,11 @@ pub struct FlowRun {
 
 /// Claims of a run that ended without its worker saving anything before it is failed.
 pub const MAX_RUN_ATTEMPTS: u32 = 5;
+
+/// The longest history a run can have: the line it starts with, at most two lines per step
+/// (what the step did, then `resumed` after a wait or `sent` after a send) and the line it
+/// ends with. The API lists a run's history whole; its cost counts on this bound.
+pub const MAX_HISTORY_ENTRIES: usize = 2 * MAX_STEPS + 2;
 
 impl FlowRun {
     /// A run started by a webhook event.

@@ -57,6 +57,9 @@ pub(crate) struct FunnelReport {
     /// The whole period.
     pub totals: FunnelCounts,
     /// Every day of the period, in order (days without activity included).
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::REPORT_DAYS, child_complexity)"
+    )]
     pub days: Vec<FunnelDay>,
 }
 
@@ -114,6 +117,9 @@ pub(crate) struct TopicReport {
     /// The whole period.
     pub totals: TopicCounts,
     /// Every day of the period, in order.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::REPORT_DAYS, child_complexity)"
+    )]
     pub days: Vec<TopicDay>,
 }
 
@@ -180,6 +186,9 @@ pub(crate) struct FlowReport {
     /// The whole period.
     pub totals: FlowCounts,
     /// Every day of the period, in order.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::REPORT_DAYS, child_complexity)"
+    )]
     pub days: Vec<FlowDay>,
 }
 

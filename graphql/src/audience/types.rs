@@ -118,6 +118,9 @@ impl Subscriber {
     }
 
     /// Their custom field values.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::TENANT_LIST_ESTIMATE, child_complexity)"
+    )]
     async fn fields(&self, ctx: &Context<'_>) -> Result<Vec<SubscriberFieldValue>> {
         let values =
             preloaded_or_loaded(&self.1.fields, &loaders(ctx)?.field_values, self.0.id).await?;
@@ -132,6 +135,9 @@ impl Subscriber {
     }
 
     /// Their tags.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::TENANT_LIST_ESTIMATE, child_complexity)"
+    )]
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
         let tags = preloaded_or_loaded(&self.1.tags, &loaders(ctx)?.tags_of, self.0.id).await?;
         Ok(tags.into_iter().map(Tag::from).collect())
@@ -167,6 +173,9 @@ impl Subscriber {
     }
 
     /// Their notification opt-ins.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::TENANT_LIST_ESTIMATE, child_complexity)"
+    )]
     async fn opt_ins(&self, ctx: &Context<'_>) -> Result<Vec<SubscriberOptIn>> {
         let opt_ins =
             preloaded_or_loaded(&self.1.opt_ins, &loaders(ctx)?.opt_ins, self.0.id).await?;

@@ -329,6 +329,9 @@ impl RefLink {
     }
 
     /// Tags added to everyone who arrives through it.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::LINK_TAGS, child_complexity)"
+    )]
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
         let principal = principal(ctx).gql()?;
         services(ctx)

@@ -33,11 +33,13 @@ impl Flow {
     }
 
     /// Its steps, in order.
+    #[graphql(complexity = "crate::cost::whole_list_cost(crate::cost::STEPS, child_complexity)")]
     async fn steps(&self) -> Vec<FlowStep> {
         self.0.steps.iter().cloned().map(FlowStep).collect()
     }
 
     /// The rules that start it, oldest first (ref links name their flow themselves).
+    #[graphql(complexity = "crate::cost::whole_list_cost(crate::cost::TRIGGERS, child_complexity)")]
     async fn triggers(&self, ctx: &Context<'_>) -> Result<Vec<FlowTrigger>> {
         Ok(loaders(ctx)?
             .triggers_of
@@ -76,6 +78,9 @@ pub(crate) struct SendQuickRepliesStep {
     /// The text.
     pub text: String,
     /// The replies offered.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::QUICK_REPLIES, child_complexity)"
+    )]
     pub replies: Vec<QuickReply>,
 }
 
@@ -94,6 +99,7 @@ pub(crate) struct SendButtonsStep {
     /// The text.
     pub text: String,
     /// The buttons.
+    #[graphql(complexity = "crate::cost::whole_list_cost(crate::cost::BUTTONS, child_complexity)")]
     pub buttons: Vec<Button>,
 }
 
@@ -518,6 +524,7 @@ impl FlowRun {
     }
 
     /// The steps it runs: the flow's steps when it started.
+    #[graphql(complexity = "crate::cost::whole_list_cost(crate::cost::STEPS, child_complexity)")]
     async fn steps(&self) -> Vec<FlowStep> {
         self.0.steps.iter().cloned().map(FlowStep).collect()
     }
@@ -533,6 +540,7 @@ impl FlowRun {
     }
 
     /// What it did, oldest first.
+    #[graphql(complexity = "crate::cost::whole_list_cost(crate::cost::HISTORY, child_complexity)")]
     async fn history(&self) -> Vec<FlowRunHistoryEntry> {
         self.0
             .history
@@ -741,6 +749,9 @@ pub(crate) struct TopicNotificationReport {
     /// Opt-ins skipped.
     pub skipped: i32,
     /// Opt-ins skipped, by reason (reasons with none left out).
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(<NotificationSkipReason as async_graphql::resolver_utils::EnumType>::items().len(), child_complexity)"
+    )]
     pub skipped_reasons: Vec<NotificationSkipCount>,
 }
 
@@ -765,5 +776,8 @@ impl From<domain::NotificationReport> for TopicNotificationReport {
 #[derive(SimpleObject)]
 pub(crate) struct StartFlowPayload {
     /// The runs started, one per subscriber.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::MANUAL_STARTS, child_complexity)"
+    )]
     pub runs: Vec<FlowRun>,
 }

@@ -296,6 +296,9 @@ impl Me {
     }
 
     /// Every workspace the user belongs to, to offer `switchTenant`.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::TENANT_LIST_ESTIMATE, child_complexity)"
+    )]
     async fn memberships(&self) -> &[MyMembership] {
         &self.memberships
     }

@@ -1,0 +1,199 @@
+//! What list fields cost against the complexity limit. A field's cost is one plus what its
+//! selection asks for; a list's is what one item asks for times the items it may hold, so the
+//! limit follows the size of the answer whatever the shape of the query, cycles included
+//! (`Flow.triggers` → `FlowTrigger.flow` → `Flow.triggers` … multiplies at every turn).
+//!
+//! Pages cost by their `first` ([`crate::connection::list_cost`]). Lists served whole cost by
+//! the most items they can hold: a bound the domain enforces. The lists sized by what a
+//! workspace holds (a subscriber's tags, custom field values and opt-ins, a user's
+//! workspaces) cost by an estimate instead, [`TENANT_LIST_ESTIMATE`]: none of them lies on a
+//! cycle of the schema (the `cost_of_every_list` test checks which lists do), so an
+//! estimate under the truth can only scale a query's answer by a fixed factor, never
+//! compound with depth.
+
+use refhub_domain::analytics::MAX_REPORT_DAYS;
+use refhub_domain::catalogue::MAX_TAGS_PER_LINK;
+use refhub_domain::flows::{
+    MAX_BUTTONS, MAX_HISTORY_ENTRIES, MAX_MANUAL_STARTS, MAX_QUICK_REPLIES, MAX_STEPS,
+    MAX_TRIGGERS_PER_FLOW,
+};
+
+/// A flow's (or a run's) steps.
+pub(crate) const STEPS: usize = MAX_STEPS;
+/// A flow's trigger rules (on the cycle `Flow.triggers` → `FlowTrigger.flow`).
+pub(crate) const TRIGGERS: usize = MAX_TRIGGERS_PER_FLOW;
+/// A run's history.
+pub(crate) const HISTORY: usize = MAX_HISTORY_ENTRIES;
+/// A step's quick replies.
+pub(crate) const QUICK_REPLIES: usize = MAX_QUICK_REPLIES;
+/// A step's buttons.
+pub(crate) const BUTTONS: usize = MAX_BUTTONS;
+/// The tags a ref link adds.
+pub(crate) const LINK_TAGS: usize = MAX_TAGS_PER_LINK;
+/// The runs one `startFlow` starts.
+pub(crate) const MANUAL_STARTS: usize = MAX_MANUAL_STARTS;
+/// The days of a report.
+pub(crate) const REPORT_DAYS: usize = MAX_REPORT_DAYS as usize;
+/// The items of a list sized by what a workspace holds (see the module's text).
+pub(crate) const TENANT_LIST_ESTIMATE: usize = 10;
+
+/// The cost of a list served whole: what one item asks for, times the most items it holds,
+/// plus one for the list itself.
+pub(crate) fn whole_list_cost(most_items: usize, child_complexity: usize) -> usize {
+    most_items
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use async_graphql::registry::{MetaType, Registry};
+    use async_graphql::{OutputType, SubscriptionType};
+
+    use super::*;
+    use crate::{MutationRoot, QueryRoot, SubscriptionRoot};
+
+    /// Every type of the schema, as the engine registers them.
+    fn registry() -> Registry {
+        let mut registry = Registry::default();
+        QueryRoot::create_type_info(&mut registry);
+        MutationRoot::create_type_info(&mut registry);
+        SubscriptionRoot::create_type_info(&mut registry);
+        registry
+    }
+
+    /// The type a field returns, without list and non-null marks.
+    fn named_type(ty: &str) -> &str {
+        ty.trim_matches(|c| c == '[' || c == ']' || c == '!')
+    }
+
+    /// Walks every field of every object and interface and names each list field the
+    /// complexity limit would count as one field whatever its length. A list field without a
+    /// cost of its own passes only on a type that no field returns without a cost (the
+    /// `edges` and `nodes` of a connection, priced by the `first` of the field returning it).
+    #[test]
+    fn every_list_field_has_a_cost() {
+        let registry = registry();
+        let mut returned_without_cost: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (type_name, ty) in &registry.types {
+            if let MetaType::Object { fields, .. } = ty {
+                for field in fields.values() {
+                    if field.compute_complexity.is_none() {
+                        returned_without_cost
+                            .entry(named_type(&field.ty))
+                            .or_default()
+                            .push(format!("{type_name}.{}", field.name));
+                    }
+                }
+            }
+        }
+        let mut uncounted = Vec::new();
+        for (type_name, ty) in &registry.types {
+            match ty {
+                MetaType::Object { fields, .. } => {
+                    for field in fields.values() {
+                        let is_list = field.ty.contains('[');
+                        if is_list
+                            && field.compute_complexity.is_none()
+                            && let Some(reached_by) = returned_without_cost.get(type_name.as_str())
+                        {
+                            uncounted.push(format!(
+                                "{type_name}.{}: {} (reached without a cost by {}, …)",
+                                field.name, field.ty, reached_by[0]
+                            ));
+                        }
+                    }
+                }
+                // The engine counts fields of interfaces as one each, costs or not.
+                MetaType::Interface { fields, .. } => {
+                    for field in fields.values().filter(|field| field.ty.contains('[')) {
+                        uncounted.push(format!(
+                            "{type_name}.{}: a list on an interface is never costed",
+                            field.name
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(
+            uncounted.is_empty(),
+            "list fields the complexity limit does not count by their length:\n{}",
+            uncounted.join("\n")
+        );
+    }
+
+    /// The list fields on a cycle of the schema's types (an answer can nest them as deep as
+    /// the depth limit allows). Each must cost by a bound the domain enforces, not by
+    /// [`TENANT_LIST_ESTIMATE`]: a cycle compounds an estimate under the truth at every turn.
+    #[test]
+    fn lists_on_cycles_are_the_ones_costed_by_domain_bounds() {
+        let registry = registry();
+        let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (type_name, ty) in &registry.types {
+            if let MetaType::Object { fields, .. } = ty {
+                if [
+                    registry.mutation_type.as_deref(),
+                    registry.subscription_type.as_deref(),
+                ]
+                .contains(&Some(type_name.as_str()))
+                {
+                    continue;
+                }
+                for field in fields.values() {
+                    edges
+                        .entry(type_name.as_str())
+                        .or_default()
+                        .insert(named_type(&field.ty));
+                }
+            }
+        }
+        let reaches = |from: &str, to: &str| {
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![from];
+            while let Some(at) = stack.pop() {
+                for next in edges.get(at).into_iter().flatten() {
+                    if *next == to {
+                        return true;
+                    }
+                    if seen.insert(*next) {
+                        stack.push(next);
+                    }
+                }
+            }
+            false
+        };
+        let mut on_cycles = BTreeSet::new();
+        for (type_name, ty) in &registry.types {
+            if let MetaType::Object { fields, .. } = ty {
+                for field in fields.values().filter(|field| field.ty.contains('[')) {
+                    let target = named_type(&field.ty);
+                    if edges.contains_key(type_name.as_str()) && reaches(target, type_name) {
+                        on_cycles.insert(format!("{type_name}.{}", field.name));
+                    }
+                }
+            }
+        }
+        // Connections' `edges`/`nodes` are on a cycle when their items lead back; they are
+        // priced by `first`. The one plain list on a cycle is a flow's rules, costed by
+        // `MAX_TRIGGERS_PER_FLOW`.
+        let plain: Vec<&String> = on_cycles
+            .iter()
+            .filter(|field| !field.contains("Connection.") && !field.contains("Edge."))
+            .collect();
+        assert_eq!(
+            plain,
+            ["Flow.triggers"],
+            "a new plain list on a cycle must cost by a bound the domain enforces"
+        );
+    }
+
+    #[test]
+    fn a_list_costs_its_items_times_its_bound() {
+        assert_eq!(whole_list_cost(20, 3), 61);
+        assert_eq!(whole_list_cost(0, 3), 1);
+        assert_eq!(whole_list_cost(usize::MAX, 2), usize::MAX);
+    }
+}

@@ -18,12 +18,22 @@ use refhub_domain::flows::{
     MAX_TRIGGERS_PER_FLOW,
 };
 
-/// A flow's (or a run's) steps.
-pub(crate) const STEPS: usize = MAX_STEPS;
-/// A flow's trigger rules (on the cycle `Flow.triggers` → `FlowTrigger.flow`).
+/// A flow's (or a run's) steps, costed as a typical flow's rather than by [`MAX_STEPS`]: the
+/// list lies on no cycle, so an estimate under the bound scales an answer by a fixed factor at
+/// most, and charging the bound (50) priced a dashboard's page of flows with their steps out of
+/// the limit.
+pub(crate) const STEPS: usize = TYPICAL_FLOW_STEPS;
+/// A flow's trigger rules: on the cycle `Flow.triggers` → `FlowTrigger.flow`, so charged by
+/// the bound the domain enforces, which compounds with every turn of the cycle as the answer
+/// does.
 pub(crate) const TRIGGERS: usize = MAX_TRIGGERS_PER_FLOW;
-/// A run's history.
-pub(crate) const HISTORY: usize = MAX_HISTORY_ENTRIES;
+/// A run's history: two lines a step and two more (as [`MAX_HISTORY_ENTRIES`] counts them), for
+/// a typical flow (off every cycle, as [`STEPS`]).
+pub(crate) const HISTORY: usize = 2 * TYPICAL_FLOW_STEPS + 2;
+/// The steps of a typical flow, for lists off every cycle that the domain bounds by
+/// [`MAX_STEPS`].
+const TYPICAL_FLOW_STEPS: usize = 10;
+const _: () = assert!(TYPICAL_FLOW_STEPS <= MAX_STEPS && HISTORY <= MAX_HISTORY_ENTRIES);
 /// A step's quick replies.
 pub(crate) const QUICK_REPLIES: usize = MAX_QUICK_REPLIES;
 /// A step's buttons.
@@ -35,7 +45,11 @@ pub(crate) const MANUAL_STARTS: usize = MAX_MANUAL_STARTS;
 /// The days of a report.
 pub(crate) const REPORT_DAYS: usize = MAX_REPORT_DAYS as usize;
 /// The items of a list sized by what a workspace holds (see the module's text).
-pub(crate) const TENANT_LIST_ESTIMATE: usize = 10;
+///
+/// Three, a typical subscriber's handful: a dashboard's page of 100 subscribers with their
+/// fields, tags and opt-ins then costs about 7,500, within the limit, as it did before lists
+/// were costed; the answer to any query still grows by at most this factor per such list.
+pub(crate) const TENANT_LIST_ESTIMATE: usize = 3;
 
 /// The cost of a list served whole: what one item asks for, times the most items it holds,
 /// plus one for the list itself.

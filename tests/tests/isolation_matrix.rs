@@ -995,7 +995,7 @@ async fn snapshot(app: &TestApp, world: &World) -> BTreeMap<&'static str, Value>
             json!({ "p": world.id(Kind::Page) }),
         ),
         ("webhookEvents", "{ webhookEvents(first: 50) { totalCount nodes { id kind status attempts outcome error processedAt } } }".into(), json!({})),
-        ("flows", format!("{{ flows(first: 50) {{ totalCount nodes {{ {flow_fields} }} }} }}"), json!({})),
+        ("flows", format!("{{ flows(first: 10) {{ totalCount nodes {{ {flow_fields} }} }} }}"), json!({})),
         (
             "flowRuns",
             "{ flowRuns(first: 50) { totalCount nodes { id status currentStep nextStepAt error \

@@ -34,7 +34,7 @@ async fn delete_flow(app: &TestApp, token: &str, id: &str) -> Value {
 async fn list_flows(app: &TestApp, token: &str) -> Value {
     app.graphql_ok(
         &format!(
-            "{{ flows(first: 100) {{ totalCount pageInfo {{ hasNextPage endCursor }} \
+            "{{ flows(first: 10) {{ totalCount pageInfo {{ hasNextPage endCursor }} \
                edges {{ cursor node {} }} }} }}",
             flow_fields()
         ),

@@ -364,6 +364,7 @@ impl Wiring {
                 db.clone(),
                 db.clone(),
                 hasher,
+                inbox.clone(),
                 clock.clone(),
             )),
             messenger_apps: Arc::new(MessengerAppService::new(
@@ -552,8 +553,9 @@ pub(crate) async fn operator_service(database_url: &str) -> anyhow::Result<Opera
     let store = Arc::new(connect(database_url, 2, 0).await?);
     Ok(OperatorService::new(
         store.clone(),
-        store,
+        store.clone(),
         Arc::new(Argon2Hasher::new(1)),
+        store,
         Arc::new(SystemClock),
     ))
 }

@@ -221,6 +221,10 @@ impl InboxRepository for BatchingInbox {
         self.inner.requeue(tenant_id, id, now).await
     }
 
+    async fn release_held(&self, tenant_id: TenantId, now: DateTime<Utc>) -> DomainResult<u64> {
+        self.inner.release_held(tenant_id, now).await
+    }
+
     async fn backlog(&self) -> DomainResult<u64> {
         self.inner.backlog().await
     }

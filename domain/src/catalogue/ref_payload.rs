@@ -147,6 +147,11 @@ pub enum PayloadProblem {
         /// Where the empty value was.
         position: usize,
     },
+    /// A value decodes to U+0000 (`%00`), which no stored text may hold; it was skipped.
+    NulInValue {
+        /// Where the value was.
+        position: usize,
+    },
     /// A field number came again; its first value was kept and this one skipped.
     DuplicateField {
         /// The repeated field number.
@@ -173,6 +178,9 @@ impl PayloadProblem {
             PayloadProblem::EmptyValue { position } => {
                 format!("the value in part {position} of the payload is empty and was skipped")
             }
+            PayloadProblem::NulInValue { position } => format!(
+                "the value in part {position} of the payload holds U+0000 (%00) and was skipped"
+            ),
             PayloadProblem::DuplicateField {
                 field_number,
                 position,
@@ -207,15 +215,21 @@ impl fmt::Display for PayloadProblem {
 /// - Field numbers are ASCII digits, leading zeros allowed (`0738` is 738); a sign, other
 ///   characters or a value above `u32::MAX` make the pair unusable.
 pub fn parse_ref(received: &str) -> ParsedRef {
-    let segments: Vec<Cow<'_, str>> = split_segments(received.trim())
-        .into_iter()
-        .map(decoded_once)
+    let received_segments = split_segments(received.trim());
+    let segments: Vec<Cow<'_, str>> = received_segments
+        .iter()
+        .map(|segment| decoded_once(segment))
         .collect();
     let segments: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
     let mut parsed = ParsedRef::default();
     let mut parts = segments.into_iter().enumerate();
     if let Some((_, name)) = parts.next() {
-        parsed.ref_name = name.to_owned();
+        // A name decoding to U+0000 names no link (their names cannot hold it): it is kept as
+        // received, which no text column refuses.
+        parsed.ref_name = match name.contains('\0') {
+            true => received_segments[0].to_owned(),
+            false => name.to_owned(),
+        };
     }
     if parsed.ref_name.is_empty() {
         parsed.problems.push(PayloadProblem::EmptyRefName);
@@ -228,6 +242,10 @@ pub fn parse_ref(received: &str) -> ParsedRef {
                 parsed
                     .problems
                     .push(PayloadProblem::EmptyValue { position });
+            } else if value.contains('\0') {
+                parsed
+                    .problems
+                    .push(PayloadProblem::NulInValue { position });
             } else {
                 parsed.default_value = Some(value.to_owned());
             }
@@ -250,6 +268,12 @@ pub fn parse_ref(received: &str) -> ParsedRef {
         };
         if value.is_empty() {
             parsed.problems.push(PayloadProblem::EmptyValue {
+                position: *value_position,
+            });
+            continue;
+        }
+        if value.contains('\0') {
+            parsed.problems.push(PayloadProblem::NulInValue {
                 position: *value_position,
             });
             continue;
@@ -288,7 +312,7 @@ fn split_segments(text: &str) -> Vec<&str> {
 }
 
 /// The part with its percent escapes decoded, or as received when it has none or they do not
-/// decode to UTF-8.
+/// decode to UTF-8. A decoded part may hold U+0000: each caller decides what that makes it.
 fn decoded_once(part: &str) -> Cow<'_, str> {
     if !part.contains('%') {
         return Cow::Borrowed(part);
@@ -650,6 +674,28 @@ mod tests {
                 vec![pair(514, "v2")],
                 vec![PayloadProblem::EmptyValue { position: 3 }]
             )
+        );
+    }
+
+    #[test]
+    fn a_value_decoding_to_nul_is_skipped_and_a_name_kept_as_received() {
+        assert_eq!(
+            parse_ref("menu--pi%00zza--738--Berlin--514--%00"),
+            parsed(
+                "menu",
+                None,
+                vec![pair(738, "Berlin")],
+                vec![
+                    PayloadProblem::NulInValue { position: 1 },
+                    PayloadProblem::NulInValue { position: 5 }
+                ]
+            )
+        );
+        assert_eq!(parse_ref("me%00nu--x").ref_name, "me%00nu");
+        assert!(
+            PayloadProblem::NulInValue { position: 2 }
+                .describe()
+                .contains("U+0000")
         );
     }
 

@@ -13,12 +13,14 @@ use crate::identity::tenant::{Tenant, TenantStatus};
 use crate::identity::user::User;
 use crate::ids::{TenantId, UserId};
 use crate::pagination::{Page, PageRequest};
+use crate::webhooks::InboxRepository;
 
 /// The operator use cases.
 pub struct OperatorService {
     tenants: Arc<dyn TenantRepository>,
     users: Arc<dyn UserRepository>,
     hasher: Arc<dyn PasswordHasher>,
+    inbox: Arc<dyn InboxRepository>,
     clock: Arc<dyn Clock>,
 }
 
@@ -28,12 +30,14 @@ impl OperatorService {
         tenants: Arc<dyn TenantRepository>,
         users: Arc<dyn UserRepository>,
         hasher: Arc<dyn PasswordHasher>,
+        inbox: Arc<dyn InboxRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             tenants,
             users,
             hasher,
+            inbox,
             clock,
         }
     }
@@ -49,7 +53,8 @@ impl OperatorService {
         self.tenants.list(status, page).await
     }
 
-    /// Sets a tenant's status: its members' and keys' requests are refused while suspended.
+    /// Sets a tenant's status: its members' and keys' requests are refused while suspended,
+    /// and its webhook events are stored but held, unprocessed, until it is reactivated.
     pub async fn set_tenant_status(
         &self,
         principal: &Principal,
@@ -63,6 +68,10 @@ impl OperatorService {
             .await?
             .ok_or(DomainError::not_found_in("tenant", "tenantId"))?;
         tracing::warn!(%tenant_id, status = status.as_str(), "tenant status changed by an operator");
+        if status == TenantStatus::Active {
+            let released = self.inbox.release_held(tenant_id, self.clock.now()).await?;
+            tracing::info!(%tenant_id, released, "held webhook events put back in line");
+        }
         Ok(tenant)
     }
 

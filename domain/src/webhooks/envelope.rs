@@ -8,6 +8,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{DomainError, DomainResult};
+use crate::webhooks::admission::admit;
 
 /// Who sent an event: a page-scoped id, or a plugin user's reference.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -53,6 +54,9 @@ pub struct EnvelopeEvent {
     pub dedup_key: String,
     /// The item itself, as Meta sent it, with `standby: true` added for standby items.
     pub item: Value,
+    /// Why the inbox refuses to process it, when it does (see [`super::admission`]); it is
+    /// stored all the same, to be seen.
+    pub rejection: Option<String>,
 }
 
 /// The keys of a messaging item that name its kind, in the order they are looked for.
@@ -118,7 +122,7 @@ pub fn split_envelope(body: &[u8], received_at: DateTime<Utc>) -> DomainResult<V
             events.push(unread(entry, entry_page, received_at));
         }
     }
-    Ok(events)
+    Ok(events.into_iter().map(admit).collect())
 }
 
 /// The items of a list, where Meta's lists are arrays; a lone object is read as a list of one
@@ -143,13 +147,14 @@ fn unread(part: &Value, page_id: Option<String>, received_at: DateTime<Utc>) -> 
             .unwrap_or(received_at),
         dedup_key: format!("unread|{}", fingerprint(part)),
         item: without_nul_characters(part.clone()),
+        rejection: None,
     }
 }
 
 /// A short, stable digest of a JSON value. Objects are serialised with their keys sorted
 /// (serde_json's map is ordered unless its `preserve_order` feature is on; a test guards
 /// that), so the digest does not depend on the order Meta wrote the keys in.
-fn fingerprint(value: &Value) -> String {
+pub(crate) fn fingerprint(value: &Value) -> String {
     // Serialised straight into the hash: this runs on the request path, once per item.
     let mut hasher = Sha256::new();
     serde_json::to_writer(&mut hasher, value).expect("a JSON value serialises into a hash");
@@ -229,6 +234,11 @@ fn read_item(
     // The same item under `messaging` and under `standby` (thread control changing hands
     // while Meta delivers) is one event: the channel is not part of the key.
     let dedup_key = match mid {
+        // Meta's mids are short printable text; any other is keyed by its digest, so that the
+        // key stays short (a unique index holds it) and holds no U+0000.
+        Some(mid) if mid.len() > MAX_KEYED_MID_BYTES || mid.chars().any(char::is_control) => {
+            format!("mid#{}:{kind}", fingerprint(&Value::String(mid.to_owned())))
+        }
         Some(mid) => format!("mid:{mid}:{kind}"),
         // Two different items can share a sender, a kind and a time (timestamps in seconds
         // make that likely): what the item says tells them apart. Only its kind's body is
@@ -252,8 +262,12 @@ fn read_item(
         occurred_at,
         dedup_key,
         item,
+        rejection: None,
     }
 }
+
+/// The longest mid kept as it is in a dedup key (Meta's are about 100 characters).
+const MAX_KEYED_MID_BYTES: usize = 512;
 
 /// The JSON text with every unpaired UTF-16 surrogate escape (a lone `\ud83d`, say, from a
 /// text cut in the middle of an emoji) replaced by `\ufffd`, or `None` when it has none. Such

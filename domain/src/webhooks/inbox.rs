@@ -26,6 +26,8 @@ pub enum InboxStatus {
     Failed,
     /// Failed too often; needs a person (see the error, then replay).
     Dead,
+    /// Refused when it arrived (see the error): stored to be seen, never processed.
+    Rejected,
 }
 
 impl InboxStatus {
@@ -38,6 +40,7 @@ impl InboxStatus {
             InboxStatus::Ignored => "ignored",
             InboxStatus::Failed => "failed",
             InboxStatus::Dead => "dead",
+            InboxStatus::Rejected => "rejected",
         }
     }
 }
@@ -52,6 +55,7 @@ impl FromStr for InboxStatus {
             "ignored" => InboxStatus::Ignored,
             "failed" => InboxStatus::Failed,
             "dead" => InboxStatus::Dead,
+            "rejected" => InboxStatus::Rejected,
             other => return Err(format!("unknown inbox status {other:?}")),
         })
     }
@@ -78,6 +82,8 @@ pub struct NewInboxEvent {
     pub received_at: DateTime<Utc>,
     /// The item as Meta sent it.
     pub item: Value,
+    /// Why the inbox refuses it, when it does: it is then stored as [`InboxStatus::Rejected`].
+    pub rejection: Option<String>,
 }
 
 /// A stored event.

@@ -42,13 +42,21 @@ impl InboxService {
             .ok_or_else(|| DomainError::not_found_in("webhook event", "id"))
     }
 
-    /// Puts an event back in line. Applying it again changes nothing it already changed.
+    /// Puts an event back in line. Applying it again changes nothing it already changed. A
+    /// rejected event is never processed: what made it so does not change by replaying it.
     pub async fn replay(
         &self,
         principal: &Principal,
         id: WebhookEventId,
     ) -> DomainResult<InboxEvent> {
         let access = principal.require_role(Role::Admin)?;
+        let event = self.inbox.find(access.tenant_id, id).await?;
+        if event.is_some_and(|event| event.status == InboxStatus::Rejected) {
+            return Err(DomainError::validation(
+                "id",
+                "is a rejected event, which is never processed",
+            ));
+        }
         self.inbox
             .requeue(access.tenant_id, id, self.clock.now())
             .await?

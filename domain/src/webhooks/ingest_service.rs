@@ -117,6 +117,7 @@ impl WebhookIngestService {
                     occurred_at: event.occurred_at,
                     received_at,
                     item,
+                    rejection: event.rejection,
                 })
             })
             .collect::<DomainResult<Vec<NewInboxEvent>>>()?;

@@ -1,6 +1,7 @@
 //! Messenger webhooks: the request path that stores events durably, and the processing that
 //! turns them into subscriber records.
 
+mod admission;
 mod catalogue_memo;
 mod envelope;
 mod event;

@@ -17,7 +17,10 @@ pub trait InboxRepository: Send + Sync {
     async fn append(&self, events: Vec<NewInboxEvent>) -> DomainResult<()>;
     /// Claims up to `limit` events that are due (pending, failed and due, or processing with
     /// an expired lease), across tenants, oldest first, leasing them for `lease`. Two workers
-    /// never claim the same event while its lease runs.
+    /// never claim the same event while its lease runs. A suspended workspace's due events
+    /// are not returned but held: left pending (or failed), no longer due, until
+    /// [`release_held`](Self::release_held). An event whose stored row cannot be read is not
+    /// returned either: it is parked as dead, its error saying so.
     async fn claim(
         &self,
         limit: usize,
@@ -61,6 +64,8 @@ pub trait InboxRepository: Send + Sync {
         id: WebhookEventId,
         now: DateTime<Utc>,
     ) -> DomainResult<Option<InboxEvent>>;
+    /// Makes the events held while the tenant was suspended due at `now`; returns how many.
+    async fn release_held(&self, tenant_id: TenantId, now: DateTime<Utc>) -> DomainResult<u64>;
     /// How many events wait for processing (pending or failed), across tenants.
     async fn backlog(&self) -> DomainResult<u64>;
 }

@@ -286,6 +286,9 @@ pub(crate) enum WebhookEventStatus {
     Failed,
     /// Failed too often; see `error`, then `replayWebhookEvent`.
     Dead,
+    /// Refused when it arrived (an id no page or person has, a value the store could not
+    /// give back; see `error`): stored to be seen, never processed nor replayed.
+    Rejected,
 }
 
 impl From<InboxStatus> for WebhookEventStatus {
@@ -297,6 +300,7 @@ impl From<InboxStatus> for WebhookEventStatus {
             InboxStatus::Ignored => Self::Ignored,
             InboxStatus::Failed => Self::Failed,
             InboxStatus::Dead => Self::Dead,
+            InboxStatus::Rejected => Self::Rejected,
         }
     }
 }
@@ -310,6 +314,7 @@ impl From<WebhookEventStatus> for InboxStatus {
             WebhookEventStatus::Ignored => Self::Ignored,
             WebhookEventStatus::Failed => Self::Failed,
             WebhookEventStatus::Dead => Self::Dead,
+            WebhookEventStatus::Rejected => Self::Rejected,
         }
     }
 }

@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use super::mapping;
 use super::runs::{SENDING, queue, save_unless_ended};
 use crate::Store;
-use crate::claims::{ClaimSql, claim};
+use crate::claims::{ClaimSql, ParkSql, claim};
 use crate::entities::{notification_opt_ins, outbound_messages};
 use crate::error::internal;
 use crate::pagination::try_map_page;
@@ -37,6 +37,16 @@ const CLAIM: ClaimSql = ClaimSql {
         ORDER BY next_attempt_at
         LIMIT ?3)
     RETURNING *",
+    // A message that cannot be read is failed, never sent, its error saying so.
+    park: ParkSql {
+        what: "message",
+        postgres: "UPDATE outbound_messages
+                   SET status = 'failed', last_error = $3, next_attempt_at = NULL
+                   WHERE tenant_id = $1 AND id = $2",
+        sqlite: "UPDATE outbound_messages
+                 SET status = 'failed', last_error = ?3, next_attempt_at = NULL
+                 WHERE tenant_id = ?1 AND id = ?2",
+    },
 };
 
 #[async_trait]
@@ -89,11 +99,15 @@ impl OutboxRepository for Store {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<OutboundMessage>> {
-        let rows = claim::<outbound_messages::Entity>(self, &CLAIM, limit, lease, now).await?;
-        let mut messages = rows
-            .into_iter()
-            .map(mapping::message)
-            .collect::<DomainResult<Vec<_>>>()?;
+        let mut messages = claim::<outbound_messages::Entity, _>(
+            self,
+            &CLAIM,
+            limit,
+            lease,
+            now,
+            mapping::message,
+        )
+        .await?;
         messages.sort_by_key(|message| message.id);
         Ok(messages)
     }

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use super::mapping;
 use crate::Store;
-use crate::claims::{ClaimSql, claim};
+use crate::claims::{ClaimSql, ParkSql, claim};
 use crate::entities::{flow_runs, outbound_messages};
 use crate::error::internal;
 use crate::pagination::try_map_page;
@@ -36,6 +36,14 @@ const CLAIM: ClaimSql = ClaimSql {
         ORDER BY next_step_at
         LIMIT ?3)
     RETURNING *",
+    // A run that cannot be read ends as failed, its error saying so.
+    park: ParkSql {
+        what: "flow run",
+        postgres: "UPDATE flow_runs SET status = 'failed', error = $3, next_step_at = NULL
+                   WHERE tenant_id = $1 AND id = $2",
+        sqlite: "UPDATE flow_runs SET status = 'failed', error = ?3, next_step_at = NULL
+                 WHERE tenant_id = ?1 AND id = ?2",
+    },
 };
 
 const UNFINISHED: [&str; 3] = ["running", "waiting", "sending"];
@@ -136,8 +144,7 @@ impl FlowRunRepository for Store {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<FlowRun>> {
-        let rows = claim::<flow_runs::Entity>(self, &CLAIM, limit, lease, now).await?;
-        rows.into_iter().map(mapping::run).collect()
+        claim::<flow_runs::Entity, _>(self, &CLAIM, limit, lease, now, mapping::run).await
     }
 
     async fn save(&self, run: &FlowRun, queued: Option<&OutboundMessage>) -> DomainResult<bool> {

@@ -9,7 +9,7 @@ use refhub_domain::webhooks::{InboxEvent, InboxRepository, InboxStatus, NewInbox
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::sqlx::{self, PgPool};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
     TransactionTrait,
 };
 use serde_json::Value;
@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::mapping;
 use super::processing::{begin_claiming, begin_processing};
 use crate::Store;
+use crate::claims::{ParkSql, claim_each};
 use crate::entities::webhook_events;
 use crate::error::{internal, sqlx_failure};
 use crate::pagination::try_map_page;
@@ -29,9 +30,28 @@ const INSERT_CHUNK: usize = 500;
 // lease a worker holds on it) and NULL once done: due events are the head of its index, and a
 // crashed worker's events fall due again when its lease ends. Events are applied so that their
 // order does not matter, so due order is fine.
+//
+// A suspended workspace's due events are held in the same statement: left pending (or failed),
+// their attempts unchanged, and no longer due (NULL), so that they are neither processed nor
+// met again by every later claim; reactivating the workspace makes them due (`release_held`).
+// They come back with the claimed ones, and only those marked `processing` are the worker's.
+// The tenant is looked up by key for each claimed row only (a batch's worth).
 const CLAIM_POSTGRES: &str = "
     UPDATE webhook_events
-    SET status = 'processing', next_attempt_at = $1, attempts = attempts + 1
+    SET status = CASE
+            WHEN NOT EXISTS (SELECT 1 FROM tenants t
+                             WHERE t.id = webhook_events.tenant_id AND t.status = 'suspended')
+            THEN 'processing'
+            WHEN status = 'processing' THEN 'pending'
+            ELSE status END,
+        next_attempt_at = CASE
+            WHEN EXISTS (SELECT 1 FROM tenants t
+                         WHERE t.id = webhook_events.tenant_id AND t.status = 'suspended')
+            THEN NULL ELSE $1 END,
+        attempts = CASE
+            WHEN EXISTS (SELECT 1 FROM tenants t
+                         WHERE t.id = webhook_events.tenant_id AND t.status = 'suspended')
+            THEN attempts ELSE attempts + 1 END
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM webhook_events
         WHERE next_attempt_at <= $2
@@ -43,7 +63,20 @@ const CLAIM_POSTGRES: &str = "
 // SQLite has one writer at a time, so the UPDATE itself is the lock.
 const CLAIM_SQLITE: &str = "
     UPDATE webhook_events
-    SET status = 'processing', next_attempt_at = ?1, attempts = attempts + 1
+    SET status = CASE
+            WHEN NOT EXISTS (SELECT 1 FROM tenants t
+                             WHERE t.id = webhook_events.tenant_id AND t.status = 'suspended')
+            THEN 'processing'
+            WHEN status = 'processing' THEN 'pending'
+            ELSE status END,
+        next_attempt_at = CASE
+            WHEN EXISTS (SELECT 1 FROM tenants t
+                         WHERE t.id = webhook_events.tenant_id AND t.status = 'suspended')
+            THEN NULL ELSE ?1 END,
+        attempts = CASE
+            WHEN EXISTS (SELECT 1 FROM tenants t
+                         WHERE t.id = webhook_events.tenant_id AND t.status = 'suspended')
+            THEN attempts ELSE attempts + 1 END
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM webhook_events
         WHERE next_attempt_at <= ?2
@@ -51,16 +84,36 @@ const CLAIM_SQLITE: &str = "
         LIMIT ?3)
     RETURNING *";
 
+// An event that cannot be read back is dead, and its item is kept as the text it is stored
+// as (a JSON string), so that the tenant's list of events can show it with its error.
+const PARK: ParkSql = ParkSql {
+    what: "event",
+    postgres: "UPDATE webhook_events
+               SET status = 'dead', last_error = $3, next_attempt_at = NULL,
+                   item = to_jsonb(item::text)
+               WHERE tenant_id = $1 AND id = $2",
+    sqlite: "UPDATE webhook_events
+             SET status = 'dead', last_error = ?3, next_attempt_at = NULL,
+                 item = json_quote(CAST(item AS TEXT))
+             WHERE tenant_id = ?1 AND id = ?2",
+};
+
 // One statement whatever the number of events: the columns go as arrays. Multi-row VALUES
 // would be a new statement text for every group size, each parsed, planned and prepared anew.
 const APPEND_POSTGRES: &str = "
     INSERT INTO webhook_events (tenant_id, id, dedup_key, page_facebook_id, sender_key, kind,
-                                occurred_at, received_at, item, status, attempts, next_attempt_at)
+                                occurred_at, received_at, item, status, attempts, next_attempt_at,
+                                last_error, processed_at)
     SELECT $1, e.id, e.dedup_key, e.page_facebook_id, e.sender_key, e.kind,
-           e.occurred_at, e.received_at, e.item, 'pending', 0, e.received_at
+           e.occurred_at, e.received_at, e.item,
+           CASE WHEN e.rejection IS NULL THEN 'pending' ELSE 'rejected' END, 0,
+           CASE WHEN e.rejection IS NULL THEN e.received_at END,
+           e.rejection,
+           CASE WHEN e.rejection IS NOT NULL THEN e.received_at END
     FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
-         AS e(id, dedup_key, page_facebook_id, sender_key, kind, occurred_at, received_at, item)
+                $7::timestamptz[], $8::timestamptz[], $9::jsonb[], $10::text[])
+         AS e(id, dedup_key, page_facebook_id, sender_key, kind, occurred_at, received_at, item,
+              rejection)
     ON CONFLICT (tenant_id, dedup_key) DO NOTHING";
 
 #[async_trait]
@@ -105,26 +158,22 @@ impl InboxRepository for Store {
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<InboxEvent>> {
         let txn = begin_claiming(&self.db).await?;
-        let backend = txn.get_database_backend();
-        let sql = match backend {
+        let claim_sql = match txn.get_database_backend() {
             DbBackend::Postgres => CLAIM_POSTGRES,
             _ => CLAIM_SQLITE,
         };
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = webhook_events::Entity::find()
-            .from_raw_sql(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [(now + lease).into(), now.into(), limit.into()],
-            ))
-            .all(&txn)
-            .await
-            .map_err(internal)?;
+        let mut events = claim_each::<webhook_events::Entity, _>(
+            &txn,
+            claim_sql,
+            &PARK,
+            limit,
+            lease,
+            now,
+            mapping::event,
+        )
+        .await?;
         txn.commit().await.map_err(internal)?;
-        let mut events = rows
-            .into_iter()
-            .map(mapping::event)
-            .collect::<DomainResult<Vec<_>>>()?;
+        events.retain(|event| event.status == InboxStatus::Processing);
         events.sort_by_key(|event| (event.occurred_at, event.id));
         Ok(events)
     }
@@ -231,6 +280,22 @@ impl InboxRepository for Store {
         row.map(mapping::event).transpose()
     }
 
+    async fn release_held(&self, tenant_id: TenantId, now: DateTime<Utc>) -> DomainResult<u64> {
+        // Pending or failed and never due is what a claim leaves of a held event alone.
+        let update = webhook_events::Entity::update_many()
+            .col_expr(
+                webhook_events::Column::NextAttemptAt,
+                Expr::value(Some(now)),
+            )
+            .filter(webhook_events::Column::TenantId.eq(tenant_id.0))
+            .filter(
+                webhook_events::Column::Status
+                    .is_in([InboxStatus::Pending.as_str(), InboxStatus::Failed.as_str()]),
+            )
+            .filter(webhook_events::Column::NextAttemptAt.is_null());
+        run::update(&self.db, tenant_id, update).await
+    }
+
     async fn backlog(&self) -> DomainResult<u64> {
         let txn = scope::for_inbox_worker(&self.db).await.map_err(internal)?;
         let count = webhook_events::Entity::find()
@@ -283,6 +348,7 @@ async fn append_for_tenant(
     let mut occurred = Vec::with_capacity(count);
     let mut received = Vec::with_capacity(count);
     let mut items = Vec::with_capacity(count);
+    let mut rejections = Vec::with_capacity(count);
     for event in events {
         ids.push(event.id.0);
         dedup_keys.push(event.dedup_key);
@@ -292,6 +358,7 @@ async fn append_for_tenant(
         occurred.push(event.occurred_at);
         received.push(event.received_at);
         items.push(event.item);
+        rejections.push(event.rejection);
     }
     sqlx::query(APPEND_POSTGRES)
         .bind(tenant_id.0)
@@ -303,6 +370,7 @@ async fn append_for_tenant(
         .bind(occurred)
         .bind(received)
         .bind(items)
+        .bind(rejections)
         .execute(&mut *txn)
         .await?;
     Ok(())

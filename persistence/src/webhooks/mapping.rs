@@ -35,6 +35,11 @@ pub(crate) fn event(row: webhook_events::Model) -> DomainResult<InboxEvent> {
 }
 
 pub(crate) fn new_event_row(event: NewInboxEvent) -> webhook_events::ActiveModel {
+    // A rejected event is closed when it arrives: never due, its reason as its error.
+    let (status, next_attempt_at, processed_at) = match event.rejection {
+        None => (InboxStatus::Pending, Some(event.received_at), None),
+        Some(_) => (InboxStatus::Rejected, None, Some(event.received_at)),
+    };
     webhook_events::ActiveModel {
         tenant_id: Set(event.tenant_id.0),
         id: Set(event.id.0),
@@ -45,12 +50,12 @@ pub(crate) fn new_event_row(event: NewInboxEvent) -> webhook_events::ActiveModel
         occurred_at: Set(event.occurred_at),
         received_at: Set(event.received_at),
         item: Set(event.item),
-        status: Set(InboxStatus::Pending.as_str().to_owned()),
+        status: Set(status.as_str().to_owned()),
         attempts: Set(0),
-        next_attempt_at: Set(Some(event.received_at)),
-        last_error: Set(None),
+        next_attempt_at: Set(next_attempt_at),
+        last_error: Set(event.rejection),
         outcome: Set(None),
-        processed_at: Set(None),
+        processed_at: Set(processed_at),
     }
 }
 

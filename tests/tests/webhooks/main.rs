@@ -14,6 +14,7 @@ mod hostile_deliveries;
 mod opt_ins;
 mod payloads;
 mod plugin_users;
+mod poison_events;
 mod signatures;
 mod subscriber_edits;
 mod support;

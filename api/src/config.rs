@@ -458,8 +458,8 @@ mod tests {
             ..Env::default()
         })
         .unwrap();
-        let good_jwt = "f3a9c1d27b4e8f60a5d3c9b1e7f2a4d6c8b0e3f5a7d9c1b3e5f7a9c2d4e6f8a0";
-        let good_key = STANDARD.encode(std::array::from_fn::<u8, 32, _>(|i| i as u8 * 7 + 1));
+        let good_jwt = STRONG_JWT_SECRET;
+        let good_key = STANDARD.encode(strong_key());
         let production = |jwt: &str, key: &str| {
             Config::from_parts(Env {
                 app_env: Some(AppEnv::Production),
@@ -524,8 +524,8 @@ mod tests {
         let config = |app_env, introspection, graphql_suggestions| {
             Config::from_parts(Env {
                 app_env: Some(app_env),
-                jwt_secret: Some("x".repeat(40)),
-                encryption_key: Some(STANDARD.encode([1u8; 32])),
+                jwt_secret: Some(STRONG_JWT_SECRET.to_owned()),
+                encryption_key: Some(STANDARD.encode(strong_key())),
                 introspection,
                 graphql_suggestions,
                 ..Env::default()
@@ -562,6 +562,14 @@ mod tests {
             redact_url("sqlite://data/refhub.db"),
             "sqlite://data/refhub.db"
         );
+    }
+
+    /// Secrets production accepts (as random ones would be).
+    const STRONG_JWT_SECRET: &str =
+        "f3a9c1d27b4e8f60a5d3c9b1e7f2a4d6c8b0e3f5a7d9c1b3e5f7a9c2d4e6f8a0";
+
+    fn strong_key() -> [u8; 32] {
+        std::array::from_fn(|i| i as u8 * 7 + 1)
     }
 
     fn tempfile_dir() -> PathBuf {

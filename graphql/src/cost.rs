@@ -12,7 +12,6 @@
 //! compound with depth.
 
 use refhub_domain::analytics::MAX_REPORT_DAYS;
-use refhub_domain::catalogue::MAX_TAGS_PER_LINK;
 use refhub_domain::flows::{
     MAX_BUTTONS, MAX_HISTORY_ENTRIES, MAX_MANUAL_STARTS, MAX_QUICK_REPLIES, MAX_STEPS,
     MAX_TRIGGERS_PER_FLOW,
@@ -38,8 +37,8 @@ const _: () = assert!(TYPICAL_FLOW_STEPS <= MAX_STEPS && HISTORY <= MAX_HISTORY_
 pub(crate) const QUICK_REPLIES: usize = MAX_QUICK_REPLIES;
 /// A step's buttons.
 pub(crate) const BUTTONS: usize = MAX_BUTTONS;
-/// The tags a ref link adds.
-pub(crate) const LINK_TAGS: usize = MAX_TAGS_PER_LINK;
+/// The tags a ref link adds (at most `MAX_TAGS_PER_LINK`, off every cycle: a typical few).
+pub(crate) const LINK_TAGS: usize = TENANT_LIST_ESTIMATE;
 /// The runs one `startFlow` starts.
 pub(crate) const MANUAL_STARTS: usize = MAX_MANUAL_STARTS;
 /// The days of a report.

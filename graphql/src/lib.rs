@@ -73,8 +73,10 @@ impl Default for SchemaLimits {
     fn default() -> Self {
         Self {
             max_depth: 16,
-            // A page of 100 subscribers with their fields, tags and opt-ins costs about 3,000.
-            max_complexity: 10_000,
+            // Every list costs its length (see `cost`): a page of 100 subscribers with their
+            // fields, tags and opt-ins costs about 7,500, a page of 100 runs with their history
+            // about 13,500; pages of pages of 100 (40,000) and a cycle's turns do not fit.
+            max_complexity: 20_000,
             max_aliases: 30,
             introspection: true,
             suggestions: true,

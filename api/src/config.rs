@@ -25,6 +25,8 @@ const MAX_WORKER_BATCH_SIZE: usize = 1_000;
 /// The longest `WORKER_STEP_ASIDE_MS` taken: well within a claim's lease, and processing
 /// never slows to a crawl.
 const MAX_WORKER_STEP_ASIDE_MS: u64 = 5_000;
+/// How long an invitation's link works unless `INVITATION_TTL_DAYS` says otherwise.
+const DEFAULT_INVITATION_TTL_DAYS: u32 = 7;
 /// Shortest JWT secret accepted (HS256 wants at least 256 bits).
 const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -36,6 +38,22 @@ pub enum AppEnv {
     Development,
     /// Real use: explicit secrets required.
     Production,
+}
+
+/// Where e-mail (invitations) goes.
+#[derive(Clone)]
+pub enum MailSettings {
+    /// Development without `SMTP_URL`: each message is logged, links included, not sent.
+    Log,
+    /// Sent through an SMTP server (`SMTP_URL`, from `MAIL_FROM`).
+    Smtp {
+        /// `smtps://user:password@host:465` or `smtp://host:587?tls=required`; holds a secret.
+        url: String,
+        /// The sender, e.g. `refhub <no-reply@example.com>`.
+        from: String,
+    },
+    /// Kept in memory for the caller to read (tests; never chosen from the environment).
+    Memory(crate::mail::MemoryOutbox),
 }
 
 /// Everything the service needs to start.
@@ -98,6 +116,12 @@ pub struct Config {
     pub webhook_misses_per_minute: u32,
     /// The proxies whose forwarding header names the client (none: the TCP peer is the client).
     pub trusted_proxies: TrustedProxies,
+    /// Where invitation e-mails go.
+    pub mail: MailSettings,
+    /// How long an invitation's link works.
+    pub invitation_ttl: chrono::Duration,
+    /// Invitation e-mails one workspace may send per hour (per process).
+    pub invitations_per_workspace_per_hour: u32,
     /// Warnings found while loading, logged once logging is up.
     warnings: Vec<String>,
 }
@@ -144,6 +168,10 @@ struct Env {
     trusted_proxies: Option<String>,
     forwarded_header: Option<String>,
     sign_in_per_minute: Option<u32>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    invitation_ttl_days: Option<u32>,
+    invitations_per_workspace_per_hour: Option<u32>,
     data_dir: Option<PathBuf>,
 }
 
@@ -221,6 +249,17 @@ impl Config {
             forwarded_header,
         )
         .map_err(|err| anyhow::anyhow!("TRUSTED_PROXIES: {err}"))?;
+        let mail = match (env.smtp_url, env.mail_from) {
+            (Some(url), Some(from)) => MailSettings::Smtp { url, from },
+            (Some(url), None) if app_env == AppEnv::Development => MailSettings::Smtp {
+                url,
+                from: "refhub <no-reply@localhost>".to_owned(),
+            },
+            (None, _) if app_env == AppEnv::Development => MailSettings::Log,
+            _ => bail!(
+                "APP_ENV=production needs SMTP_URL and MAIL_FROM to be set: invitations to join a workspace are sent by e-mail"
+            ),
+        };
         let development = app_env == AppEnv::Development;
         Ok(Self {
             app_env,
@@ -268,6 +307,16 @@ impl Config {
             webhook_misses_per_minute: env.webhook_misses_per_minute.unwrap_or(60).max(1),
             trusted_proxies,
             sign_in_per_minute: env.sign_in_per_minute.unwrap_or(20),
+            mail,
+            invitation_ttl: chrono::Duration::days(i64::from(
+                env.invitation_ttl_days
+                    .unwrap_or(DEFAULT_INVITATION_TTL_DAYS)
+                    .clamp(1, 90),
+            )),
+            invitations_per_workspace_per_hour: env
+                .invitations_per_workspace_per_hour
+                .unwrap_or(20)
+                .max(1),
             warnings,
         })
     }
@@ -308,6 +357,10 @@ impl Config {
             trusted_proxies: TrustedProxies::none(),
             // Tests sign many people in from one address; the limit itself has its own test.
             sign_in_per_minute: 100_000,
+            // Tests read the mail they cause from here (`TestApp::outbox`).
+            mail: MailSettings::Memory(crate::mail::MemoryOutbox::default()),
+            invitation_ttl: chrono::Duration::days(i64::from(DEFAULT_INVITATION_TTL_DAYS)),
+            invitations_per_workspace_per_hour: 100_000,
             warnings: Vec::new(),
         }
     }
@@ -451,6 +504,47 @@ mod tests {
     }
 
     #[test]
+    fn production_refuses_to_start_without_smtp() {
+        let secrets = || Env {
+            app_env: Some(AppEnv::Production),
+            jwt_secret: Some(STRONG_JWT_SECRET.to_owned()),
+            encryption_key: Some(STANDARD.encode(strong_key())),
+            ..Env::default()
+        };
+        let err = Config::from_parts(secrets()).expect_err("must refuse");
+        assert!(err.to_string().contains("SMTP_URL"), "{err}");
+        let only_url = Env {
+            smtp_url: Some("smtp://mail.example.com:587?tls=required".into()),
+            ..secrets()
+        };
+        let err = Config::from_parts(only_url).expect_err("must refuse");
+        assert!(err.to_string().contains("MAIL_FROM"), "{err}");
+        let both = Env {
+            smtp_url: Some("smtp://mail.example.com:587?tls=required".into()),
+            mail_from: Some("refhub <no-reply@example.com>".into()),
+            database_url: Some("sqlite::memory:".into()),
+            ..secrets()
+        };
+        assert!(matches!(
+            Config::from_parts(both).unwrap().mail,
+            MailSettings::Smtp { .. }
+        ));
+    }
+
+    #[test]
+    fn development_logs_mail_without_smtp() {
+        let dir = tempfile_dir();
+        let config = Config::from_parts(Env {
+            data_dir: Some(dir.clone()),
+            ..Env::default()
+        })
+        .unwrap();
+        assert!(matches!(config.mail, MailSettings::Log));
+        assert_eq!(config.invitation_ttl, chrono::Duration::days(7));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn production_refuses_development_test_and_empty_secrets() {
         let dir = tempfile_dir();
         let development = Config::from_parts(Env {
@@ -466,7 +560,7 @@ mod tests {
                 data_dir: Some(dir.clone()),
                 jwt_secret: Some(jwt.to_owned()),
                 encryption_key: Some(key.to_owned()),
-                ..Env::default()
+                ..with_smtp()
             })
         };
         let dev_key = STANDARD.encode(development.encryption_key);
@@ -528,7 +622,7 @@ mod tests {
                 encryption_key: Some(STANDARD.encode(strong_key())),
                 introspection,
                 graphql_suggestions,
-                ..Env::default()
+                ..with_smtp()
             })
             .unwrap()
             .graphql_suggestions
@@ -570,6 +664,15 @@ mod tests {
 
     fn strong_key() -> [u8; 32] {
         std::array::from_fn(|i| i as u8 * 7 + 1)
+    }
+
+    /// The mail settings production needs, nothing else.
+    fn with_smtp() -> Env {
+        Env {
+            smtp_url: Some("smtp://mail.example.com:587?tls=required".into()),
+            mail_from: Some("refhub <no-reply@example.com>".into()),
+            ..Env::default()
+        }
     }
 
     fn tempfile_dir() -> PathBuf {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 mod graph_api;
 mod http;
+mod mail;
 mod qr_codes;
 mod security;
 mod short_link_cache;
@@ -14,5 +15,6 @@ pub mod startup;
 pub mod telemetry;
 mod workers;
 
-pub use config::Config;
+pub use config::{Config, MailSettings};
+pub use mail::MemoryOutbox;
 pub use startup::Application;

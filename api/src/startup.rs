@@ -19,8 +19,10 @@ use refhub_domain::flows::{
     OutboxRepository, OutboxSender, RunnerPorts, SenderPorts,
 };
 use refhub_domain::identity::{
-    ApiKeyService, AuthPorts, AuthService, MemberService, OperatorService, TokenSettings,
+    ApiKeyService, AuthPorts, AuthService, InvitationPorts, InvitationService, InvitationSettings,
+    MemberService, OperatorService, TokenSettings,
 };
+use refhub_domain::mail::Mailer;
 use refhub_domain::webhooks::{
     EventProcessor, InboxRepository, InboxService, ProcessorPorts, WebhookIngestService,
 };
@@ -31,7 +33,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::activity_hub::ActivityHub;
 use crate::app_cache::CachedMessengerApps;
-use crate::config::{AppEnv, Config, redact_url};
+use crate::config::{AppEnv, Config, MailSettings, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::body_errors::json_body_errors;
 use crate::http::client_address::record_client_ip;
@@ -41,6 +43,7 @@ use crate::http::request_span::RedactedRootSpan;
 use crate::http::socket_limits::SocketLimits;
 use crate::http::throttles::RequestThrottles;
 use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
+use crate::mail::{LogTransport, MailQueue, MailTransport, SmtpTransport};
 use crate::qr_codes::QrCodes;
 use crate::security::{
     AeadCipher, Argon2Hasher, HubSignatures, JwtCodec, KeyedThrottle, RandomSecrets,
@@ -291,6 +294,16 @@ async fn connect(
         .with_context(|| format!("connecting to {}", redact_url(url)))
 }
 
+/// The mail queue in front of the configured transport.
+fn mailer(settings: &MailSettings) -> anyhow::Result<Arc<dyn Mailer>> {
+    let transport: Arc<dyn MailTransport> = match settings {
+        MailSettings::Log => Arc::new(LogTransport),
+        MailSettings::Smtp { url, from } => Arc::new(SmtpTransport::new(url, from)?),
+        MailSettings::Memory(outbox) => Arc::new(outbox.clone()),
+    };
+    Ok(Arc::new(MailQueue::start(transport)))
+}
+
 /// Row-level security is the database's backstop for tenant isolation; a superuser or
 /// BYPASSRLS role silently switches it off.
 async fn check_row_security(store: &Store, app_env: AppEnv) -> anyhow::Result<()> {
@@ -351,10 +364,28 @@ impl Wiring {
             },
             TokenSettings::default(),
         );
+        let invitations = InvitationService::new(
+            InvitationPorts {
+                invitations: db.clone(),
+                users: db.clone(),
+                memberships: db.clone(),
+                secrets: secrets.clone(),
+                mailer: mailer(&config.mail)?,
+                throttle: Arc::new(KeyedThrottle::per_hour(
+                    config.invitations_per_workspace_per_hour,
+                )),
+                clock: clock.clone(),
+            },
+            InvitationSettings {
+                ttl: config.invitation_ttl,
+                public_base_url: config.public_base_url.clone(),
+            },
+        );
         let pages = Arc::new(PageService::new(db.clone(), cipher.clone(), clock.clone()));
         let services = Services {
             auth: Arc::new(auth),
-            members: Arc::new(MemberService::new(db.clone(), db.clone(), clock.clone())),
+            members: Arc::new(MemberService::new(db.clone(), db.clone())),
+            invitations: Arc::new(invitations),
             api_keys: Arc::new(ApiKeyService::new(
                 db.clone(),
                 secrets.clone(),

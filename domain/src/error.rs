@@ -60,6 +60,8 @@ pub enum ForbiddenReason {
     NoTenant,
     /// A webhook subscription handshake with the wrong mode or verify token.
     WebhookVerification,
+    /// An invitation answered by someone signed in with another e-mail than it was sent to.
+    InvitationForAnotherEmail,
 }
 
 impl ForbiddenReason {
@@ -72,6 +74,7 @@ impl ForbiddenReason {
             ForbiddenReason::UserOnly => "USER_ONLY",
             ForbiddenReason::NoTenant => "NO_TENANT",
             ForbiddenReason::WebhookVerification => "WEBHOOK_VERIFICATION",
+            ForbiddenReason::InvitationForAnotherEmail => "INVITATION_FOR_ANOTHER_EMAIL",
         }
     }
 
@@ -84,6 +87,9 @@ impl ForbiddenReason {
             ForbiddenReason::NoTenant => "select a workspace first (switchTenant)",
             ForbiddenReason::WebhookVerification => {
                 "hub.mode must be `subscribe` and hub.verify_token must match the app's verify token"
+            }
+            ForbiddenReason::InvitationForAnotherEmail => {
+                "this invitation was sent to another e-mail address; sign in with that address to answer it"
             }
         }
     }

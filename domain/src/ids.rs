@@ -58,6 +58,10 @@ id_type!(
     MembershipId
 );
 id_type!(
+    /// An invitation to join a tenant.
+    InvitationId
+);
+id_type!(
     /// A tenant's API key.
     ApiKeyId
 );

@@ -11,6 +11,7 @@ pub mod error;
 pub mod flows;
 pub mod identity;
 pub mod ids;
+pub mod mail;
 pub mod pagination;
 pub mod text;
 pub mod webhooks;

@@ -12,7 +12,7 @@ use refhub_domain::catalogue::{
 use refhub_domain::clock::Clock;
 use refhub_domain::flows::{FlowService, NotificationService};
 use refhub_domain::identity::{
-    ApiKeyService, AuthService, MemberService, OperatorService, Principal,
+    ApiKeyService, AuthService, InvitationService, MemberService, OperatorService, Principal,
 };
 use refhub_domain::webhooks::InboxService;
 use refhub_domain::{DomainError, DomainResult};
@@ -24,6 +24,8 @@ pub struct Services {
     pub auth: Arc<AuthService>,
     /// Tenant membership.
     pub members: Arc<MemberService>,
+    /// Invitations into a workspace.
+    pub invitations: Arc<InvitationService>,
     /// API keys.
     pub api_keys: Arc<ApiKeyService>,
     /// Platform operation.

@@ -151,6 +151,24 @@ pub(crate) async fn for_user(
     begin_with(db, "app.user_id", user_id.to_string()).await
 }
 
+/// Begins a read-only transaction acting as the person invitations were sent to: only the
+/// `invitee_by_email` policy is keyed on it, opening the invitations to `email`.
+pub(crate) async fn for_invitee(
+    db: &DatabaseConnection,
+    email: &str,
+) -> Result<DatabaseTransaction, DbErr> {
+    begin_with(db, "app.invitee_email", email.to_owned()).await
+}
+
+/// Begins a read-only transaction acting as the holder of an invitation's token: only the
+/// `invitee_by_token` policy is keyed on it, opening the one invitation with that fingerprint.
+pub(crate) async fn for_invitation_token(
+    db: &DatabaseConnection,
+    fingerprint: &str,
+) -> Result<DatabaseTransaction, DbErr> {
+    begin_with(db, "app.invitation_token", fingerprint.to_owned()).await
+}
+
 /// Begins a transaction that may claim due inbox events across tenants (and nothing else:
 /// only the inbox has a policy for this scope).
 pub(crate) async fn for_inbox_worker(

@@ -6,7 +6,7 @@ pub mod jwt;
 
 use std::time::Duration;
 
-use refhub_api::{Application, Config};
+use refhub_api::{Application, Config, MailSettings, MemoryOutbox};
 use serde_json::{Value, json};
 
 pub use crate::database::TEST_DATABASE_URL;
@@ -18,6 +18,12 @@ pub const PASSWORD: &str = "correct-Horse-battery-9";
 /// The selection set of `AuthPayload` that [`Session`] is read from.
 pub const AUTH_PAYLOAD_FIELDS: &str =
     "accessToken refreshToken expiresIn user { id email } tenant { id name slug status } role";
+
+/// The selection set of `Invitation` the invitation helpers read.
+pub const INVITATION_FIELDS: &str = "id email role status expiresAt createdAt respondedAt invitedBy { id email } tenant { id name }";
+
+/// How long a test waits for the e-mail a mutation caused (it is delivered in the background).
+const MAIL_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Words that betray database internals and must never reach a client.
 const DATABASE_WORDS: [&str; 4] = ["sql", "sqlx", "database", "constraint"];
@@ -33,6 +39,8 @@ pub struct TestApp {
     pub admin_database_url: Option<String>,
     /// The application's database pool (its statement counter).
     pub store: refhub_persistence::Store,
+    /// The e-mail the application sent (empty when a test configured another transport).
+    pub outbox: MemoryOutbox,
     // Last, so that the database outlives everything else in the struct.
     _database: TestDatabase,
 }
@@ -104,6 +112,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::for_tests(database.app_url());
     config.migrate_on_start = database.migrate_on_start();
     configure(&mut config);
+    let outbox = match &config.mail {
+        MailSettings::Memory(outbox) => outbox.clone(),
+        _ => MemoryOutbox::default(),
+    };
     let application = Application::build(config)
         .await
         .expect("the application failed to build");
@@ -118,6 +130,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         database_url: database.app_url().to_owned(),
         admin_database_url: database.admin_url().map(str::to_owned),
         store,
+        outbox,
         _database: database,
     }
 }
@@ -238,19 +251,58 @@ impl TestApp {
         .await
     }
 
-    /// Adds an existing user to the caller's tenant; returns the whole response.
-    pub async fn add_member(&self, token: &str, email: &str, role: &str) -> Value {
+    /// Runs `inviteMember`; returns the whole response.
+    pub async fn invite_member(&self, token: &str, email: &str, role: &str) -> Value {
         self.mutate(
-            "addMember",
+            "inviteMember",
             json!({ "email": email, "role": role }),
-            "{ id role user { id email } }",
+            &format!("{{ {INVITATION_FIELDS} }}"),
             Some(token),
         )
         .await
     }
 
-    /// Signs `email` up (with a tenant of its own), adds it to `owner`'s tenant with `role`, and
-    /// logs it in to that tenant.
+    /// The token of the `nth` (from 1) invitation e-mail sent to `email`, waiting for it.
+    pub async fn invitation_token(&self, email: &str, nth: usize) -> String {
+        let messages = self
+            .outbox
+            .wait_for(email, nth, MAIL_PATIENCE)
+            .await
+            .unwrap_or_else(|| panic!("no invitation e-mail number {nth} to {email}"));
+        token_in_link(&messages[nth - 1].text)
+    }
+
+    /// Runs `acceptInvitation` as `token`'s user; returns the whole response.
+    pub async fn accept_invitation(&self, token: Option<&str>, invitation_token: &str) -> Value {
+        self.mutate(
+            "acceptInvitation",
+            json!({ "token": invitation_token }),
+            &format!("{{ {INVITATION_FIELDS} }}"),
+            token,
+        )
+        .await
+    }
+
+    /// Makes an existing user a member of the caller's tenant the way people join: invites
+    /// them, then, signed in as them, accepts the mailed link. Returns the first failure's
+    /// response, or the `acceptInvitation` response.
+    pub async fn add_member(&self, token: &str, email: &str, role: &str) -> Value {
+        let mailed = self.outbox.messages_to(email).len();
+        let invited = self.invite_member(token, email, role).await;
+        if invited.get("errors").is_some() {
+            return invited;
+        }
+        let signed_in = self.log_in_raw(email, PASSWORD, None).await;
+        if signed_in.get("errors").is_some() {
+            return signed_in;
+        }
+        let invitee = Session::from_payload(&data(&signed_in)["logIn"]);
+        let invitation = self.invitation_token(email, mailed + 1).await;
+        self.accept_invitation(invitee.token(), &invitation).await
+    }
+
+    /// Signs `email` up (with a tenant of its own), has it join `owner`'s tenant with `role`
+    /// (invited, then accepting), and logs it in to that tenant.
     pub async fn member_of(&self, owner: &Session, email: &str, role: &str) -> Session {
         self.sign_up(email, &format!("{email}'s own workspace"))
             .await;
@@ -457,6 +509,18 @@ pub fn str_at(value: &Value, pointer: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("no string at {pointer} in {value:#}"))
         .to_owned()
+}
+
+/// The token of the invitation link in an e-mail's text (`…#token=<token>`).
+#[track_caller]
+pub fn token_in_link(text: &str) -> String {
+    let (_, after) = text
+        .split_once("#token=")
+        .unwrap_or_else(|| panic!("no invitation link in {text:?}"));
+    after
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect()
 }
 
 /// A fresh random UUID, as a stranger's id.

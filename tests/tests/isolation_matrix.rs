@@ -44,6 +44,8 @@ enum Kind {
     /// A member's user id (for B: its owner's, used only as a placeholder).
     Member,
     ApiKey,
+    /// A pending invitation.
+    Invitation,
     Page,
     Field,
     Tag,
@@ -398,6 +400,10 @@ fn filler(op: &str, b: &World, n: usize) -> Option<Filler> {
         "Mutation.revokeApiKey" => owner(
             vec![("input.id", ApiKey)],
             json!({ "input": { "id": id(ApiKey) } }),
+        ),
+        "Mutation.revokeInvitation" => owner(
+            vec![("input.id", Invitation)],
+            json!({ "input": { "id": id(Invitation) } }),
         ),
         "Mutation.updatePage" => owner(
             vec![("input.id", Page)],
@@ -775,6 +781,11 @@ async fn tenant_a(app: &TestApp) -> World {
         .member_of(&tenant.session, "member@acme.test", "EDITOR")
         .await;
     ids.insert(Kind::Member, member.user_id);
+    let invited = app.invite_member(t, "invitee@acme.test", "VIEWER").await;
+    ids.insert(
+        Kind::Invitation,
+        str_at(&data(&invited)["inviteMember"], "/id"),
+    );
     let (key, _) = app
         .create_api_key(t, &format!("{A_MARK} key"), "VIEWER")
         .await;
@@ -881,6 +892,11 @@ async fn tenant_b(app: &TestApp) -> World {
     ids.insert(Kind::Tenant, tenant.session.tenant().to_owned());
     ids.insert(Kind::Page, tenant.page_id.clone());
     ids.insert(Kind::Member, tenant.session.user_id.clone());
+    let invited = app.invite_member(t, "invitee@globex.test", "VIEWER").await;
+    ids.insert(
+        Kind::Invitation,
+        str_at(&data(&invited)["inviteMember"], "/id"),
+    );
     let (key, _) = app.create_api_key(t, "Globex key", "VIEWER").await;
     ids.insert(Kind::ApiKey, key);
     let field = create(
@@ -969,6 +985,7 @@ async fn snapshot(app: &TestApp, world: &World) -> BTreeMap<&'static str, Value>
     let reads: Vec<(&'static str, String, Value)> = vec![
         ("tenant", "{ tenant { id name slug status timeZone } me { id role } }".into(), json!({})),
         ("members", "{ members(first: 50) { totalCount nodes { id role createdAt user { id email } } } }".into(), json!({})),
+        ("invitations", "{ invitations(first: 50) { totalCount nodes { id email role status expiresAt respondedAt } } }".into(), json!({})),
         ("apiKeys", "{ apiKeys(first: 50) { totalCount nodes { id name prefix role active createdAt lastUsedAt revokedAt } } }".into(), json!({})),
         ("messengerApp", "{ messengerApp { id appId webhookUrl createdAt updatedAt } }".into(), json!({})),
         ("pages", "{ pages(first: 50) { totalCount nodes { id facebookPageId name username mmeUrl updatedAt } } }".into(), json!({})),

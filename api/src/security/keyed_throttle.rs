@@ -10,7 +10,8 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use refhub_domain::flows::SendThrottle;
-use refhub_domain::ids::PageId;
+use refhub_domain::identity::InvitationThrottle;
+use refhub_domain::ids::{PageId, TenantId};
 use refhub_graphql::SignInThrottle;
 
 use crate::http::client_address::rate_limit_key;
@@ -38,6 +39,11 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> KeyedThrottle<K> {
     /// `per_minute` a minute per key, in bursts of up to that many.
     pub fn per_minute(per_minute: u32) -> Self {
         Self::with_quota(Quota::per_minute(at_least_one(per_minute)))
+    }
+
+    /// `per_hour` an hour per key, in bursts of up to that many.
+    pub fn per_hour(per_hour: u32) -> Self {
+        Self::with_quota(Quota::per_hour(at_least_one(per_hour)))
     }
 
     fn with_quota(quota: Quota) -> Self {
@@ -75,6 +81,12 @@ pub fn retry_after_secs(wait: Duration) -> u64 {
 impl SignInThrottle for KeyedThrottle<IpAddr> {
     fn check(&self, client: IpAddr) -> Result<(), u64> {
         KeyedThrottle::check(self, &rate_limit_key(client)).map_err(retry_after_secs)
+    }
+}
+
+impl InvitationThrottle for KeyedThrottle<TenantId> {
+    fn check(&self, tenant_id: TenantId) -> Result<(), u64> {
+        KeyedThrottle::check(self, &tenant_id).map_err(retry_after_secs)
     }
 }
 

@@ -1,10 +1,9 @@
-//! Managing who belongs to a tenant, and with which role.
+//! Managing who belongs to a tenant, and with which role. People join by invitation (see
+//! [`crate::identity::InvitationService`]), never by being added.
 
 use std::sync::Arc;
 
-use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, ForbiddenReason};
-use crate::identity::email::Email;
 use crate::identity::membership::{Member, Membership};
 use crate::identity::ports::{MembershipRepository, UserRepository};
 use crate::identity::principal::Principal;
@@ -16,21 +15,12 @@ use crate::pagination::{Page, PageRequest};
 pub struct MemberService {
     memberships: Arc<dyn MembershipRepository>,
     users: Arc<dyn UserRepository>,
-    clock: Arc<dyn Clock>,
 }
 
 impl MemberService {
     /// Builds the service.
-    pub fn new(
-        memberships: Arc<dyn MembershipRepository>,
-        users: Arc<dyn UserRepository>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            memberships,
-            users,
-            clock,
-        }
+    pub fn new(memberships: Arc<dyn MembershipRepository>, users: Arc<dyn UserRepository>) -> Self {
+        Self { memberships, users }
     }
 
     /// The tenant's members; any member may read the list.
@@ -41,32 +31,6 @@ impl MemberService {
     ) -> DomainResult<Page<Member>> {
         let access = principal.require_role(Role::Viewer)?;
         self.memberships.list(access.tenant_id, page).await
-    }
-
-    /// Adds an existing account to the tenant. Owners and admins only; only owners grant
-    /// ownership.
-    pub async fn add(
-        &self,
-        principal: &Principal,
-        email: &str,
-        role: Role,
-    ) -> DomainResult<Member> {
-        let access = principal.require_role(Role::Admin)?;
-        require_owner_for(principal, role)?;
-        let email = Email::parse(email)?;
-        let user = self.users.find_by_email(&email).await?.ok_or_else(|| {
-            DomainError::validation(
-                "email",
-                "no account uses this e-mail; ask them to sign up first",
-            )
-        })?;
-        let membership = Membership::new(access.tenant_id, user.id, role, self.clock.now());
-        self.memberships.add(&membership).await?;
-        tracing::info!(tenant_id = %access.tenant_id, user_id = %user.id, %role, "member added");
-        Ok(Member {
-            membership,
-            email: user.email,
-        })
     }
 
     /// Changes a member's role. Owners and admins only; ownership is granted and taken by owners
@@ -126,7 +90,8 @@ impl MemberService {
     }
 }
 
-fn require_owner_for(principal: &Principal, role: Role) -> DomainResult<()> {
+/// Refuses to grant, take or offer `role` unless the caller may: ownership is owners' only.
+pub(crate) fn require_owner_for(principal: &Principal, role: Role) -> DomainResult<()> {
     if role == Role::Owner && !principal.tenant()?.role.at_least(Role::Owner) {
         return Err(DomainError::Forbidden(ForbiddenReason::InsufficientRole));
     }

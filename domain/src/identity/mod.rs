@@ -4,6 +4,8 @@ mod api_key;
 mod api_key_service;
 mod auth_service;
 mod email;
+mod invitation;
+mod invitation_service;
 mod member_service;
 mod membership;
 mod operator_service;
@@ -19,13 +21,21 @@ pub use api_key::{ApiKey, ApiKeySecret, KeyCredential, NewApiKey, ParsedApiKey};
 pub use api_key_service::ApiKeyService;
 pub use auth_service::{AuthPorts, AuthService, AuthTokens, LogOutScope, TokenSettings};
 pub use email::Email;
+pub use invitation::{
+    INVITATION_PATH, Invitation, InvitationDetails, InvitationState, InvitationStatus,
+    invitation_link, invitation_mail,
+};
+pub use invitation_service::{
+    InvitationPorts, InvitationService, InvitationSettings, MAX_PENDING_INVITATIONS,
+};
 pub use member_service::MemberService;
 pub use membership::{Member, Membership, TenantMembership};
 pub use operator_service::OperatorService;
 pub use password::{Password, PasswordHash};
 pub use ports::{
-    AccessTokenCodec, ApiKeyRepository, IdentityStore, MembershipRepository, PasswordHasher,
-    SecretGenerator, SessionRepository, TenantRepository, UserRepository,
+    AccessTokenCodec, ApiKeyRepository, IdentityStore, InvitationRepository, InvitationThrottle,
+    MembershipRepository, PasswordHasher, SecretGenerator, SessionRepository, TenantRepository,
+    UserRepository,
 };
 pub use principal::{Actor, Principal, TenantAccess};
 pub use role::Role;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::error::DomainResult;
 use crate::identity::api_key::{ApiKey, KeyCredential};
 use crate::identity::email::Email;
+use crate::identity::invitation::{Invitation, InvitationDetails, InvitationState};
 use crate::identity::membership::{Member, Membership, TenantMembership};
 use crate::identity::password::{Password, PasswordHash};
 use crate::identity::role::Role;
@@ -19,7 +20,7 @@ use crate::identity::session::{
 };
 use crate::identity::tenant::{Tenant, TenantStatus};
 use crate::identity::user::User;
-use crate::ids::{ApiKeyId, SessionId, TenantId, UserId};
+use crate::ids::{ApiKeyId, InvitationId, SessionId, TenantId, UserId};
 use crate::pagination::{Page, PageRequest};
 
 /// Tenants, as the platform sees them (not tenant-scoped: a tenant row is the tenant itself).
@@ -74,8 +75,10 @@ pub trait MembershipRepository: Send + Sync {
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<Page<Member>>;
     /// Every tenant `user_id` belongs to, in the order they joined.
     async fn list_for_user(&self, user_id: UserId) -> DomainResult<Vec<TenantMembership>>;
-    /// Adds a membership; an existing one is a `Conflict` on `email`.
-    async fn add(&self, membership: &Membership) -> DomainResult<()>;
+    /// Whether the account with `email` is a member of `tenant_id` (one statement, whether or
+    /// not such an account exists).
+    async fn has_member_with_email(&self, tenant_id: TenantId, email: &Email)
+    -> DomainResult<bool>;
     /// Changes a member's role, atomically refusing (`Conflict`) to leave the tenant without
     /// an owner. `NotFound` when there is no such member.
     async fn change_role(
@@ -87,6 +90,64 @@ pub trait MembershipRepository: Send + Sync {
     /// Removes a member, atomically refusing (`Conflict`) to remove the last owner.
     /// `NotFound` when there is no such member.
     async fn remove(&self, tenant_id: TenantId, user_id: UserId) -> DomainResult<()>;
+}
+
+/// Invitations to join a tenant. Tenant-scoped, except the invitee's reads (by token, by
+/// address), which cross tenants because the invitee acts outside the workspace.
+#[async_trait]
+pub trait InvitationRepository: Send + Sync {
+    /// Stores a pending invitation. When the tenant already has a pending one for the address
+    /// (expired or not), that one takes the new token, role, inviter and expiry instead and
+    /// keeps its id: re-inviting refreshes, never duplicates. Returns what is stored.
+    async fn save_pending(&self, invitation: &Invitation) -> DomainResult<InvitationDetails>;
+    /// How many of the tenant's invitations to addresses other than `besides` are pending and
+    /// unexpired at `now` (refreshing the invitation to `besides` adds none).
+    async fn count_pending(
+        &self,
+        tenant_id: TenantId,
+        besides: &Email,
+        now: DateTime<Utc>,
+    ) -> DomainResult<u64>;
+    /// The tenant's invitations, whatever became of them, oldest first.
+    async fn list(
+        &self,
+        tenant_id: TenantId,
+        page: PageRequest,
+    ) -> DomainResult<Page<InvitationDetails>>;
+    /// Pending, unexpired invitations to `email` from every tenant, oldest first.
+    async fn list_pending_for_email(
+        &self,
+        email: &Email,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> DomainResult<Page<InvitationDetails>>;
+    /// The invitation whose token has this fingerprint, whichever tenant sent it.
+    async fn find_by_token(&self, fingerprint: &str) -> DomainResult<Option<InvitationDetails>>;
+    /// Marks the invitation accepted and adds `membership`, together, provided it is still
+    /// pending; `false`, and nothing done, when it no longer is (answered meanwhile). An
+    /// existing membership is a `Conflict` on `token`.
+    async fn accept(
+        &self,
+        invitation: &Invitation,
+        membership: &Membership,
+        at: DateTime<Utc>,
+    ) -> DomainResult<bool>;
+    /// Moves the invitation to `state` (declined or revoked) if it is pending, and returns it
+    /// as it then is (its state tells whether it moved); `None` when the tenant has no such
+    /// invitation.
+    async fn close(
+        &self,
+        tenant_id: TenantId,
+        id: InvitationId,
+        state: InvitationState,
+        at: DateTime<Utc>,
+    ) -> DomainResult<Option<InvitationDetails>>;
+}
+
+/// Limits how many invitation e-mails one workspace sends.
+pub trait InvitationThrottle: Send + Sync {
+    /// `Ok` to send, or `Err(seconds)` to wait before the next.
+    fn check(&self, tenant_id: TenantId) -> Result<(), u64>;
 }
 
 /// A tenant's API keys.

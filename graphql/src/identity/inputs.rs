@@ -49,13 +49,34 @@ pub(crate) struct SwitchTenantInput {
     pub tenant_id: ID,
 }
 
-/// Adds an existing account to the current workspace.
+/// Invites a person into the current workspace by e-mail.
 #[derive(InputObject)]
-pub(crate) struct AddMemberInput {
-    /// The account's sign-in address.
+pub(crate) struct InviteMemberInput {
+    /// The address to send the invitation to; whoever signs in with it may accept.
     pub email: String,
-    /// The role to give (only owners grant `OWNER`).
+    /// The role they get on accepting (only owners offer `OWNER`).
     pub role: Role,
+}
+
+/// Accepts an invitation.
+#[derive(InputObject)]
+pub(crate) struct AcceptInvitationInput {
+    /// The token from the invitation e-mail's link (after `#token=`).
+    pub token: String,
+}
+
+/// Declines an invitation.
+#[derive(InputObject)]
+pub(crate) struct DeclineInvitationInput {
+    /// The token from the invitation e-mail's link (after `#token=`).
+    pub token: String,
+}
+
+/// Revokes an invitation of the current workspace.
+#[derive(InputObject)]
+pub(crate) struct RevokeInvitationInput {
+    /// The invitation's id.
+    pub id: ID,
 }
 
 /// Changes a member's role.

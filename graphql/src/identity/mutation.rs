@@ -1,13 +1,16 @@
 use async_graphql::{Context, ID, Object, Result};
 use refhub_domain::identity::{LogOutScope, TenantStatus as DomainTenantStatus};
-use refhub_domain::ids::{ApiKeyId, TenantId, UserId};
+use refhub_domain::ids::{ApiKeyId, InvitationId, TenantId, UserId};
 
 use super::inputs::{
-    AddMemberInput, CreateApiKeyInput, LogInInput, LogOutInput, ReactivateTenantInput,
-    RefreshTokenInput, RemoveMemberInput, RevokeApiKeyInput, SignUpInput, SuspendTenantInput,
-    SwitchTenantInput, UpdateMemberRoleInput,
+    AcceptInvitationInput, CreateApiKeyInput, DeclineInvitationInput, InviteMemberInput,
+    LogInInput, LogOutInput, ReactivateTenantInput, RefreshTokenInput, RemoveMemberInput,
+    RevokeApiKeyInput, RevokeInvitationInput, SignUpInput, SuspendTenantInput, SwitchTenantInput,
+    UpdateMemberRoleInput,
 };
-use super::types::{ApiKey, AuthPayload, CreateApiKeyPayload, LogOutPayload, Membership, Tenant};
+use super::types::{
+    ApiKey, AuthPayload, CreateApiKeyPayload, Invitation, LogOutPayload, Membership, Tenant,
+};
 use crate::auth_context::{principal, services, throttle_sign_in};
 use crate::error::IntoGraphql;
 use crate::ids::{parse_id, to_id};
@@ -97,15 +100,64 @@ impl IdentityMutation {
             .gql()
     }
 
-    /// Adds an existing account to the workspace (owners and admins).
-    async fn add_member(&self, ctx: &Context<'_>, input: AddMemberInput) -> Result<Membership> {
+    /// Invites a person into the workspace by e-mail (owners and admins; only owners offer
+    /// `OWNER`). Answered alike whether or not an account uses the address; inviting a pending
+    /// address again refreshes its invitation and sends a new link.
+    async fn invite_member(
+        &self,
+        ctx: &Context<'_>,
+        input: InviteMemberInput,
+    ) -> Result<Invitation> {
         let principal = principal(ctx).gql()?;
-        services(ctx)
-            .members
-            .add(principal, &input.email, input.role.into())
+        let services = services(ctx);
+        let invitation = services
+            .invitations
+            .invite(principal, &input.email, input.role.into())
             .await
-            .map(Membership::from)
-            .gql()
+            .gql()?;
+        Ok(Invitation::at(invitation, services.clock.now()))
+    }
+
+    /// Accepts an invitation: signed in with the address it was sent to, you become a member
+    /// of its workspace with its role (then `switchTenant` to act there).
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptInvitationInput,
+    ) -> Result<Invitation> {
+        let principal = principal(ctx).gql()?;
+        let services = services(ctx);
+        let invitation = services
+            .invitations
+            .accept(principal, &input.token)
+            .await
+            .gql()?;
+        Ok(Invitation::at(invitation, services.clock.now()))
+    }
+
+    /// Declines an invitation. The token is enough: no account is needed to say no.
+    async fn decline_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: DeclineInvitationInput,
+    ) -> Result<Invitation> {
+        let services = services(ctx);
+        let invitation = services.invitations.decline(&input.token).await.gql()?;
+        Ok(Invitation::at(invitation, services.clock.now()))
+    }
+
+    /// Revokes a pending invitation of the workspace (owners and admins); its link stops
+    /// working.
+    async fn revoke_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeInvitationInput,
+    ) -> Result<Invitation> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id::<InvitationId>(&input.id, "id").gql()?;
+        let services = services(ctx);
+        let invitation = services.invitations.revoke(principal, id).await.gql()?;
+        Ok(Invitation::at(invitation, services.clock.now()))
     }
 
     /// Changes a member's role (owners and admins; only owners touch ownership).

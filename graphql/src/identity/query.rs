@@ -1,7 +1,9 @@
 use async_graphql::{Context, Object, Result};
 use refhub_domain::identity::Actor;
 
-use super::types::{ApiKey, Me, Membership, MyMembership, PrincipalKind, Tenant, TenantStatus};
+use super::types::{
+    ApiKey, Invitation, Me, Membership, MyMembership, PrincipalKind, Tenant, TenantStatus,
+};
 use crate::auth_context::{principal, services};
 use crate::connection::{ListConnection, from_page, page_request};
 use crate::error::IntoGraphql;
@@ -78,6 +80,52 @@ impl IdentityQuery {
             had_cursor,
             |m| m.membership.id.0,
             Membership::from,
+        ))
+    }
+
+    /// Invitations of the current workspace, oldest first, whatever became of them (owners and
+    /// admins only).
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
+    async fn invitations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<ListConnection<Invitation>> {
+        let principal = principal(ctx).gql()?;
+        let had_cursor = after.is_some();
+        let page = page_request(first, after).gql()?;
+        let services = services(ctx);
+        let invitations = services.invitations.list(principal, page).await.gql()?;
+        let now = services.clock.now();
+        Ok(from_page(
+            invitations,
+            had_cursor,
+            |i| i.invitation.id.0,
+            |i| Invitation::at(i, now),
+        ))
+    }
+
+    /// Invitations waiting for your answer, from every workspace, oldest first: those sent to
+    /// the address you sign in with, pending and unexpired. Needs no current workspace.
+    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
+    async fn my_invitations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<ListConnection<Invitation>> {
+        let principal = principal(ctx).gql()?;
+        let had_cursor = after.is_some();
+        let page = page_request(first, after).gql()?;
+        let services = services(ctx);
+        let invitations = services.invitations.mine(principal, page).await.gql()?;
+        let now = services.clock.now();
+        Ok(from_page(
+            invitations,
+            had_cursor,
+            |i| i.invitation.id.0,
+            |i| Invitation::at(i, now),
         ))
     }
 

@@ -3,7 +3,7 @@
 use async_graphql::{Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use refhub_domain::identity::{
-    self as domain, ApiKey as DomainApiKey, AuthTokens, Member, TenantMembership,
+    self as domain, ApiKey as DomainApiKey, AuthTokens, InvitationDetails, Member, TenantMembership,
 };
 
 use crate::ids::to_id;
@@ -141,6 +141,81 @@ impl From<Member> for Membership {
             },
             role: member.membership.role.into(),
             created_at: member.membership.created_at,
+        }
+    }
+}
+
+/// What became of an invitation.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub(crate) enum InvitationStatus {
+    /// Waiting for the invitee's answer.
+    Pending,
+    /// The invitee became a member.
+    Accepted,
+    /// The invitee said no.
+    Declined,
+    /// An owner or admin took it back.
+    Revoked,
+    /// Not answered before `expiresAt`.
+    Expired,
+}
+
+impl From<domain::InvitationStatus> for InvitationStatus {
+    fn from(status: domain::InvitationStatus) -> Self {
+        match status {
+            domain::InvitationStatus::Pending => InvitationStatus::Pending,
+            domain::InvitationStatus::Accepted => InvitationStatus::Accepted,
+            domain::InvitationStatus::Declined => InvitationStatus::Declined,
+            domain::InvitationStatus::Revoked => InvitationStatus::Revoked,
+            domain::InvitationStatus::Expired => InvitationStatus::Expired,
+        }
+    }
+}
+
+/// An invitation to join a workspace, sent by e-mail. The same whether or not an account uses
+/// the address: the invitee signs in (or up) with it to accept.
+#[derive(SimpleObject)]
+pub(crate) struct Invitation {
+    /// Its id.
+    pub id: ID,
+    /// The address it was sent to.
+    pub email: String,
+    /// The role the invitee gets on accepting.
+    pub role: Role,
+    /// What became of it.
+    pub status: InvitationStatus,
+    /// The workspace it invites to.
+    pub tenant: Tenant,
+    /// Who sent it (none when an API key did).
+    pub invited_by: Option<User>,
+    /// When it was first sent.
+    pub created_at: DateTime<Utc>,
+    /// When its link stops working (inviting the address again moves it).
+    pub expires_at: DateTime<Utc>,
+    /// When it was accepted, declined or revoked.
+    pub responded_at: Option<DateTime<Utc>>,
+}
+
+impl Invitation {
+    /// The invitation as it stands at `now` (a pending one past its expiry is `EXPIRED`).
+    pub(crate) fn at(details: InvitationDetails, now: DateTime<Utc>) -> Self {
+        let invitation = details.invitation;
+        Self {
+            id: to_id(invitation.id.0),
+            status: invitation.status_at(now).into(),
+            email: invitation.email.as_str().to_owned(),
+            role: invitation.role.into(),
+            tenant: details.tenant.into(),
+            invited_by: invitation
+                .invited_by
+                .zip(details.inviter_email)
+                .map(|(id, email)| User {
+                    id: to_id(id.0),
+                    email: email.as_str().to_owned(),
+                }),
+            created_at: invitation.created_at,
+            expires_at: invitation.expires_at,
+            responded_at: invitation.responded_at,
         }
     }
 }

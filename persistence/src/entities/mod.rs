@@ -6,6 +6,7 @@ pub mod custom_fields;
 pub mod flow_runs;
 pub mod flow_triggers;
 pub mod flows;
+pub mod invitations;
 pub mod link_clicks;
 pub mod memberships;
 pub mod messenger_apps;

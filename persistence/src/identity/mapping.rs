@@ -2,10 +2,11 @@
 
 use refhub_domain::DomainResult;
 use refhub_domain::identity::{
-    ApiKey, Email, Membership, PasswordHash, Role, Session, Tenant, TenantStatus, User,
+    ApiKey, Email, Invitation, InvitationState, Membership, PasswordHash, Role, Session, Tenant,
+    TenantStatus, User,
 };
 
-use crate::entities::{api_keys, memberships, sessions, tenants, users};
+use crate::entities::{api_keys, invitations, memberships, sessions, tenants, users};
 use crate::error::corrupt;
 
 pub(crate) fn role(stored: &str) -> DomainResult<Role> {
@@ -70,4 +71,23 @@ pub(crate) fn session(row: sessions::Model) -> Session {
         created_at: row.created_at,
         revoked_at: row.revoked_at,
     }
+}
+
+pub(crate) fn invitation(row: invitations::Model) -> DomainResult<Invitation> {
+    let state: InvitationState = row
+        .state
+        .parse()
+        .map_err(|_| corrupt("invitation state", &row.state))?;
+    Ok(Invitation {
+        id: row.id.into(),
+        tenant_id: row.tenant_id.into(),
+        email: Email::from_trusted(row.email),
+        role: role(&row.role)?,
+        token_fingerprint: row.token_fingerprint,
+        invited_by: row.invited_by.map(Into::into),
+        state,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        responded_at: row.responded_at,
+    })
 }

@@ -1,7 +1,9 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use refhub_domain::identity::{Member, Membership, MembershipRepository, Role, TenantMembership};
+use refhub_domain::identity::{
+    Email, Member, Membership, MembershipRepository, Role, TenantMembership,
+};
 use refhub_domain::ids::{TenantId, UserId};
 use refhub_domain::pagination::{Page, PageRequest};
 use refhub_domain::{DomainError, DomainResult};
@@ -13,7 +15,7 @@ use sea_orm::{
 use super::mapping;
 use crate::Store;
 use crate::entities::{memberships, tenants, users};
-use crate::error::{internal, unique_as_conflict};
+use crate::error::internal;
 use crate::scope::{self, run};
 
 pub(crate) fn new_membership_row(membership: &Membership) -> memberships::ActiveModel {
@@ -36,7 +38,7 @@ fn last_owner() -> DomainError {
 /// Opens a tenant transaction that serialises membership changes of that tenant, so that two
 /// concurrent demotions cannot both see "another owner remains" (SQLite serialises writers by
 /// itself).
-async fn locked_for_membership_change(
+pub(crate) async fn locked_for_membership_change(
     store: &Store,
     tenant_id: TenantId,
 ) -> DomainResult<DatabaseTransaction> {
@@ -140,17 +142,16 @@ impl MembershipRepository for Store {
             .collect()
     }
 
-    async fn add(&self, membership: &Membership) -> DomainResult<()> {
-        let txn = scope::for_tenant(&self.db, membership.tenant_id)
-            .await
-            .map_err(internal)?;
-        new_membership_row(membership)
-            .insert(&txn)
-            .await
-            .map_err(|err| {
-                unique_as_conflict(err, "email", "already a member of this workspace")
-            })?;
-        txn.commit().await.map_err(internal)
+    async fn has_member_with_email(
+        &self,
+        tenant_id: TenantId,
+        email: &Email,
+    ) -> DomainResult<bool> {
+        let query = memberships::Entity::find()
+            .filter(memberships::Column::TenantId.eq(tenant_id.0))
+            .inner_join(users::Entity)
+            .filter(users::Column::Email.eq(email.as_str()));
+        Ok(run::one(&self.db, tenant_id, query).await?.is_some())
     }
 
     async fn change_role(

@@ -6,6 +6,7 @@ mod concurrency;
 mod error_messages;
 mod field_order;
 mod health;
+mod invitations;
 mod log_in;
 mod operators;
 mod pagination;

@@ -22,6 +22,29 @@ async fn sign_in_attempts_from_one_address_are_limited() {
 }
 
 #[tokio::test]
+async fn probing_sign_up_for_taken_addresses_is_limited() {
+    let app = spawn_app_with(|config| config.sign_in_per_minute = 3).await;
+    app.sign_up("alice@example.com", "Acme").await;
+    let sign_up = || {
+        app.mutate(
+            "signUp",
+            serde_json::json!({
+                "email": "alice@example.com", "password": PASSWORD, "tenantName": "Probe",
+            }),
+            "{ accessToken }",
+            None,
+        )
+    };
+
+    // A taken address answers CONFLICT (the documented trade-off), within the sign-in limit.
+    for _ in 0..2 {
+        assert_error(&sign_up().await, "CONFLICT");
+    }
+    let limited = sign_up().await;
+    assert_error(&limited, "RATE_LIMITED");
+}
+
+#[tokio::test]
 async fn the_limit_leaves_other_operations_alone() {
     let app = spawn_app_with(|config| config.sign_in_per_minute = 1).await;
     let alice = app.sign_up("alice@example.com", "Acme").await;

@@ -46,7 +46,7 @@ async fn manage(scene: &Scene) -> Vec<(&'static str, Value)> {
             app.create_api_key_raw(token, "actor's key", "VIEWER").await,
         ),
         (
-            "addMember",
+            "inviteMember",
             app.add_member(token, "newcomer@example.com", "VIEWER")
                 .await,
         ),
@@ -237,7 +237,7 @@ async fn admins_cannot_grant_or_take_the_owner_role() {
 
     // Roles up to their own remain theirs to give.
     let added = app.add_member(token, "newcomer@example.com", "ADMIN").await;
-    assert_eq!(data(&added)["addMember"]["role"], "ADMIN");
+    assert_eq!(data(&added)["acceptInvitation"]["role"], "ADMIN");
 }
 
 #[tokio::test]

@@ -164,11 +164,18 @@ impl MessengerEvent {
         }
     }
 
-    /// Whether the person acted, opening (or keeping open) the 24-hour messaging window.
+    /// Whether the person acted, opening (or keeping open) the 24-hour messaging window. A
+    /// notification opt-in, and its STOP or RESUME, change what the page may send outside the
+    /// window and do not open it: Meta's marketing messages page ("a user opting in to marketing
+    /// messages does not open the standard messaging window").
     pub fn opens_window(&self) -> bool {
         !matches!(
             self,
-            MessengerEvent::Echo | MessengerEvent::Unhandled { .. }
+            MessengerEvent::Echo
+                | MessengerEvent::Unhandled { .. }
+                | MessengerEvent::OptedIn(_)
+                | MessengerEvent::OptedOut { .. }
+                | MessengerEvent::Resumed { .. }
         )
     }
 
@@ -314,6 +321,23 @@ mod tests {
                 .referral()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn notification_opt_ins_stops_and_resumes_do_not_open_the_window() {
+        let token = "t".to_owned();
+        assert!(
+            !MessengerEvent::OptedOut {
+                token: token.clone()
+            }
+            .opens_window()
+        );
+        assert!(!MessengerEvent::Resumed { token }.opens_window());
+        let optin = json!({"optin": {"type": "notification_messages", "notification_messages_token": "t",
+            "notification_messages_frequency": "WEEKLY", "title": "Deals"}});
+        let optin = MessengerEvent::interpret("optin", &optin);
+        assert!(matches!(optin, MessengerEvent::OptedIn(_)), "{optin:?}");
+        assert!(!optin.opens_window(), "opting in does not open the window");
     }
 
     #[test]

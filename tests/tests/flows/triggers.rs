@@ -287,11 +287,16 @@ async fn a_notification_opt_in_to_a_topic_starts_the_flow_of_its_rule() {
     )
     .await;
 
+    // Opting in does not open the messaging window (Meta), so the flow's standard message
+    // goes out because the person wrote a minute ago.
+    let mut wrote = retimed(MESSAGE_TEXT, now_ms() - 60_000);
+    item_mut(&mut wrote)["sender"]["id"] = json!(PSID_1);
+    deliver_json(&app, &tenant, &wrote).await;
     let mut delivery = retimed(OPTIN_NOTIFICATION_MESSAGES, now_ms());
     item_mut(&mut delivery)["optin"]["token_expiry_timestamp"] =
         json!(now_ms() + 180 * 86_400_000_i64);
     deliver_json(&app, &tenant, &delivery).await;
-    settled_events(&app, token, 1).await;
+    settled_events(&app, token, 2).await;
 
     let run = the_run_of(&app, token, &flow, "COMPLETED").await;
     assert_eq!(run["trigger"]["kind"], "TOPIC_OPT_IN", "{run:#}");

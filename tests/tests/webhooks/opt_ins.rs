@@ -343,3 +343,52 @@ async fn resuming_an_expired_token_says_it_stays_expired() {
     );
     opt_in_with_status(&app, &tenant, psid, "EXPIRED").await;
 }
+
+/// Meta: opting in to notifications does not open the standard messaging window, and neither
+/// does a STOP or a RESUME (a `startFlow` right after a STOP used to message the person who had
+/// just tapped it).
+#[tokio::test]
+async fn opt_ins_stops_and_resumes_leave_the_messaging_window_as_it_was() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@window.test", "Window", PAGE).await;
+    create_topic(&app, tenant.token(), &tenant.page_id, "Deals").await;
+    let expiry = now_ms() + 180 * DAY_MS;
+    // One person wrote 30 hours ago, then opted in, stopped and resumed just now; the other
+    // has only opted in and stopped.
+    let wrote = "9600000000000101";
+    let silent = "9600000000000102";
+    let long_ago = now_ms() - 30 * 3_600_000;
+    let t = now_ms() - 60_000;
+    deliver(
+        &app,
+        &tenant,
+        body(&[
+            crate::support::message(wrote, long_ago, "m-window-1", "hello"),
+            opt_in(wrote, t, "TOKEN-W1", "deals", expiry),
+            opt_in_status(wrote, t + 1_000, "TOKEN-W1", "STOP_NOTIFICATIONS"),
+            opt_in_status(wrote, t + 2_000, "TOKEN-W1", "RESUME_NOTIFICATIONS"),
+            opt_in(silent, t, "TOKEN-W2", "deals", expiry),
+            opt_in_status(silent, t + 1_000, "TOKEN-W2", "STOP_NOTIFICATIONS"),
+        ]),
+    )
+    .await;
+    settled_events(&app, tenant.token(), 6).await;
+    let people = all_subscribers(&app, tenant.token(), &tenant.page_id, json!({})).await;
+    let person = |psid: &str| {
+        people
+            .iter()
+            .find(|p| p["psid"] == psid)
+            .cloned()
+            .unwrap_or_else(|| panic!("{psid} is a subscriber: {people:#?}"))
+    };
+    let wrote = person(wrote);
+    assert_eq!(
+        instant(&wrote["lastInteractionAt"]),
+        at_ms(long_ago),
+        "{wrote:#}"
+    );
+    assert_eq!(wrote["withinMessagingWindow"], false, "{wrote:#}");
+    let silent = person(silent);
+    assert_eq!(silent["lastInteractionAt"], Value::Null, "{silent:#}");
+    assert_eq!(silent["withinMessagingWindow"], false, "{silent:#}");
+}

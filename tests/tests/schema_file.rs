@@ -52,3 +52,39 @@ fn first_difference(on_disk: &str, code: &str) -> String {
     }
     unreachable!()
 }
+
+/// Recurring notifications are legacy (Meta ended them on 2026-02-10 outside a few regions):
+/// every field that exists for them says so, with the reason, so generated clients warn.
+#[test]
+fn recurring_notification_fields_are_deprecated_with_metas_dates() {
+    let sdl = refhub_graphql::schema_sdl();
+    let legacy = [
+        "createNotificationTopic(",
+        "updateNotificationTopic(",
+        "deleteNotificationTopic(",
+        "registerNotificationTopic(",
+        "sendTopicNotification(",
+        "notificationTopic(id:",
+        "optIns:",
+        "topicOptIn:",
+    ];
+    for field in legacy {
+        let line = sdl
+            .lines()
+            .find(|line| line.trim_start().starts_with(field))
+            .unwrap_or_else(|| panic!("{field} is in the schema"));
+        assert!(
+            line.contains("@deprecated(reason: \"Meta retired recurring notifications")
+                && line.contains("2026-02-10"),
+            "{field} is deprecated with the reason: {line}"
+        );
+    }
+    // The two topic lists (on the root and on a page) end their argument lists with it.
+    let lists = sdl
+        .lines()
+        .filter(|line| {
+            line.contains("): NotificationTopicConnection! @deprecated(reason: \"Meta retired")
+        })
+        .count();
+    assert_eq!(lists, 2);
+}

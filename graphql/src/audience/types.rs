@@ -174,7 +174,8 @@ impl Subscriber {
 
     /// Their notification opt-ins.
     #[graphql(
-        complexity = "crate::cost::whole_list_cost(crate::cost::TENANT_LIST_ESTIMATE, child_complexity)"
+        complexity = "crate::cost::whole_list_cost(crate::cost::TENANT_LIST_ESTIMATE, child_complexity)",
+        deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
     )]
     async fn opt_ins(&self, ctx: &Context<'_>) -> Result<Vec<SubscriberOptIn>> {
         let opt_ins =

@@ -312,6 +312,9 @@ impl CatalogueMutation {
     }
 
     /// Creates a notification topic on a page (register it before sharing its link).
+    #[graphql(
+        deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
+    )]
     async fn create_notification_topic(
         &self,
         ctx: &Context<'_>,
@@ -333,6 +336,9 @@ impl CatalogueMutation {
     }
 
     /// Changes a topic's title or default cadence.
+    #[graphql(
+        deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
+    )]
     async fn update_notification_topic(
         &self,
         ctx: &Context<'_>,
@@ -353,6 +359,9 @@ impl CatalogueMutation {
     }
 
     /// Deletes a topic. Returns its id.
+    #[graphql(
+        deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
+    )]
     async fn delete_notification_topic(
         &self,
         ctx: &Context<'_>,
@@ -370,6 +379,9 @@ impl CatalogueMutation {
 
     /// Sends the topic's registration message through the Graph API and records the outcome
     /// on the topic (`registration`); Meta's refusal is recorded there, not raised.
+    #[graphql(
+        deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
+    )]
     async fn register_notification_topic(
         &self,
         ctx: &Context<'_>,

@@ -139,7 +139,10 @@ impl CatalogueQuery {
     }
 
     /// Notification topics, on one page or all, oldest first.
-    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::list_cost(first, child_complexity)",
+        deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
+    )]
     async fn notification_topics(
         &self,
         ctx: &Context<'_>,
@@ -164,6 +167,9 @@ impl CatalogueQuery {
     }
 
     /// A notification topic by id.
+    #[graphql(
+        deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
+    )]
     async fn notification_topic(&self, ctx: &Context<'_>, id: ID) -> Result<NotificationTopic> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<TopicId>(&id, "id").gql()?;

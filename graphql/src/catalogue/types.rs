@@ -179,7 +179,10 @@ impl Page {
     }
 
     /// The page's notification topics, oldest first.
-    #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
+    #[graphql(
+        complexity = "crate::connection::list_cost(first, child_complexity)",
+        deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
+    )]
     async fn notification_topics(
         &self,
         ctx: &Context<'_>,

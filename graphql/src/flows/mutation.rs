@@ -156,6 +156,9 @@ impl FlowsMutation {
 
     /// Queues a notification for every opt-in of a topic that may receive one now (active,
     /// unexpired, and none sent within its cadence), addressed by its token.
+    #[graphql(
+        deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
+    )]
     async fn send_topic_notification(
         &self,
         ctx: &Context<'_>,

@@ -271,6 +271,9 @@ pub(crate) struct FlowTriggerRule {
     /// A message keyword.
     pub keyword: Option<KeywordRule>,
     /// An opt-in to a topic.
+    #[graphql(
+        deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
+    )]
     pub topic_opt_in: Option<TopicOptInRule>,
 }
 

@@ -18,6 +18,13 @@ pub struct Referral {
     pub ad_id: Option<String>,
 }
 
+impl Referral {
+    /// Whether it says how the person came in: a ref, a source or an ad.
+    pub fn names_a_way_in(&self) -> bool {
+        self.reference.is_some() || self.source.is_some() || self.ad_id.is_some()
+    }
+}
+
 /// A recurring-notification opt-in with its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotificationOptIn {
@@ -151,11 +158,14 @@ impl MessengerEvent {
             "message" => MessengerEvent::Message {
                 text: text(body, "text"),
                 quick_reply: body.get("quick_reply").and_then(|q| text(q, "payload")),
+                // A message about a Shops product carries a `referral` naming only the
+                // `product`: no link, no ad, no source, so no entry.
                 referral: body
                     .get("referral")
                     .or_else(|| item.get("referral"))
                     .filter(|r| r.is_object())
-                    .map(referral),
+                    .map(referral)
+                    .filter(Referral::names_a_way_in),
             },
             "optin" => optin(body),
             other => MessengerEvent::Unhandled {
@@ -338,6 +348,15 @@ mod tests {
         let optin = MessengerEvent::interpret("optin", &optin);
         assert!(matches!(optin, MessengerEvent::OptedIn(_)), "{optin:?}");
         assert!(!optin.opens_window(), "opting in does not open the window");
+    }
+
+    #[test]
+    fn a_message_about_a_shops_product_is_no_entry() {
+        let item = json!({"message": {"mid": "m", "text": "Is this in stock?",
+            "referral": {"product": {"id": "1234567890"}}}});
+        let event = MessengerEvent::interpret("message", &item);
+        assert_eq!(event.referral(), None, "{event:?}");
+        assert!(event.opens_window(), "the person still wrote");
     }
 
     #[test]

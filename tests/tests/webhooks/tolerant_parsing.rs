@@ -217,3 +217,26 @@ async fn a_body_of_thousands_of_items_is_stored_whole() {
         ITEMS as i64
     );
 }
+
+/// A question about a Shops product arrives as a message whose `referral` names only the
+/// product: the person wrote (their window opens), but came through no link or ad.
+#[tokio::test]
+async fn a_message_about_a_shops_product_is_not_an_entry() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@shops.test", "Shops", PAGE).await;
+    let mut item = message(
+        "7300000000000001",
+        now_ms(),
+        "m-shops-1",
+        "Is this in stock?",
+    );
+    item["message"]["referral"] = json!({ "product": { "id": "1234567890" } });
+    deliver(&app, &tenant, body(&[item])).await;
+    settled_events(&app, tenant.token(), 1).await;
+    let person = subscriber_by_psid(&app, tenant.token(), &tenant.page_id, "7300000000000001")
+        .await
+        .expect("the person is a subscriber");
+    assert_eq!(person["entryCount"], 0, "{person:#}");
+    assert_eq!(person["sourceRef"], Value::Null, "{person:#}");
+    assert_eq!(person["withinMessagingWindow"], true, "{person:#}");
+}

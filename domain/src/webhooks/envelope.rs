@@ -103,26 +103,46 @@ pub fn split_envelope(body: &[u8], received_at: DateTime<Utc>) -> DomainResult<V
         let entry_page = entry.get("id").and_then(id_text);
         let entry_time = entry.get("time").and_then(timestamp);
         let read_before = events.len();
-        for (list, standby) in [("messaging", false), ("standby", true)] {
-            for item in listed(entry.get(list)) {
-                let mut event = read_item(
-                    item,
-                    standby,
-                    entry_page.as_deref(),
-                    entry_time,
-                    received_at,
-                );
-                if let (Some(object), Some(item)) = (object, event.item.as_object_mut()) {
-                    item.insert("object".to_owned(), object.clone());
-                }
-                events.push(event);
+        for (item, standby) in entry_items(entry) {
+            let mut event = read_item(
+                item,
+                standby,
+                entry_page.as_deref(),
+                entry_time,
+                received_at,
+            );
+            if let (Some(object), Some(item)) = (object, event.item.as_object_mut()) {
+                item.insert("object".to_owned(), object.clone());
             }
+            events.push(event);
         }
         if events.len() == read_before {
             events.push(unread(entry, entry_page, received_at));
         }
     }
     Ok(events.into_iter().map(admit).collect())
+}
+
+/// An entry's messaging items, each with whether it came on the standby channel: those of
+/// `messaging` and `standby`, and those written as `changes` (`{"field": "messaging_postbacks",
+/// "value": {item}}`, the form the App Dashboard's test button sends and Meta's webhook reference
+/// pages show), read alike so that a redelivery in either form is one event.
+fn entry_items(entry: &Value) -> Vec<(&Value, bool)> {
+    let listed_items = [("messaging", false), ("standby", true)]
+        .into_iter()
+        .flat_map(|(list, standby)| {
+            listed(entry.get(list))
+                .into_iter()
+                .map(move |item| (item, standby))
+        });
+    let changed_items = listed(entry.get("changes"))
+        .into_iter()
+        .filter_map(|change| {
+            let item = change.get("value").filter(|value| value.is_object())?;
+            let standby = change.get("field").and_then(Value::as_str) == Some("standby");
+            Some((item, standby))
+        });
+    listed_items.chain(changed_items).collect()
 }
 
 /// The items of a list, where Meta's lists are arrays; a lone object is read as a list of one
@@ -443,6 +463,27 @@ mod tests {
         );
         let events = split_envelope(body.as_bytes(), now()).unwrap();
         assert_eq!(events[0].dedup_key, events[1].dedup_key);
+    }
+
+    #[test]
+    fn items_written_as_changes_are_read_as_messaging_items() {
+        let item = r#"{"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":"1763700000","postback":{"mid":"m_c","title":"Go","payload":"GO","referral":{"ref":"spring","source":"SHORT-URL","type":"OPEN_THREAD"}}}"#;
+        let changes = format!(
+            r#"{{"object":"page","entry":[{{"id":"1","time":1763700000000,"changes":[
+                {{"field":"messaging_postbacks","value":{item}}},
+                {{"field":"standby","value":{item}}},
+                {{"field":"feed","value":"not an item"}}]}}]}}"#
+        );
+        let events = split_envelope(changes.as_bytes(), now()).unwrap();
+        assert_eq!(events.len(), 2, "{events:#?}");
+        assert_eq!(events[0].kind, "postback");
+        assert_eq!(events[0].sender, Some(Sender::Psid("5".into())));
+        assert_eq!(events[1].kind, "postback");
+        assert_eq!(events[1].item["standby"], Value::Bool(true));
+        // The same item under `messaging` is the same event: a redelivery in the other form.
+        let messaging = format!(r#"{{"entry":[{{"id":"1","messaging":[{item}]}}]}}"#);
+        let plain = split_envelope(messaging.as_bytes(), now()).unwrap();
+        assert_eq!(plain[0].dedup_key, events[0].dedup_key);
     }
 
     #[test]

@@ -240,3 +240,34 @@ async fn a_message_about_a_shops_product_is_not_an_entry() {
     assert_eq!(person["sourceRef"], Value::Null, "{person:#}");
     assert_eq!(person["withinMessagingWindow"], true, "{person:#}");
 }
+
+/// The App Dashboard's test button, and Meta's webhook reference pages, write an item as a
+/// change (`entry[].changes[] = {field, value: item}`): read like the same item under
+/// `messaging`, and one event with it when Meta redelivers it in the other form.
+#[tokio::test]
+async fn an_item_written_as_a_change_is_read_as_a_messaging_item() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@changes.test", "Changes", PAGE).await;
+    let psid = "7300000000000002";
+    let t = now_ms();
+    let item = json!({
+        "sender": { "id": psid },
+        "recipient": { "id": PAGE },
+        "timestamp": (t / 1000).to_string(),
+        "postback": { "mid": "m-change-1", "title": "Start", "payload": "GET_STARTED",
+            "referral": { "ref": "spring", "source": "SHORT-URL", "type": "OPEN_THREAD" } },
+    });
+    let as_change = json!({ "object": "page", "entry": [{ "id": PAGE, "time": t,
+        "changes": [{ "field": "messaging_postbacks", "value": item }] }] });
+    deliver(&app, &tenant, as_change.to_string()).await;
+    deliver(&app, &tenant, body(&[item])).await;
+    let events = settled_events(&app, tenant.token(), 1).await;
+    assert_eq!(events.len(), 1, "the two forms are one event: {events:#?}");
+    assert_eq!(events[0]["kind"], "postback", "{events:#?}");
+    assert_eq!(events[0]["status"], "PROCESSED", "{events:#?}");
+    let person = subscriber_by_psid(&app, tenant.token(), &tenant.page_id, psid)
+        .await
+        .expect("the person is a subscriber");
+    assert_eq!(person["sourceRef"], "spring", "{person:#}");
+    assert_eq!(person["entryCount"], 1, "{person:#}");
+}

@@ -60,7 +60,7 @@ pub struct EnvelopeEvent {
 }
 
 /// The keys of a messaging item that name its kind, in the order they are looked for.
-const KINDS: [&str; 12] = [
+const KINDS: [&str; 16] = [
     "message",
     "postback",
     "referral",
@@ -72,6 +72,10 @@ const KINDS: [&str; 12] = [
     "account_linking",
     "pass_thread_control",
     "take_thread_control",
+    "request_thread_control",
+    "app_roles",
+    "message_request",
+    "response_feedback",
     "policy_enforcement",
 ];
 
@@ -138,7 +142,10 @@ fn entry_items(entry: &Value) -> Vec<(&Value, bool)> {
     let changed_items = listed(entry.get("changes"))
         .into_iter()
         .filter_map(|change| {
-            let item = change.get("value").filter(|value| value.is_object())?;
+            // Only a messaging item: a page's other changes (`feed`, say) keep their entry whole.
+            let item = change.get("value").filter(|value| {
+                value.get("sender").is_some() || value.get("recipient").is_some()
+            })?;
             let standby = change.get("field").and_then(Value::as_str) == Some("standby");
             Some((item, standby))
         });

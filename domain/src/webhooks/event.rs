@@ -110,6 +110,9 @@ pub enum MessengerEvent {
         /// The request's payload.
         payload: Option<String>,
     },
+    /// The person accepted the page's message request (a conversation the page opened, from
+    /// a comment or an ad, say, waits in their requests until they do): they acted.
+    MessageRequestAccepted,
     /// The person stopped a topic's notifications.
     OptedOut {
         /// The token concerned.
@@ -168,6 +171,9 @@ impl MessengerEvent {
                     .filter(Referral::names_a_way_in),
             },
             "optin" => optin(body),
+            "message_request" if body.as_str() == Some("accept") => {
+                MessengerEvent::MessageRequestAccepted
+            }
             other => MessengerEvent::Unhandled {
                 kind: other.to_owned(),
             },
@@ -357,6 +363,24 @@ mod tests {
         let event = MessengerEvent::interpret("message", &item);
         assert_eq!(event.referral(), None, "{event:?}");
         assert!(event.opens_window(), "the person still wrote");
+    }
+
+    #[test]
+    fn an_accepted_message_request_is_the_person_acting_and_handover_items_are_named() {
+        let accepted = json!({"message_request": "accept"});
+        let event = MessengerEvent::interpret("message_request", &accepted);
+        assert_eq!(event, MessengerEvent::MessageRequestAccepted);
+        assert!(event.opens_window());
+        for kind in ["request_thread_control", "app_roles", "response_feedback"] {
+            let event = MessengerEvent::interpret(kind, &json!({kind: {"a": 1}}));
+            assert_eq!(
+                event,
+                MessengerEvent::Unhandled {
+                    kind: kind.to_owned()
+                }
+            );
+            assert!(!event.opens_window());
+        }
     }
 
     #[test]

@@ -716,6 +716,7 @@ fn interaction(meaning: &MessengerEvent, secrets: &dyn SecretGenerator) -> Inter
         MessengerEvent::OneTimeOptIn { payload } => ("one_time_optin", payload.clone()),
         MessengerEvent::OptedOut { .. } => ("optout", None),
         MessengerEvent::Resumed { .. } => ("resume", None),
+        MessengerEvent::MessageRequestAccepted => ("message_request_accepted", None),
         MessengerEvent::Echo => ("echo", None),
         MessengerEvent::Unhandled { kind } => (kind.as_str(), None),
     };

@@ -271,3 +271,52 @@ async fn an_item_written_as_a_change_is_read_as_a_messaging_item() {
     assert_eq!(person["sourceRef"], "spring", "{person:#}");
     assert_eq!(person["entryCount"], 1, "{person:#}");
 }
+
+/// Handover and message-request items are named, not `unknown`; a person accepting the page's
+/// message request acted, so they are a subscriber whose window is open.
+#[tokio::test]
+async fn message_requests_and_handover_items_are_named_and_an_accepted_request_is_acting() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@requests.test", "Requests", PAGE).await;
+    let psid = "7300000000000003";
+    let t = now_ms();
+    let item = |timestamp: i64, key: &str, value: Value| {
+        let mut item = json!({ "sender": { "id": psid }, "recipient": { "id": PAGE },
+            "timestamp": timestamp });
+        item[key] = value;
+        item
+    };
+    deliver(
+        &app,
+        &tenant,
+        body(&[
+            item(t, "message_request", json!("accept")),
+            item(
+                t + 1,
+                "request_thread_control",
+                json!({ "requested_owner_app_id": 123456789, "metadata": "help" }),
+            ),
+            item(
+                t + 2,
+                "response_feedback",
+                json!({ "mid": "m-feedback", "feedback": "Good response" }),
+            ),
+        ]),
+    )
+    .await;
+    let events = settled_events(&app, tenant.token(), 3).await;
+    let status_of = |kind: &str| {
+        events
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .map(|e| e["status"].clone())
+            .unwrap_or_else(|| panic!("an event of kind {kind}: {events:#?}"))
+    };
+    assert_eq!(status_of("message_request"), "PROCESSED");
+    assert_eq!(status_of("request_thread_control"), "IGNORED");
+    assert_eq!(status_of("response_feedback"), "IGNORED");
+    let person = subscriber_by_psid(&app, tenant.token(), &tenant.page_id, psid)
+        .await
+        .expect("accepting the request makes a subscriber");
+    assert_eq!(person["withinMessagingWindow"], true, "{person:#}");
+}

@@ -284,11 +284,20 @@ impl EventProcessor {
         effects.run_start = self
             .run_to_start(&page, &meaning, &effects, link_flow, &mut notes, memo)
             .await?;
-        if standby && let Some(run) = effects.run_start.take() {
-            notes.skip(
+        match effects.run_start.take() {
+            Some(run) if standby => notes.skip(
                 json!({ "flow": run.flow_id.to_string() }),
                 "a standby item: another app owns the conversation, so no flow starts",
-            );
+            ),
+            // Said only of a run that starts: the outcome lists what happened.
+            Some(run) => {
+                notes.applied.push(json!({
+                    "flowStarted": run.flow_id.to_string(),
+                    "trigger": run.trigger.kind.as_str(),
+                }));
+                effects.run_start = Some(run);
+            }
+            None => {}
         }
         effects.outcome = notes.into_outcome(&effects.interaction);
         Ok(Decision::Apply(Box::new(effects)))
@@ -540,9 +549,6 @@ impl EventProcessor {
             );
             return Ok(None);
         };
-        notes
-            .applied
-            .push(json!({ "flowStarted": flow.id.to_string(), "trigger": kind.as_str() }));
         Ok(Some(RunStart {
             flow_id: flow.id,
             steps: flow.steps,

@@ -726,6 +726,18 @@ async fn a_standby_item_is_recorded_but_starts_no_flow() {
             .contains("another app owns the conversation"),
         "{standby:#}"
     );
+    assert!(
+        !standby["outcome"].to_string().contains("flowStarted"),
+        "the outcome lists no run that did not start: {standby:#}"
+    );
+    let owned = events
+        .iter()
+        .find(|e| e["body"]["standby"] != json!(true))
+        .unwrap_or_else(|| panic!("no owned event: {events:#?}"));
+    assert!(
+        owned["outcome"].to_string().contains("flowStarted"),
+        "{owned:#}"
+    );
     known_subscriber(&app, &tenant, "6100000000000071").await;
     pause(500).await;
     assert_eq!(runs(&app, token, json!({ "flowId": flow })).await.len(), 1);

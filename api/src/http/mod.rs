@@ -2,6 +2,7 @@
 
 pub mod bearer;
 pub mod body_errors;
+pub mod csv_records;
 pub mod error;
 pub mod graphql_endpoint;
 pub mod graphql_ws;

@@ -510,3 +510,48 @@ async fn a_row_too_long_or_a_body_too_large_is_refused() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn an_import_of_the_most_rows_allowed_creates_each_and_again_updates_each() {
+    let Setup {
+        app,
+        tenant,
+        age_number,
+    } = setup().await;
+    // On PostgreSQL a fresh database is never analyzed (autovacuum is off here): the import
+    // must not depend on the planner knowing the tables' sizes.
+    let mut csv = format!("psid,City,field:{age_number},tags\n");
+    for i in 0..50_000 {
+        csv.push_str(&format!(
+            "{},City {i},{},vip;lead\n",
+            2_000_000_000u64 + i,
+            i % 90
+        ));
+    }
+    let (status, report) = import(&app, tenant.token(), &tenant.page_id, &csv).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        (report["created"].as_u64(), report["updated"].as_u64()),
+        (Some(50_000), Some(0)),
+        "{report}"
+    );
+    let (status, again) = import(&app, tenant.token(), &tenant.page_id, &csv).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        (again["created"].as_u64(), again["updated"].as_u64()),
+        (Some(0), Some(50_000)),
+        "{again}"
+    );
+    let (status, _, body) = export(&app, Some(tenant.token()), &tenant.page_id).await;
+    assert_eq!(status, 200);
+    let table = rows(&body);
+    assert_eq!(table.len(), 50_001, "a header and every subscriber");
+    let last = table
+        .iter()
+        .find(|r| r[0] == "2000049999")
+        .expect("the last row");
+    assert_eq!(
+        (last[7].as_str(), last[8].as_str(), last[9].as_str()),
+        ("lead;vip", "City 49999", "49")
+    );
+}

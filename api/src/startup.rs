@@ -56,8 +56,6 @@ use crate::workers::{
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Largest subscriber import (CSV) accepted: ample for 50,000 rows.
-const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 /// How long in-flight requests may take to finish on SIGTERM.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
 
@@ -167,8 +165,8 @@ impl Application {
                     web::get().to(subscriber_csv::export),
                 )
                 .service(
+                    // Reads its body as a stream, bounded in the handler.
                     web::resource("/api/pages/{id}/subscribers/import")
-                        .app_data(web::PayloadConfig::new(MAX_IMPORT_BYTES))
                         .route(web::post().to(subscriber_csv::import)),
                 )
                 .route(

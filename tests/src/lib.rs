@@ -155,6 +155,19 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// The test database as a connection that sees every tenant (PostgreSQL: the admin user,
+    /// which owns the schema and is not subject to row-level security): for rows written as
+    /// an older version or another path would have written them.
+    pub async fn raw_database(&self) -> sea_orm::DatabaseConnection {
+        let url = self
+            .admin_database_url
+            .clone()
+            .unwrap_or_else(|| self.database_url.clone());
+        sea_orm::Database::connect(url)
+            .await
+            .expect("connecting to the test database")
+    }
+
     /// POSTs a GraphQL request, asserts HTTP 200 and returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         let mut request = self

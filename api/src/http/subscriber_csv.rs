@@ -1,15 +1,18 @@
 //! A page's subscribers as CSV: `GET /api/pages/{id}/subscribers.csv` streams the export a
 //! hundred subscribers at a time (memory stays flat however large the page), and
-//! `POST /api/pages/{id}/subscribers/import` takes a CSV body and answers a per-row report.
-//! Both authenticate like the API.
+//! `POST /api/pages/{id}/subscribers/import` reads a CSV body as it arrives (one row in memory
+//! at a time, stopping at the first refusal) and answers a per-row report. Both authenticate
+//! like the API; the import does so before reading its body.
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use std::collections::HashMap;
 
+use actix_web::error::PayloadError;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use futures::StreamExt as _;
 use refhub_domain::audience::{
-    ExportLayout, ImportLine, ImportReport, ImportTable, SubscriberFilter,
+    ExportLayout, ImportLine, ImportReport, MAX_IMPORT_ROW_BYTES, SubscriberFilter,
     SubscriberTransferService, formula_guarded,
 };
 use refhub_domain::identity::Principal;
@@ -21,7 +24,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::bearer::require_principal;
+use super::csv_records::{CsvError, CsvRecord, CsvRecords};
 use super::error::HttpError;
+
+/// Largest import body accepted: ample for the row limit.
+pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
 /// Subscribers read per round of the export.
 const EXPORT_BATCH: u32 = 100;
@@ -153,37 +160,6 @@ pub async fn export(
         .streaming(body))
 }
 
-/// Reads a CSV body into a table; a body that is not UTF-8 CSV is refused as a whole.
-fn table(body: &[u8]) -> DomainResult<ImportTable> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    if std::str::from_utf8(body).is_err() {
-        return Err(DomainError::validation("file", "must be UTF-8 text"));
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(body);
-    let headers = reader
-        .headers()
-        .map_err(|err| DomainError::validation("file", format!("unreadable header: {err}")))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record
-            .map_err(|err| DomainError::validation("file", format!("unreadable CSV: {err}")))?;
-        if record.iter().all(|cell| cell.trim().is_empty()) {
-            continue;
-        }
-        rows.push(ImportLine {
-            line: record.position().map_or(0, |p| p.line()),
-            cells: record.iter().map(str::to_owned).collect(),
-        });
-    }
-    Ok(ImportTable { headers, rows })
-}
-
 fn report_json(report: &ImportReport) -> serde_json::Value {
     json!({
         "created": report.created,
@@ -199,36 +175,70 @@ fn report_json(report: &ImportReport) -> serde_json::Value {
     })
 }
 
-/// Imports a CSV body into a page.
+/// Imports a CSV body into a page, reading it as it arrives.
 pub async fn import(
     request: HttpRequest,
     id: web::Path<String>,
-    body: web::Bytes,
+    mut body: web::Payload,
     services: web::Data<Services>,
     transfer: web::Data<SubscriberTransferService>,
-) -> Result<HttpResponse, HttpError> {
-    let principal = require_principal(&services.auth, &request).await?;
-    let page_id = page_id(&id)?;
-    let table = table(&body)?;
-    let report = transfer.import(&principal, page_id, table).await?;
+) -> Result<HttpResponse, actix_web::Error> {
+    // Who asks, and whether they may import into this page, is settled before a byte of the
+    // body is read: a stranger's or a viewer's upload is answered unread.
+    let principal = require_principal(&services.auth, &request)
+        .await
+        .map_err(HttpError)?;
+    let page_id = page_id(&id).map_err(HttpError)?;
+    let mut import = transfer
+        .start_import(&principal, page_id)
+        .await
+        .map_err(HttpError)?;
+    if declared_length(&request).is_some_and(|length| length > MAX_IMPORT_BYTES) {
+        return Err(PayloadError::Overflow.into());
+    }
+    let mut records = CsvRecords::new(MAX_IMPORT_ROW_BYTES);
+    let mut each = |record: CsvRecord| {
+        import.add(ImportLine {
+            line: record.line,
+            cells: record.cells,
+        })
+    };
+    // A refused row (the one past the row limit, one too long) answers at once: the rest of
+    // the body is never read.
+    let mut received = 0;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        received += chunk.len();
+        if received > MAX_IMPORT_BYTES {
+            return Err(PayloadError::Overflow.into());
+        }
+        records.feed(&chunk, &mut each).map_err(HttpError)?;
+    }
+    records.finish(&mut each).map_err(HttpError)?;
+    let report = transfer.finish_import(import).await.map_err(HttpError)?;
     Ok(HttpResponse::Ok().json(report_json(&report)))
+}
+
+/// The body's declared `Content-Length`, if any.
+fn declared_length(request: &HttpRequest) -> Option<usize> {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+impl From<CsvError> for DomainError {
+    fn from(err: CsvError) -> Self {
+        DomainError::validation("file", err.to_string())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tables_are_read_with_their_lines_quotes_and_a_bom() {
-        let body = "\u{feff}psid,City\n123,\"Paris, France\"\n\n456,\"say \"\"hi\"\"\nthere\"\n";
-        let read = table(body.as_bytes()).unwrap();
-        assert_eq!(read.headers, ["psid", "City"]);
-        assert_eq!(read.rows.len(), 2);
-        assert_eq!(read.rows[0].line, 2);
-        assert_eq!(read.rows[0].cells, ["123", "Paris, France"]);
-        assert_eq!(read.rows[1].cells[1], "say \"hi\"\nthere");
-        assert!(table(b"psid\n\xff\xfe").is_err());
-    }
 
     #[test]
     fn records_are_quoted_and_guarded() {

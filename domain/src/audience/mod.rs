@@ -19,7 +19,7 @@ pub use subscriber::{
 };
 pub use subscriber_service::SubscriberService;
 pub use transfer::{
-    CellProblem, ExportLayout, FIXED_COLUMNS, ImportApplied, ImportLine, ImportReport, ImportRow,
-    ImportTable, MAX_IMPORT_ROWS, RejectedRow, SubscriberTransferService, TAG_SEPARATOR,
-    formula_guarded, strip_formula_guard,
+    CellProblem, ExportLayout, FIXED_COLUMNS, Import, ImportApplied, ImportLine, ImportReport,
+    ImportRow, MAX_IMPORT_ROW_BYTES, MAX_IMPORT_ROWS, MAX_PROBLEMS_PER_ROW, RejectedRow,
+    SubscriberTransferService, TAG_SEPARATOR, formula_guarded, strip_formula_guard,
 };

@@ -1,5 +1,6 @@
 //! Subscribers in and out as tables: the columns of an export, and an import checked row by
-//! row, whose good rows are applied together and whose bad rows are reported with why.
+//! row as its file arrives, whose good rows are applied together and whose bad rows are
+//! reported with why.
 //!
 //! An export can be imported again as it is: its read-only columns are recognised and skipped.
 
@@ -19,8 +20,15 @@ use crate::pagination::PageRequest;
 use crate::text;
 use crate::webhooks::Sender;
 
-/// Most rows one import may hold.
+/// Most rows one import may hold (rows of blank cells are skipped, not counted).
 pub const MAX_IMPORT_ROWS: usize = 50_000;
+/// Longest one row of an import may be, in bytes: ample for every field at its longest, and a
+/// bound on what one row can cost to read.
+pub const MAX_IMPORT_ROW_BYTES: usize = 1024 * 1024;
+/// Most problems reported for one row; a row with more says how many more.
+pub const MAX_PROBLEMS_PER_ROW: usize = 10;
+/// Longest a rejected row's PSID is echoed back, in characters.
+const MAX_ECHOED_PSID_CHARS: usize = 64;
 /// What separates tag names in the `tags` column.
 pub const TAG_SEPARATOR: char = ';';
 
@@ -36,16 +44,7 @@ pub const FIXED_COLUMNS: [&str; 8] = [
     "tags",
 ];
 
-/// A table to import: its header and its rows, each with its line in the file.
-#[derive(Debug, Clone, Default)]
-pub struct ImportTable {
-    /// Column names.
-    pub headers: Vec<String>,
-    /// Rows.
-    pub rows: Vec<ImportLine>,
-}
-
-/// One row of a table.
+/// One row of a file, as it arrives.
 #[derive(Debug, Clone)]
 pub struct ImportLine {
     /// Its line in the file (the header is line 1).
@@ -217,52 +216,52 @@ impl SubscriberTransferService {
         Ok(ExportLayout { fields, tag_names })
     }
 
-    /// Imports a table into a page (editors): every row is checked; the good ones are applied
-    /// in one transaction (all of a row or nothing of it), the others reported.
-    pub async fn import(
+    /// Starts an import into a page (editors), before any of its file is read: who may import
+    /// where is settled first, and the tenant's fields and tags are read once for every row.
+    /// The file's lines then go to [`Import::add`], and the import to [`Self::finish_import`].
+    pub async fn start_import(
         &self,
         principal: &Principal,
         page_id: PageId,
-        table: ImportTable,
-    ) -> DomainResult<ImportReport> {
+    ) -> DomainResult<Import> {
         let access = principal.require_role(Role::Editor)?;
         let tenant_id = access.tenant_id;
         self.page_in(tenant_id, page_id).await?;
-        if table.rows.len() > MAX_IMPORT_ROWS {
-            return Err(DomainError::validation(
-                "file",
-                format!("at most {MAX_IMPORT_ROWS} rows per import"),
-            ));
-        }
-        let columns = self.columns(tenant_id, &table.headers).await?;
-        let tags_by_name: HashMap<String, TagId> = self
+        let fields = self.all_fields(tenant_id).await?;
+        let tags_by_name = self
             .all_tags(tenant_id)
             .await?
             .into_iter()
             .map(|t| (t.name.to_lowercase(), t.id))
             .collect();
+        Ok(Import {
+            tenant_id,
+            page_id,
+            fields,
+            tags_by_name,
+            header: None,
+            rows: 0,
+            good: Vec::new(),
+            seen: HashMap::new(),
+            report: ImportReport::default(),
+        })
+    }
 
-        let mut report = ImportReport::default();
-        let mut good = Vec::with_capacity(table.rows.len());
-        let mut seen: HashMap<String, u64> = HashMap::new();
-        for line in table.rows {
-            match check_row(&columns, &table.headers, &line, &tags_by_name) {
-                Ok(row) => match seen.get(&row.psid) {
-                    Some(first) => report.rejected.push(RejectedRow {
-                        line: line.line,
-                        psid: row.psid.clone(),
-                        problems: vec![CellProblem {
-                            column: "psid".to_owned(),
-                            message: format!("this PSID is already on line {first}"),
-                        }],
-                    }),
-                    None => {
-                        seen.insert(row.psid.clone(), line.line);
-                        good.push(row);
-                    }
-                },
-                Err(rejected) => report.rejected.push(rejected),
-            }
+    /// Applies an import's good rows in one transaction (all of a row or nothing of it) and
+    /// reports them with the rows refused.
+    pub async fn finish_import(&self, import: Import) -> DomainResult<ImportReport> {
+        let Import {
+            tenant_id,
+            page_id,
+            fields,
+            header,
+            good,
+            mut report,
+            ..
+        } = import;
+        if header.is_none() {
+            // An empty file: refused as a header without a psid column.
+            columns(&fields, &[])?;
         }
         if !good.is_empty() {
             let applied = self
@@ -273,64 +272,6 @@ impl SubscriberTransferService {
             report.updated = applied.updated;
         }
         Ok(report)
-    }
-
-    /// What each header names; an unknown or repeated column refuses the whole file.
-    async fn columns(&self, tenant_id: TenantId, headers: &[String]) -> DomainResult<Vec<Column>> {
-        let fields = self.all_fields(tenant_id).await?;
-        let mut columns = Vec::with_capacity(headers.len());
-        let mut names_seen: Vec<String> = Vec::new();
-        for header in headers {
-            let name = header.trim().to_lowercase();
-            if names_seen.contains(&name) {
-                return Err(DomainError::validation(
-                    "header",
-                    format!("the column {header:?} appears twice"),
-                ));
-            }
-            names_seen.push(name.clone());
-            let column = match name.as_str() {
-                "psid" => Column::Psid,
-                "tags" => Column::Tags,
-                other if FIXED_COLUMNS.contains(&other) => Column::ReadOnly,
-                other => {
-                    let by_number = other
-                        .strip_prefix("field:")
-                        .and_then(|n| n.trim().parse::<i32>().ok());
-                    let field = fields.iter().find(|f| match by_number {
-                        Some(number) => f.number == number,
-                        None => f.name.to_lowercase() == other,
-                    });
-                    match field {
-                        Some(field) if !field.is_archived() => Column::Field(field.clone()),
-                        Some(_) => {
-                            return Err(DomainError::validation(
-                                "header",
-                                format!("the custom field {header:?} is archived"),
-                            ));
-                        }
-                        None => {
-                            return Err(DomainError::validation(
-                                "header",
-                                format!(
-                                    "{header:?} is neither a known column ({}) nor a custom field \
-                                     (by name, or as field:NUMBER)",
-                                    FIXED_COLUMNS.join(", ")
-                                ),
-                            ));
-                        }
-                    }
-                }
-            };
-            columns.push(column);
-        }
-        if !columns.iter().any(|c| matches!(c, Column::Psid)) {
-            return Err(DomainError::validation(
-                "header",
-                "a psid column is required",
-            ));
-        }
-        Ok(columns)
     }
 
     async fn page_in(&self, tenant_id: TenantId, page_id: PageId) -> DomainResult<()> {
@@ -374,6 +315,134 @@ impl SubscriberTransferService {
             }
         }
     }
+}
+
+/// An import under way. Its file's first line is the header; each row after it is checked as
+/// it arrives and only what a good row changes is kept, so memory follows the rows (at most
+/// [`MAX_IMPORT_ROWS`]), not the file.
+pub struct Import {
+    tenant_id: TenantId,
+    page_id: PageId,
+    fields: Vec<CustomField>,
+    tags_by_name: HashMap<String, TagId>,
+    header: Option<Header>,
+    rows: usize,
+    good: Vec<ImportRow>,
+    seen: HashMap<String, u64>,
+    report: ImportReport,
+}
+
+/// A file's column names and what each names.
+struct Header {
+    names: Vec<String>,
+    columns: Vec<Column>,
+}
+
+impl Import {
+    /// Takes the file's next line. The first is the header: an unknown or repeated column, or
+    /// no `psid` column, refuses the whole file. After it, a row of blank cells is skipped
+    /// (spreadsheets leave them), and the row after the [`MAX_IMPORT_ROWS`]th refuses the
+    /// whole file, so that a reader can stop there.
+    pub fn add(&mut self, line: ImportLine) -> DomainResult<()> {
+        let Some(header) = &self.header else {
+            self.header = Some(Header {
+                columns: columns(&self.fields, &line.cells)?,
+                names: line.cells,
+            });
+            return Ok(());
+        };
+        if line.cells.iter().all(|cell| cell.trim().is_empty()) {
+            return Ok(());
+        }
+        if self.rows == MAX_IMPORT_ROWS {
+            return Err(DomainError::validation(
+                "file",
+                format!(
+                    "at most {MAX_IMPORT_ROWS} rows per import (line {} is one more)",
+                    line.line
+                ),
+            ));
+        }
+        self.rows += 1;
+        let row = match check_row(&header.columns, &header.names, &line, &self.tags_by_name) {
+            Ok(row) => row,
+            Err(rejected) => {
+                self.report.rejected.push(rejected);
+                return Ok(());
+            }
+        };
+        match self.seen.get(&row.psid) {
+            Some(first) => self.report.rejected.push(RejectedRow {
+                line: line.line,
+                psid: row.psid,
+                problems: vec![CellProblem {
+                    column: "psid".to_owned(),
+                    message: format!("this PSID is already on line {first}"),
+                }],
+            }),
+            None => {
+                self.seen.insert(row.psid.clone(), line.line);
+                self.good.push(row);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What each header names; an unknown or repeated column refuses the whole file.
+fn columns(fields: &[CustomField], headers: &[String]) -> DomainResult<Vec<Column>> {
+    let mut columns = Vec::with_capacity(headers.len());
+    let mut names_seen = std::collections::HashSet::new();
+    for header in headers {
+        let name = header.trim().to_lowercase();
+        if !names_seen.insert(name.clone()) {
+            return Err(DomainError::validation(
+                "header",
+                format!("the column {header:?} appears twice"),
+            ));
+        }
+        let column = match name.as_str() {
+            "psid" => Column::Psid,
+            "tags" => Column::Tags,
+            other if FIXED_COLUMNS.contains(&other) => Column::ReadOnly,
+            other => {
+                let by_number = other
+                    .strip_prefix("field:")
+                    .and_then(|n| n.trim().parse::<i32>().ok());
+                let field = fields.iter().find(|f| match by_number {
+                    Some(number) => f.number == number,
+                    None => f.name.to_lowercase() == other,
+                });
+                match field {
+                    Some(field) if !field.is_archived() => Column::Field(field.clone()),
+                    Some(_) => {
+                        return Err(DomainError::validation(
+                            "header",
+                            format!("the custom field {header:?} is archived"),
+                        ));
+                    }
+                    None => {
+                        return Err(DomainError::validation(
+                            "header",
+                            format!(
+                                "{header:?} is neither a known column ({}) nor a custom field \
+                                 (by name, or as field:NUMBER)",
+                                FIXED_COLUMNS.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
+        columns.push(column);
+    }
+    if !columns.iter().any(|c| matches!(c, Column::Psid)) {
+        return Err(DomainError::validation(
+            "header",
+            "a psid column is required",
+        ));
+    }
+    Ok(columns)
 }
 
 /// Checks one row against the columns: a PSID, values that fit their fields, known tags.
@@ -440,32 +509,53 @@ fn check_row(
         }
     }
     if problems.is_empty() {
-        Ok(ImportRow {
+        return Ok(ImportRow {
             psid,
             values,
             tag_ids,
-        })
-    } else {
-        Err(RejectedRow {
-            line: line.line,
-            psid,
-            problems,
-        })
+        });
     }
+    // A report stays proportionate to the rows, whatever one row holds.
+    if problems.len() > MAX_PROBLEMS_PER_ROW {
+        let more = problems.len() - (MAX_PROBLEMS_PER_ROW - 1);
+        problems.truncate(MAX_PROBLEMS_PER_ROW - 1);
+        problems.push(CellProblem {
+            column: String::new(),
+            message: format!("and {more} more problems"),
+        });
+    }
+    if psid.chars().count() > MAX_ECHOED_PSID_CHARS {
+        psid = psid
+            .chars()
+            .take(MAX_ECHOED_PSID_CHARS)
+            .chain(['…'])
+            .collect();
+    }
+    Err(RejectedRow {
+        line: line.line,
+        psid,
+        problems,
+    })
 }
+
+/// What a spreadsheet may take a cell for a formula by, when it starts with one (OWASP's CSV
+/// injection list: a tab or carriage return can hide a formula behind it).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// Exports guard text that a spreadsheet would run as a formula with a leading `'`; imports
 /// take it off again.
 pub fn strip_formula_guard(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
         _ => cell,
     }
 }
 
-/// Guards a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first).
+/// Guards a cell a spreadsheet could run as a formula (one of [`FORMULA_STARTS`] first),
+/// unless it is a plain number such as `-12.5`.
 pub fn formula_guarded(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@']) && cell.parse::<f64>().is_err() {
+    let number = cell.parse::<f64>().is_ok_and(f64::is_finite);
+    if cell.starts_with(FORMULA_STARTS) && !number {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
         std::borrow::Cow::Borrowed(cell)
@@ -476,6 +566,73 @@ pub fn formula_guarded(cell: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
 
+    fn import_with_header(header: &[&str]) -> DomainResult<Import> {
+        let mut import = Import {
+            tenant_id: TenantId(uuid::Uuid::nil()),
+            page_id: PageId(uuid::Uuid::nil()),
+            fields: Vec::new(),
+            tags_by_name: HashMap::from([("vip".to_owned(), TagId(uuid::Uuid::nil()))]),
+            header: None,
+            rows: 0,
+            good: Vec::new(),
+            seen: HashMap::new(),
+            report: ImportReport::default(),
+        };
+        import.add(line(1, header))?;
+        Ok(import)
+    }
+
+    fn line(line: u64, cells: &[&str]) -> ImportLine {
+        ImportLine {
+            line,
+            cells: cells.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_row_after_the_cap_refuses_the_file_and_blank_rows_do_not_count() {
+        let mut import = import_with_header(&["psid", "tags"]).unwrap();
+        for n in 0..MAX_IMPORT_ROWS as u64 {
+            import.add(line(n + 2, &[&n.to_string(), ""])).unwrap();
+            import.add(line(n + 2, &[" ", ""])).unwrap();
+        }
+        assert_eq!(import.good.len(), MAX_IMPORT_ROWS);
+        import.add(line(0, &["", "  "])).unwrap();
+        let err = import.add(line(50_002, &["1", ""])).unwrap_err();
+        assert_eq!(err.field(), Some("file"));
+        assert!(err.to_string().contains("50002"), "{err}");
+    }
+
+    #[test]
+    fn a_repeated_psid_names_its_first_line_and_a_row_reports_at_most_so_many_problems() {
+        let mut import = import_with_header(&["psid", "tags"]).unwrap();
+        import.add(line(2, &["1001", "VIP"])).unwrap();
+        import.add(line(3, &["1001", ""])).unwrap();
+        let unknown_tags: Vec<String> = (0..1000).map(|n| format!("t{n}")).collect();
+        let long_psid = "x".repeat(10_000);
+        import
+            .add(line(4, &[&long_psid, &unknown_tags.join(";")]))
+            .unwrap();
+        assert_eq!(import.good.len(), 1);
+        assert_eq!(import.good[0].tag_ids.len(), 1);
+        let rejected = &import.report.rejected;
+        assert!(rejected[0].problems[0].message.contains("line 2"));
+        assert_eq!(rejected[1].problems.len(), MAX_PROBLEMS_PER_ROW);
+        assert!(
+            rejected[1].problems[MAX_PROBLEMS_PER_ROW - 1]
+                .message
+                .contains("992 more")
+        );
+        assert!(rejected[1].psid.chars().count() <= MAX_ECHOED_PSID_CHARS + 1);
+    }
+
+    #[test]
+    fn a_header_without_psid_or_with_a_column_twice_is_refused() {
+        assert!(import_with_header(&["tags"]).is_err());
+        assert!(import_with_header(&["psid", "PSID "]).is_err());
+        assert!(import_with_header(&["psid", "shoe"]).is_err());
+    }
+
     #[test]
     fn formulas_are_guarded_and_unguarded_but_numbers_are_not() {
         assert_eq!(formula_guarded("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
@@ -483,5 +640,19 @@ mod tests {
         assert_eq!(formula_guarded("plain"), "plain");
         assert_eq!(strip_formula_guard("'=SUM(A1)"), "=SUM(A1)");
         assert_eq!(strip_formula_guard("'quoted"), "'quoted");
+    }
+
+    #[test]
+    fn every_start_on_owasps_list_is_guarded_and_unguarded_again() {
+        for cell in [
+            "=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1", "-inf",
+        ] {
+            let guarded = formula_guarded(cell);
+            assert_eq!(guarded, format!("'{cell}"), "{cell:?}");
+            assert_eq!(strip_formula_guard(&guarded), cell);
+        }
+        assert_eq!(formula_guarded("+33 1 23"), "'+33 1 23");
+        assert_eq!(formula_guarded("1e3"), "1e3");
+        assert_eq!(formula_guarded("a\tb"), "a\tb");
     }
 }

@@ -10,6 +10,7 @@ mod messenger_app_service;
 mod page;
 mod page_service;
 mod ports;
+mod qr_capacity;
 mod ref_link;
 mod ref_link_service;
 pub mod ref_payload;
@@ -32,6 +33,7 @@ pub use ports::{
     QrCodeRenderer, RefLinkRepository, SentMessage, TagRepository, TopicRegistrationRequest,
     TopicRepository,
 };
+pub use qr_capacity::QR_CODE_MAX_BYTES;
 pub use ref_link::{RefLink, RefLinkChanges, RefLinkDraft};
 pub use ref_link_service::{MAX_TAGS_PER_LINK, PayloadFieldValue, RefLinkService};
 pub use ref_payload::{ParsedRef, PayloadPair, PayloadProblem, RefName, parse_ref, render_ref};

@@ -9,6 +9,8 @@ use crate::text;
 
 /// Longest page name accepted.
 pub const MAX_PAGE_NAME_CHARS: usize = 200;
+/// Longest m.me username (Facebook's rule).
+pub const MAX_USERNAME_CHARS: usize = 50;
 
 /// A Facebook Page connected to a tenant.
 #[derive(Debug, Clone)]
@@ -70,7 +72,7 @@ pub fn validate_username(raw: Option<&str>) -> DomainResult<Option<String>> {
         return Ok(None);
     };
     let username = username.trim_start_matches('@');
-    if username.len() > 50
+    if username.len() > MAX_USERNAME_CHARS
         || !username
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.')

@@ -209,7 +209,8 @@ pub trait MessengerGateway: Send + Sync {
     ) -> Result<SentMessage, GatewayError>;
 }
 
-/// Renders QR codes of URLs.
+/// Renders QR codes of URLs: any of at most [`QR_CODE_MAX_BYTES`](crate::catalogue::QR_CODE_MAX_BYTES)
+/// bytes.
 pub trait QrCodeRenderer: Send + Sync {
     /// An SVG document.
     fn svg(&self, data: &str) -> DomainResult<String>;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::catalogue::links::{MAX_ENCODED_REF_CHARS, encode_query_value, mme_url};
 use crate::catalogue::page::PageHandle;
+use crate::catalogue::qr_capacity;
 use crate::catalogue::ref_payload::RefName;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{CustomFieldId, FlowId, PageId, RefLinkId, TagId, TenantId};
@@ -46,6 +47,18 @@ impl RefLink {
     /// The link's m.me URL on `page`.
     pub fn url(&self, page: PageHandle<'_>) -> String {
         mme_url(page.0, self.ref_name.as_str(), self.text.as_deref())
+    }
+
+    /// The URL its QR code shows on `page`; refused (naming `ref` or `text`) when too long for
+    /// one.
+    pub fn qr_code_url(&self, page: PageHandle<'_>) -> DomainResult<String> {
+        qr_capacity::qr_code_url(page, self.ref_name.as_str(), self.text.as_deref())
+    }
+
+    /// Fails, naming `ref` or `text`, when the link's URL would not fit a QR code on `page`
+    /// with room for any username the page may take later.
+    pub fn check_fits_qr_code(&self, page: PageHandle<'_>) -> DomainResult<()> {
+        qr_capacity::check_saved_link_fits(page, self.ref_name.as_str(), self.text.as_deref())
     }
 }
 

@@ -71,7 +71,7 @@ impl RefLinkService {
     ) -> DomainResult<RefLink> {
         let access = principal.require_role(Role::Editor)?;
         let tenant_id = access.tenant_id;
-        self.page_in(tenant_id, draft.page_id, "pageId").await?;
+        let page = self.page_in(tenant_id, draft.page_id, "pageId").await?;
         let ref_name = validate_ref(&draft.ref_name)?;
         let text = validate_text(draft.text.as_deref())?;
         if let Some(field_id) = draft.default_field_id {
@@ -98,6 +98,7 @@ impl RefLinkService {
             created_at: now,
             updated_at: now,
         };
+        link.check_fits_qr_code(page.handle())?;
         self.links.create(&link).await?;
         Ok(link)
     }
@@ -112,6 +113,9 @@ impl RefLinkService {
         let access = principal.require_role(Role::Editor)?;
         let tenant_id = access.tenant_id;
         let mut link = self.link_in(tenant_id, id).await?;
+        // Only a new ref or text is checked against the QR capacity: a link stored before the
+        // rule keeps taking other changes.
+        let url_changes = changes.ref_name.is_some() || changes.text.is_some();
         if let Some(ref_name) = changes.ref_name {
             link.ref_name = validate_ref(&ref_name)?;
         }
@@ -136,6 +140,10 @@ impl RefLinkService {
                 self.flow_in(tenant_id, flow_id).await?;
             }
             link.flow_id = flow_id;
+        }
+        if url_changes {
+            let page = self.page_of(&link).await?;
+            link.check_fits_qr_code(page.handle())?;
         }
         link.updated_at = self.clock.now();
         self.links.update(&link).await?;
@@ -180,6 +188,13 @@ impl RefLinkService {
     pub async fn url(&self, link: &RefLink) -> DomainResult<String> {
         let page = self.page_of(link).await?;
         Ok(link.url(page.handle()))
+    }
+
+    /// The URL the link's QR code shows; a stored link too long for one is refused with a
+    /// validation error naming the field to shorten.
+    pub async fn qr_code_url(&self, link: &RefLink) -> DomainResult<String> {
+        let page = self.page_of(link).await?;
+        link.qr_code_url(page.handle())
     }
 
     /// A URL that fills custom fields when followed: `defaultValue` goes to the link's default

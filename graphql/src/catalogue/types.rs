@@ -378,15 +378,17 @@ impl RefLink {
         services(ctx).ref_links.url(&self.0).await.gql()
     }
 
-    /// A QR code of `url`, as an SVG document.
+    /// A QR code of `url`, as an SVG document. A link too long for a QR code (saved before
+    /// links were checked for one) answers `VALIDATION` naming `text` or `ref`.
     async fn qr_code_svg(&self, ctx: &Context<'_>) -> Result<String> {
-        let url = services(ctx).ref_links.url(&self.0).await.gql()?;
+        let url = services(ctx).ref_links.qr_code_url(&self.0).await.gql()?;
         services(ctx).qr_codes.svg(&url).gql()
     }
 
-    /// A QR code of `url`, as a PNG `data:` URI (also at `GET /api/ref-links/{id}/qr.png`).
+    /// A QR code of `url`, as a PNG `data:` URI (also at `GET /api/ref-links/{id}/qr.png`);
+    /// refused like `qrCodeSvg`.
     async fn qr_code_png_data_uri(&self, ctx: &Context<'_>) -> Result<String> {
-        let url = services(ctx).ref_links.url(&self.0).await.gql()?;
+        let url = services(ctx).ref_links.qr_code_url(&self.0).await.gql()?;
         let png = services(ctx).qr_codes.png(&url).gql()?;
         Ok(format!("data:image/png;base64,{}", STANDARD.encode(png)))
     }

@@ -54,6 +54,9 @@ pub enum MailSettings {
     },
     /// Kept in memory for the caller to read (tests; never chosen from the environment).
     Memory(crate::mail::MemoryOutbox),
+    /// Production without `SMTP_URL`: `serve`, which sends invitations, refuses to start
+    /// ([`Config::require_mail`]); a `worker` process, which sends no mail, runs without.
+    Unconfigured,
 }
 
 /// Everything the service needs to start.
@@ -256,8 +259,9 @@ impl Config {
                 from: "refhub <no-reply@localhost>".to_owned(),
             },
             (None, _) if app_env == AppEnv::Development => MailSettings::Log,
-            _ => bail!(
-                "APP_ENV=production needs SMTP_URL and MAIL_FROM to be set: invitations to join a workspace are sent by e-mail"
+            (None, _) => MailSettings::Unconfigured,
+            (Some(_), None) => bail!(
+                "APP_ENV=production needs MAIL_FROM beside SMTP_URL: the sender of invitation e-mails"
             ),
         };
         let development = app_env == AppEnv::Development;
@@ -363,6 +367,16 @@ impl Config {
             invitations_per_workspace_per_hour: 100_000,
             warnings: Vec::new(),
         }
+    }
+
+    /// Refuses a configuration that cannot send mail: `serve` sends invitations by e-mail.
+    pub fn require_mail(&self) -> anyhow::Result<()> {
+        if let MailSettings::Unconfigured = self.mail {
+            bail!(
+                "APP_ENV=production needs SMTP_URL and MAIL_FROM to be set: invitations to join a workspace are sent by e-mail"
+            );
+        }
+        Ok(())
     }
 
     /// Logs what was noticed while loading.
@@ -511,7 +525,10 @@ mod tests {
             encryption_key: Some(STANDARD.encode(strong_key())),
             ..Env::default()
         };
-        let err = Config::from_parts(secrets()).expect_err("must refuse");
+        // A worker process sends no mail and may run without; serving refuses to.
+        let without = Config::from_parts(secrets()).expect("a worker may run without SMTP");
+        assert!(matches!(without.mail, MailSettings::Unconfigured));
+        let err = without.require_mail().expect_err("serving must refuse");
         assert!(err.to_string().contains("SMTP_URL"), "{err}");
         let only_url = Env {
             smtp_url: Some("smtp://mail.example.com:587?tls=required".into()),

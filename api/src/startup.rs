@@ -43,7 +43,7 @@ use crate::http::request_span::RedactedRootSpan;
 use crate::http::socket_limits::SocketLimits;
 use crate::http::throttles::RequestThrottles;
 use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
-use crate::mail::{LogTransport, MailQueue, MailTransport, SmtpTransport};
+use crate::mail::{LogTransport, MailQueue, MailTransport, SmtpTransport, Unconfigured};
 use crate::qr_codes::QrCodes;
 use crate::security::{
     AeadCipher, Argon2Hasher, HubSignatures, JwtCodec, KeyedThrottle, RandomSecrets,
@@ -91,6 +91,7 @@ impl Application {
     /// Migrates (if configured), connects, wires everything, binds the listener and starts the
     /// in-process workers (unless `workers` is 0).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.require_mail()?;
         let wiring = Wiring::build(&config).await?;
         let workers = (config.workers > 0).then(|| {
             (
@@ -298,6 +299,9 @@ fn mailer(settings: &MailSettings) -> anyhow::Result<Arc<dyn Mailer>> {
         MailSettings::Log => Arc::new(LogTransport),
         MailSettings::Smtp { url, from } => Arc::new(SmtpTransport::new(url, from)?),
         MailSettings::Memory(outbox) => Arc::new(outbox.clone()),
+        // Only a worker process gets here (`serve` refuses to start without mail), and workers
+        // send no mail: anything queued all the same fails loudly, with nothing in the log.
+        MailSettings::Unconfigured => Arc::new(Unconfigured),
     };
     Ok(Arc::new(MailQueue::start(transport)))
 }

@@ -5,8 +5,10 @@ mod log;
 mod memory;
 mod queue;
 mod smtp;
+mod unconfigured;
 
 pub use log::LogTransport;
 pub use memory::MemoryOutbox;
 pub use queue::{MailQueue, MailTransport};
 pub use smtp::SmtpTransport;
+pub use unconfigured::Unconfigured;

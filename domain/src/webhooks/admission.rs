@@ -95,10 +95,23 @@ pub fn is_user_ref(user_ref: &str) -> bool {
         && !user_ref.chars().any(char::is_control)
 }
 
+/// The key of the object a number too large for a float is read as (see the envelope), with the
+/// number's text as its value.
+pub(crate) const UNREADABLE_NUMBER: &str = "$unreadableNumber";
+
+/// The text of a number the envelope could not read at all, if `map` stands for one.
+fn marked_number(map: &serde_json::Map<String, Value>) -> Option<String> {
+    match (map.len(), map.get(UNREADABLE_NUMBER)) {
+        (1, Some(Value::String(text))) => Some(text.clone()),
+        _ => None,
+    }
+}
+
 /// The first number of `item` that would not read back once stored, as written.
 pub fn unreadable_number(item: &Value) -> Option<String> {
     match item {
         Value::Number(n) if !reads_back(n) => Some(n.to_string()),
+        Value::Object(map) if marked_number(map).is_some() => marked_number(map),
         Value::Array(items) => items.iter().find_map(unreadable_number),
         Value::Object(map) => map.values().find_map(unreadable_number),
         _ => None,
@@ -110,6 +123,9 @@ pub fn unreadable_number(item: &Value) -> Option<String> {
 pub fn with_unreadable_numbers_as_text(item: Value) -> Value {
     match item {
         Value::Number(n) if !reads_back(&n) => Value::String(n.to_string()),
+        Value::Object(map) if marked_number(&map).is_some() => {
+            Value::String(marked_number(&map).unwrap_or_default())
+        }
         Value::Array(items) => Value::Array(
             items
                 .into_iter()

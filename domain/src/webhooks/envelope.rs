@@ -8,7 +8,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{DomainError, DomainResult};
-use crate::webhooks::admission::admit;
+use crate::webhooks::admission::{UNREADABLE_NUMBER, admit};
 
 /// Who sent an event: a page-scoped id, or a plugin user's reference.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -88,6 +88,10 @@ pub fn split_envelope(body: &[u8], received_at: DateTime<Utc>) -> DomainResult<V
     let root: Value = serde_json::from_slice(body)
         .ok()
         .or_else(|| serde_json::from_slice(&without_lone_surrogates(body)?).ok())
+        .or_else(|| {
+            let text = without_lone_surrogates(body);
+            serde_json::from_slice(&with_huge_numbers_marked(text.as_deref().unwrap_or(body))?).ok()
+        })
         .ok_or_else(|| DomainError::validation("body", "is not JSON"))?;
     let Some(fields) = root.as_object() else {
         return Err(DomainError::validation("body", "is not a JSON object"));
@@ -341,6 +345,53 @@ fn without_lone_surrogates(body: &[u8]) -> Option<Vec<u8>> {
     changed.then_some(fixed)
 }
 
+/// The JSON text with every number too large for a float (`1e400`: valid JSON, which the
+/// parser refuses, and with it the delivery's other events) written as an
+/// `{"$unreadableNumber": "1e400"}` object, which the inbox rejects as it rejects a number it
+/// cannot read back; `None` when there is no such number.
+fn with_huge_numbers_marked(body: &[u8]) -> Option<Vec<u8>> {
+    let mut marked = Vec::with_capacity(body.len() + 32);
+    let (mut changed, mut in_string, mut i) = (false, false, 0);
+    while i < body.len() {
+        let byte = body[i];
+        if in_string {
+            // A backslash and the character it escapes; a quote ends the string.
+            let step = if byte == b'\\' { 2 } else { 1 };
+            in_string = byte != b'"';
+            marked.extend_from_slice(&body[i..(i + step).min(body.len())]);
+            i += step;
+            continue;
+        }
+        if byte == b'-' || byte.is_ascii_digit() {
+            let end = body[i..]
+                .iter()
+                .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                .map_or(body.len(), |length| i + length);
+            let token = &body[i..end];
+            let finite = std::str::from_utf8(token)
+                .ok()
+                .and_then(|text| text.parse::<f64>().ok())
+                .is_some_and(f64::is_finite);
+            if finite {
+                marked.extend_from_slice(token);
+            } else {
+                changed = true;
+                marked.extend_from_slice(b"{\"");
+                marked.extend_from_slice(UNREADABLE_NUMBER.as_bytes());
+                marked.extend_from_slice(b"\":\"");
+                marked.extend_from_slice(token);
+                marked.extend_from_slice(b"\"}");
+            }
+            i = end;
+            continue;
+        }
+        in_string = byte == b'"';
+        marked.push(byte);
+        i += 1;
+    }
+    changed.then_some(marked)
+}
+
 /// U+0000 is valid JSON but cannot be stored by PostgreSQL's `jsonb` (nor shown safely): it is
 /// replaced by U+FFFD wherever it appears, so that such a delivery is stored like any other.
 fn without_nul_characters(value: Value) -> Value {
@@ -491,6 +542,28 @@ mod tests {
         let messaging = format!(r#"{{"entry":[{{"id":"1","messaging":[{item}]}}]}}"#);
         let plain = split_envelope(messaging.as_bytes(), now()).unwrap();
         assert_eq!(plain[0].dedup_key, events[0].dedup_key);
+    }
+
+    #[test]
+    fn a_number_too_large_for_a_float_rejects_its_item_only() {
+        let body = br#"{"object":"page","entry":[{"id":"1","messaging":[
+            {"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700000000,"message":{"mid":"m_1","text":"a \"1e400\" in text","n":-1e400}},
+            {"sender":{"id":"5"},"recipient":{"id":"1"},"timestamp":1763700000001,"message":{"mid":"m_2","text":"hi","n":1.5e3}}]}]}"#;
+        assert!(
+            serde_json::from_slice::<Value>(body).is_err(),
+            "serde_json refuses it"
+        );
+        let events = split_envelope(body, now()).unwrap();
+        assert_eq!(events.len(), 2);
+        let reason = events[0]
+            .rejection
+            .as_deref()
+            .expect("the first item is rejected");
+        assert!(reason.contains("-1e400"), "{reason}");
+        assert_eq!(events[0].item["message"]["n"], "-1e400");
+        assert_eq!(events[0].item["message"]["text"], "a \"1e400\" in text");
+        assert_eq!(events[1].rejection, None);
+        assert_eq!(events[1].item["message"]["n"], 1500.0);
     }
 
     #[test]

@@ -336,3 +336,49 @@ async fn a_suspended_workspaces_events_wait_stored_and_are_processed_once_reacti
             .is_some()
     );
 }
+
+/// A number too large for a float (`1e400`) is valid JSON that the parser refuses: the item
+/// holding it is rejected on its own, and the delivery's other items are stored and processed
+/// (before, the whole body answered 400 and every item of it was lost).
+#[tokio::test]
+async fn a_number_beyond_any_float_rejects_its_item_and_the_rest_of_the_delivery_is_kept() {
+    let app = spawn_app().await;
+    let acme = connect_tenant(&app, "owner@huge.test", "Huge", PAGE).await;
+    let t = now_ms() - 60_000;
+    let delivery = format!(
+        r#"{{"object":"page","entry":[{{"id":"{PAGE}","time":{t},"messaging":[
+            {{"sender":{{"id":"1000002"}},"recipient":{{"id":"{PAGE}"}},"timestamp":{t},"message":{{"mid":"m-huge-1","text":"hi","n":1e400}}}},
+            {{"sender":{{"id":"1000003"}},"recipient":{{"id":"{PAGE}"}},"timestamp":{t},"message":{{"mid":"m-huge-2","text":"hello"}}}}]}}]}}"#
+    );
+    deliver(&app, &acme, &delivery).await;
+    let events = eventually("one rejected and one processed event", WAIT, async || {
+        let events = all_events(&app, acme.token(), None).await;
+        let mut statuses: Vec<_> = events.iter().map(|e| e["status"].to_string()).collect();
+        statuses.sort();
+        if statuses == ["\"PROCESSED\"", "\"REJECTED\""] {
+            Ok(events)
+        } else {
+            Err(status_summary(&events))
+        }
+    })
+    .await;
+    let status_of = |mid: &str| {
+        events
+            .iter()
+            .find(|e| e["body"]["message"]["mid"] == mid)
+            .map(|e| (e["status"].clone(), e["error"].clone()))
+            .unwrap_or_else(|| panic!("an event for {mid}: {events:#?}"))
+    };
+    let (status, error) = status_of("m-huge-1");
+    assert_eq!(status, "REJECTED", "{events:#?}");
+    assert!(
+        error.as_str().unwrap_or_default().contains("1e400"),
+        "{error}"
+    );
+    assert_eq!(status_of("m-huge-2").0, "PROCESSED", "{events:#?}");
+    assert!(
+        subscriber_by_psid(&app, acme.token(), &acme.page_id, "1000003")
+            .await
+            .is_some()
+    );
+}

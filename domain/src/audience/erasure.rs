@@ -21,6 +21,8 @@ pub struct ErasureTarget {
     /// Every name Messenger gave the person (PSID, plugin `user_ref`): a stored webhook item
     /// holding one of these names them and is redacted.
     pub names: Vec<String>,
+    /// The person's sender keys: an event stored with one is theirs, whatever its item says.
+    pub sender_keys: Vec<String>,
     /// Dedup keys made before senders were digested start with `prefix`; they are rewritten to
     /// start with `replacement` instead, the key a redelivery now gets, so it stays a duplicate.
     pub dedup_key_prefixes: Vec<(String, String)>,
@@ -44,6 +46,7 @@ impl ErasureTarget {
             })
             .filter(|name| !name.is_empty())
             .collect();
+        let sender_keys = senders.iter().map(Sender::key).collect();
         let dedup_key_prefixes = senders
             .iter()
             .map(|sender| (format!("{}|", sender.key()), format!("{}|", sender.keyed())))
@@ -51,6 +54,7 @@ impl ErasureTarget {
         Self {
             subscriber_id: subscriber.id,
             names,
+            sender_keys,
             dedup_key_prefixes,
         }
     }
@@ -161,6 +165,7 @@ mod tests {
     fn a_linked_person_is_found_by_both_names() {
         let target = ErasureTarget::of(&subscriber(Sender::Psid("123".to_owned()), Some("ref-9")));
         assert_eq!(target.names, ["123", "ref-9"]);
+        assert_eq!(target.sender_keys, ["psid:123", "user_ref:ref-9"]);
         assert_eq!(target.dedup_key_prefixes[0].0, "psid:123|");
         assert_eq!(target.dedup_key_prefixes[1].0, "user_ref:ref-9|");
     }

@@ -397,8 +397,8 @@ pub(crate) struct ErasedSubscriber {
     pub tags: i64,
     /// Timeline entries deleted.
     pub interactions: i64,
-    /// Notification opt-ins deleted.
-    pub opt_ins: i64,
+    /// Notification opt-ins deleted (`optIns` would read as the legacy topic opt-in list).
+    pub notification_opt_ins: i64,
     /// Flow runs deleted.
     pub flow_runs: i64,
     /// Queued or sent messages deleted.
@@ -415,7 +415,7 @@ impl ErasedSubscriber {
             field_values: count(counts.field_values),
             tags: count(counts.tags),
             interactions: count(counts.interactions),
-            opt_ins: count(counts.opt_ins),
+            notification_opt_ins: count(counts.opt_ins),
             flow_runs: count(counts.flow_runs),
             messages: count(counts.messages),
             webhook_events_redacted: count(counts.webhook_events_redacted),

@@ -23,8 +23,7 @@ const TOKEN: &str = "erasure-notification-token-0001";
 const SECRET_TEXT: &str = "my secret erasure message";
 
 /// What `eraseSubscriber` answers.
-const ERASED_FIELDS: &str =
-    "{ id fieldValues tags interactions optIns flowRuns messages webhookEventsRedacted }";
+const ERASED_FIELDS: &str = "{ id fieldValues tags interactions notificationOptIns flowRuns messages webhookEventsRedacted }";
 
 async fn erase(app: &TestApp, token: &str, id: &str) -> Value {
     app.mutate(
@@ -212,7 +211,7 @@ async fn an_erased_subscriber_leaves_no_trace_but_the_inbox_keeps_its_rows_and_d
     assert_eq!(erased["id"], json!(id), "{response:#}");
     assert_eq!(erased["fieldValues"], json!(1), "{response:#}");
     assert_eq!(erased["tags"], json!(1), "{response:#}");
-    assert_eq!(erased["optIns"], json!(1), "{response:#}");
+    assert_eq!(erased["notificationOptIns"], json!(1), "{response:#}");
     assert_eq!(erased["flowRuns"], json!(1), "{response:#}");
     assert_eq!(erased["messages"], json!(1), "{response:#}");
     assert_eq!(erased["webhookEventsRedacted"], json!(3), "{response:#}");
@@ -303,4 +302,63 @@ async fn only_owners_and_admins_erase_and_only_their_own_workspace_s_subscribers
             .await
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn a_dedup_key_stored_naming_the_sender_is_rewritten_so_redeliveries_stay_duplicates() {
+    let app = spawn_app().await;
+    let (tenant, id, bodies) = tenant_with_two_people(&app).await;
+    let token = tenant.token();
+    // Keys of items without a mid once began with the sender key itself: make the referral's
+    // key look like one stored then.
+    let db = app.raw_database().await;
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT dedup_key FROM webhook_events WHERE kind = 'referral'",
+        ))
+        .await
+        .expect("reading the keys");
+    let keys: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get("", "dedup_key").expect("a key"))
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|key| key.starts_with("sender#") && !key.contains(ERASED) && !key.contains(KEPT)),
+        "a key names its sender: {keys:?}"
+    );
+    let mut rewritten = 0;
+    for key in &keys {
+        let (_, rest) = key.split_once('|').expect("a key in parts");
+        let legacy = format!("psid:{ERASED}|{rest}");
+        let update = Statement::from_sql_and_values(
+            backend,
+            if backend == DbBackend::Postgres {
+                "UPDATE webhook_events SET dedup_key = $1 WHERE dedup_key = $2 \
+                 AND CAST(item AS TEXT) LIKE '%gold%'"
+            } else {
+                "UPDATE webhook_events SET dedup_key = ? WHERE dedup_key = ? \
+                 AND item LIKE '%gold%'"
+            },
+            [legacy.into(), key.clone().into()],
+        );
+        rewritten += db
+            .execute_raw(update)
+            .await
+            .expect("aging a key")
+            .rows_affected();
+    }
+    assert_eq!(rewritten, 1, "the erased person's referral is one event");
+    let events_before = event_count(&app, token, None).await;
+
+    data(&erase(&app, token, &id).await);
+
+    let dump = database_dump(&app).await;
+    let found = lines_with(&dump, ERASED);
+    assert!(found.is_empty(), "the PSID is still stored: {found:#?}");
+    deliver(&app, &tenant, &bodies[0]).await;
+    assert_eq!(event_count(&app, token, None).await, events_before);
 }

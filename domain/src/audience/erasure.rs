@@ -66,6 +66,12 @@ pub fn redacted_item(kind: &str) -> Value {
     json!({ "erased": true, "kind": kind })
 }
 
+/// Whether a stored item was redacted by an erasure: there is nothing left to apply, and
+/// processing it (still due, or replayed) must not bring anyone back.
+pub fn is_redacted(item: &Value) -> bool {
+    item.get("erased").and_then(Value::as_bool) == Some(true)
+}
+
 /// How much an erasure removed, by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ErasureCounts {
@@ -184,5 +190,7 @@ mod tests {
             redacted_item("message"),
             json!({ "erased": true, "kind": "message" })
         );
+        assert!(is_redacted(&redacted_item("optin")));
+        assert!(!is_redacted(&json!({ "message": { "text": "erased" } })));
     }
 }

@@ -15,7 +15,8 @@ pub use effects::{
     StatusChangeFound,
 };
 pub use erasure::{
-    ErasureCounts, ErasureTarget, SubscriberEraser, SubscriberErasureService, redacted_item,
+    ErasureCounts, ErasureTarget, SubscriberEraser, SubscriberErasureService, is_redacted,
+    redacted_item,
 };
 pub use ports::{AudienceStore, SubscriberFilter, SubscriberRepository};
 pub use subscriber::{

@@ -260,6 +260,33 @@ async fn an_erased_subscriber_leaves_no_trace_but_the_inbox_keeps_its_rows_and_d
         "the kept person went too"
     );
 
+    // A redacted event replayed applies nothing: it is ignored, and nobody comes back.
+    let replayed = app
+        .mutate(
+            "replayWebhookEvent",
+            json!({ "id": redacted[0]["id"] }),
+            "{ id }",
+            Some(token),
+        )
+        .await;
+    data(&replayed);
+    let replayed_id = str_at(redacted[0], "/id");
+    let outcome = eventually("the replayed redacted event settled", WAIT, async || {
+        let read = webhook_event(&app, token, &replayed_id).await;
+        let event = &data(&read)["webhookEvent"];
+        match event["status"].as_str() {
+            Some("IGNORED") => Ok(event["outcome"].clone()),
+            _ => Err(format!("{read:#}")),
+        }
+    })
+    .await;
+    assert_eq!(outcome, json!({ "ignored": "erased" }));
+    assert!(
+        subscriber_by_psid(&app, token, &tenant.page_id, ERASED)
+            .await
+            .is_none()
+    );
+
     // Meta delivering the erased events again stores nothing and brings nobody back.
     for delivered in &bodies {
         deliver(&app, &tenant, delivered).await;

@@ -389,3 +389,55 @@ async fn a_dedup_key_stored_naming_the_sender_is_rewritten_so_redeliveries_stay_
     deliver(&app, &tenant, &bodies[0]).await;
     assert_eq!(event_count(&app, token, None).await, events_before);
 }
+
+#[tokio::test]
+async fn a_checkbox_plugin_user_is_erased_by_both_their_user_ref_and_their_psid() {
+    const PSID: &str = "9711000000000301";
+    const USER_REF: &str = "cb-erasure-user-4e2a";
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@plugin-erasure.test", "Plugin", PAGE).await;
+    let token = tenant.token();
+    create_link(&app, token, &tenant.page_id, "site", None, &[]).await;
+    let t = now_ms() - 60_000;
+    let checkbox = body(&[json!({ "recipient": { "id": PAGE }, "timestamp": t,
+            "optin": { "ref": "site", "user_ref": USER_REF } })]);
+    let reply = body(&[
+        json!({ "sender": { "id": PSID }, "recipient": { "id": PAGE },
+            "timestamp": t + 1, "message": { "mid": "m_plugin_erasure", "text": "Yes please" },
+            "prior_message": { "source": "checkbox_plugin", "identifier": USER_REF } }),
+    ]);
+    deliver(&app, &tenant, &checkbox).await;
+    deliver(&app, &tenant, &reply).await;
+    deliver(
+        &app,
+        &tenant,
+        body(&[message(KEPT, t + 2, "m_plugin_kept", "hi")]),
+    )
+    .await;
+    settled_events(&app, token, 3).await;
+    let linked = wait_for_subscriber(&app, &tenant, PSID, "linked", |s| {
+        s["userRef"] == json!(USER_REF)
+    })
+    .await;
+    let events_before = event_count(&app, token, None).await;
+
+    let response = erase(&app, token, &str_at(&linked, "/id")).await;
+    assert_eq!(
+        data(&response)["eraseSubscriber"]["webhookEventsRedacted"],
+        json!(2),
+        "{response:#}"
+    );
+
+    let dump = database_dump(&app).await;
+    for trace in [PSID, USER_REF] {
+        let found = lines_with(&dump, trace);
+        assert!(found.is_empty(), "{trace} is still stored: {found:#?}");
+    }
+    assert!(
+        !lines_with(&dump, KEPT).is_empty(),
+        "the kept person went too"
+    );
+    deliver(&app, &tenant, &checkbox).await;
+    deliver(&app, &tenant, &reply).await;
+    assert_eq!(event_count(&app, token, None).await, events_before);
+}

@@ -8,7 +8,9 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
 use refhub_domain::analytics::{ReportPorts, ReportService, ShortLinkService};
-use refhub_domain::audience::{SubscriberService, SubscriberTransferService};
+use refhub_domain::audience::{
+    SubscriberErasureService, SubscriberService, SubscriberTransferService,
+};
 use refhub_domain::catalogue::{
     CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, RefLinkService,
     SecretCipher, TagService, TopicService,
@@ -468,6 +470,7 @@ impl Wiring {
                 db.clone(),
                 clock.clone(),
             )),
+            erasure: Arc::new(SubscriberErasureService::new(db.clone(), db.clone())),
             inbox: Arc::new(InboxService::new(inbox.clone(), clock.clone())),
             qr_codes: Arc::new(QrCodes),
             clock: clock.clone(),

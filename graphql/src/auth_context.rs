@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use refhub_domain::analytics::ReportService;
-use refhub_domain::audience::SubscriberService;
+use refhub_domain::audience::{SubscriberErasureService, SubscriberService};
 use refhub_domain::catalogue::{
     CustomFieldService, MessengerAppService, PageService, QrCodeRenderer, RefLinkService,
     TagService, TopicService,
@@ -46,6 +46,8 @@ pub struct Services {
     pub qr_codes: Arc<dyn QrCodeRenderer>,
     /// Subscribers.
     pub subscribers: Arc<SubscriberService>,
+    /// Erasing subscribers.
+    pub erasure: Arc<SubscriberErasureService>,
     /// The webhook inbox.
     pub inbox: Arc<InboxService>,
     /// Flows, their rules and runs, and the outbox.

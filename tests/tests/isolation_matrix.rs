@@ -487,6 +487,10 @@ fn filler(op: &str, b: &World, n: usize) -> Option<Filler> {
             vec![("input.subscriberId", Subscriber), ("input.tagId", Tag)],
             json!({ "input": { "subscriberId": id(Subscriber), "tagId": id(Tag) } }),
         ),
+        "Mutation.eraseSubscriber" => owner(
+            vec![("input.id", Subscriber)],
+            json!({ "input": { "id": id(Subscriber) } }),
+        ),
         "Mutation.replayWebhookEvent" => owner(
             vec![("input.id", Event)],
             json!({ "input": { "id": id(Event) } }),
@@ -631,9 +635,16 @@ fn expect_not_found(call: &Call, response: &Value) -> Option<String> {
 /// succeeded cannot hide another operation's leak by deleting what it would have found.
 fn destructive(op: &str) -> bool {
     let name = op.rsplit('.').next().unwrap_or(op);
-    ["delete", "disconnect", "remove", "revoke", "cancel"]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
+    [
+        "delete",
+        "disconnect",
+        "remove",
+        "revoke",
+        "cancel",
+        "erase",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix))
 }
 
 // ---------------------------------------------------------------------------------------------

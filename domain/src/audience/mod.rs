@@ -3,6 +3,7 @@
 
 mod details;
 mod effects;
+mod erasure;
 mod ports;
 mod subscriber;
 mod subscriber_service;
@@ -12,6 +13,10 @@ pub use details::{DetailSelection, SubscriberDetails};
 pub use effects::{
     AppliedEvent, Entry, EventEffects, Findings, Interaction, OptInChange, PluginLink,
     StatusChangeFound,
+};
+pub use erasure::{
+    ErasureCounts, ErasureTarget, SubscriberEraser, SubscriberErasureService, is_redacted,
+    redacted_item,
 };
 pub use ports::{AudienceStore, SubscriberFilter, SubscriberRepository};
 pub use subscriber::{

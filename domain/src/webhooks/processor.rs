@@ -173,6 +173,9 @@ impl EventProcessor {
         memo: &mut CatalogueMemo,
     ) -> DomainResult<Decision> {
         let tenant_id = event.tenant_id;
+        if crate::audience::is_redacted(&event.item) {
+            return Ok(Decision::Ignore(json!({ "ignored": "erased" })));
+        }
         let mut meaning = MessengerEvent::interpret(&event.kind, &event.item);
         let cipher = self.ports.cipher.as_ref();
         match &mut meaning {

@@ -64,6 +64,13 @@ pub(crate) struct RemoveSubscriberTagInput {
     pub tag_id: ID,
 }
 
+/// Erases a subscriber.
+#[derive(InputObject)]
+pub(crate) struct EraseSubscriberInput {
+    /// The subscriber.
+    pub id: ID,
+}
+
 /// Processes a webhook event again.
 #[derive(InputObject)]
 pub(crate) struct ReplayWebhookEventInput {

@@ -2,10 +2,10 @@ use async_graphql::{Context, Object, Result};
 use refhub_domain::ids::{CustomFieldId, SubscriberId, TagId, WebhookEventId};
 
 use super::inputs::{
-    AddSubscriberTagInput, ClearSubscriberFieldInput, RemoveSubscriberTagInput,
-    ReplayWebhookEventInput, SetSubscriberFieldInput,
+    AddSubscriberTagInput, ClearSubscriberFieldInput, EraseSubscriberInput,
+    RemoveSubscriberTagInput, ReplayWebhookEventInput, SetSubscriberFieldInput,
 };
-use super::types::{Subscriber, WebhookEvent};
+use super::types::{ErasedSubscriber, Subscriber, WebhookEvent};
 use crate::auth_context::{principal, services};
 use crate::error::IntoGraphql;
 use crate::ids::parse_id;
@@ -92,6 +92,21 @@ impl AudienceMutation {
             .await
             .gql()?;
         reloaded(ctx, id).await
+    }
+
+    /// Erases a subscriber (owners and admins): the person, their field values, tags,
+    /// timeline, opt-ins, flow runs and messages are deleted, and the stored webhook events
+    /// that name them are redacted (kept, so the inbox's counts and its recognition of
+    /// redeliveries hold, but with nothing about the person left), all in one transaction.
+    async fn erase_subscriber(
+        &self,
+        ctx: &Context<'_>,
+        input: EraseSubscriberInput,
+    ) -> Result<ErasedSubscriber> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id::<SubscriberId>(&input.id, "id").gql()?;
+        let counts = services(ctx).erasure.erase(principal, id).await.gql()?;
+        Ok(ErasedSubscriber::new(input.id, counts))
     }
 
     /// Puts a webhook event back in line for processing (owners and admins). Processing an

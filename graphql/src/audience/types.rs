@@ -385,3 +385,40 @@ impl WebhookEvent {
         self.0.processed_at
     }
 }
+
+/// What `eraseSubscriber` erased. The subscriber is gone: its id no longer resolves.
+#[derive(SimpleObject)]
+pub(crate) struct ErasedSubscriber {
+    /// The erased subscriber's id.
+    pub id: ID,
+    /// Custom field values deleted.
+    pub field_values: i64,
+    /// Tags taken off.
+    pub tags: i64,
+    /// Timeline entries deleted.
+    pub interactions: i64,
+    /// Notification opt-ins deleted (`optIns` would read as the legacy topic opt-in list).
+    pub notification_opt_ins: i64,
+    /// Flow runs deleted.
+    pub flow_runs: i64,
+    /// Queued or sent messages deleted.
+    pub messages: i64,
+    /// Stored webhook events kept but redacted (`{"erased": true, "kind": …}`, no sender).
+    pub webhook_events_redacted: i64,
+}
+
+impl ErasedSubscriber {
+    pub(crate) fn new(id: ID, counts: refhub_domain::audience::ErasureCounts) -> Self {
+        let count = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        Self {
+            id,
+            field_values: count(counts.field_values),
+            tags: count(counts.tags),
+            interactions: count(counts.interactions),
+            notification_opt_ins: count(counts.opt_ins),
+            flow_runs: count(counts.flow_runs),
+            messages: count(counts.messages),
+            webhook_events_redacted: count(counts.webhook_events_redacted),
+        }
+    }
+}

@@ -4,6 +4,7 @@ mod apply;
 mod apply_batch;
 pub(crate) mod count_cache;
 mod details;
+mod erasure;
 mod import;
 mod mapping;
 mod plugin_users;

@@ -7,6 +7,7 @@ mod authorization;
 mod batches;
 mod concurrency;
 mod duplicates;
+mod erasure;
 mod filters;
 mod fixture_deliveries;
 mod fixtures;

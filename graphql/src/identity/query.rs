@@ -97,13 +97,7 @@ impl IdentityQuery {
         let page = page_request(first, after).gql()?;
         let services = services(ctx);
         let invitations = services.invitations.list(principal, page).await.gql()?;
-        let now = services.clock.now();
-        Ok(from_page(
-            invitations,
-            had_cursor,
-            |i| i.invitation.id.0,
-            |i| Invitation::at(i, now),
-        ))
+        Ok(invitation_connection(ctx, invitations, had_cursor))
     }
 
     /// Invitations waiting for your answer, from every workspace, oldest first: those sent to
@@ -120,13 +114,7 @@ impl IdentityQuery {
         let page = page_request(first, after).gql()?;
         let services = services(ctx);
         let invitations = services.invitations.mine(principal, page).await.gql()?;
-        let now = services.clock.now();
-        Ok(from_page(
-            invitations,
-            had_cursor,
-            |i| i.invitation.id.0,
-            |i| Invitation::at(i, now),
-        ))
+        Ok(invitation_connection(ctx, invitations, had_cursor))
     }
 
     /// API keys of the current workspace, oldest first, revoked ones included (owners and
@@ -164,4 +152,19 @@ impl IdentityQuery {
             .gql()?;
         Ok(from_page(tenants, had_cursor, |t| t.id.0, Tenant::from))
     }
+}
+
+/// A page of invitations as a connection, each shown as it stands now (expired or not).
+fn invitation_connection(
+    ctx: &Context<'_>,
+    invitations: refhub_domain::pagination::Page<refhub_domain::identity::InvitationDetails>,
+    had_cursor: bool,
+) -> ListConnection<Invitation> {
+    let now = services(ctx).clock.now();
+    from_page(
+        invitations,
+        had_cursor,
+        |i| i.invitation.id.0,
+        |i| Invitation::at(i, now),
+    )
 }

@@ -2,6 +2,7 @@
 //! fresh database for every test (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod database;
+pub mod fake_meta;
 pub mod jwt;
 
 use std::time::Duration;
@@ -11,6 +12,7 @@ use serde_json::{Value, json};
 
 pub use crate::database::TEST_DATABASE_URL;
 use crate::database::TestDatabase;
+pub use crate::fake_meta::FakeMeta;
 
 /// A password that satisfies the strength rules.
 pub const PASSWORD: &str = "correct-Horse-battery-9";
@@ -41,6 +43,8 @@ pub struct TestApp {
     pub store: refhub_persistence::Store,
     /// The e-mail the application sent (empty when a test configured another transport).
     pub outbox: MemoryOutbox,
+    /// The stand-in Graph API the application talks to.
+    pub meta: FakeMeta,
     // Last, so that the database outlives everything else in the struct.
     _database: TestDatabase,
 }
@@ -105,12 +109,28 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Like [`spawn_app`], letting the test adjust the configuration first (e.g. point
-/// `graph_api_base_url` at a mock server).
+/// Like [`spawn_app`], letting the test adjust the configuration first. The application talks
+/// to a fresh stand-in Graph API ([`FakeMeta`]), unless the test points it elsewhere.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let meta = FakeMeta::start().await;
+    spawn_app_on(meta, configure).await
+}
+
+/// Like [`spawn_app_with`], with the stand-in Graph API served from `server` behind the
+/// test's own mocks there (a failing or recording Send API, for instance).
+pub async fn spawn_app_on_graph(
+    server: &wiremock::MockServer,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    let meta = FakeMeta::attach(server).await;
+    spawn_app_on(meta, configure).await
+}
+
+async fn spawn_app_on(meta: FakeMeta, configure: impl FnOnce(&mut Config)) -> TestApp {
     let database = TestDatabase::create().await;
     let mut config = Config::for_tests(database.app_url());
     config.migrate_on_start = database.migrate_on_start();
+    config.graph_api_base_url = meta.base_url();
     configure(&mut config);
     let outbox = match &config.mail {
         MailSettings::Memory(outbox) => outbox.clone(),
@@ -131,6 +151,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         admin_database_url: database.admin_url().map(str::to_owned),
         store,
         outbox,
+        meta,
         _database: database,
     }
 }

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use refhub_tests::{PASSWORD, TestApp, data, random_id, spawn_app_with, str_at};
+use refhub_tests::{PASSWORD, TestApp, data, random_id, spawn_app_on_graph, str_at};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -1073,12 +1073,11 @@ fn compare(
 async fn every_operation_taking_an_id_answers_not_found_for_another_tenants_id() {
     let graph = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path_regex(r"^/[0-9]+/messages$"))
+        .and(path_regex(r"^/v[0-9.]+/[0-9]+/messages$"))
         .respond_with(MetaAccepts(Arc::new(AtomicUsize::new(0))))
         .mount(&graph)
         .await;
-    let uri = graph.uri();
-    let app = spawn_app_with(move |config| config.graph_api_base_url = uri).await;
+    let app = spawn_app_on_graph(&graph, |_| {}).await;
     let a = tenant_a(&app).await;
     let b = tenant_b(&app).await;
 

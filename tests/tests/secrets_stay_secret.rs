@@ -444,7 +444,7 @@ fn places(text: &str, needle: &str) -> String {
 async fn secrets_never_reach_logs_answers_or_the_database() {
     let graph = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path_regex(r"^/[0-9]+/messages$"))
+        .and(path_regex(r"^/v[0-9.]+/[0-9]+/messages$"))
         .respond_with(FakeMeta)
         .mount(&graph)
         .await;
@@ -452,7 +452,9 @@ async fn secrets_never_reach_logs_answers_or_the_database() {
     // that made it runs no workers and serves nothing here: all traffic goes to the child.
     let app = spawn_app_with(|config| config.workers = 0).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&app.database_url, &graph.uri(), dir.path()).await;
+    // The child talks to the stand-in Meta, behind the Send API mock above.
+    let meta = refhub_tests::FakeMeta::attach(&graph).await;
+    let server = Server::start(&app.database_url, &meta.base_url(), dir.path()).await;
     let mut c = Client {
         base: server.base.clone(),
         http: refhub_tests::http_client(),

@@ -1,13 +1,13 @@
+//! The HTTP core every Graph API call goes through: one connection pool, timeouts, and Meta's
+//! error envelope read into a [`GatewayError`] once.
+
 use std::time::Duration;
 
-use async_trait::async_trait;
-use refhub_domain::catalogue::{
-    GatewayError, MessengerGateway, SentMessage, TopicRegistrationRequest,
-};
-use refhub_domain::flows::{MessageSender, SendRequest};
-use reqwest::StatusCode;
+use refhub_domain::catalogue::GatewayError;
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
-use serde_json::json;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// Meta answers within seconds or not at all; a stuck call must not hold a worker.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -18,12 +18,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct GraphApiClient {
     http: reqwest::Client,
     base_url: String,
-}
-
-#[derive(Deserialize)]
-struct SendResponse {
-    recipient_id: Option<String>,
-    message_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -57,54 +51,47 @@ impl GraphApiClient {
         })
     }
 
-    async fn send_message(
+    /// Calls `{base}/{path}` with `query` (the access token among it) and an optional JSON
+    /// body, and reads a successful answer as `T`. Every failure, Meta's or the network's,
+    /// comes back classified; no message ever carries the URL (it holds the token).
+    pub(crate) async fn call<T: DeserializeOwned>(
         &self,
-        facebook_page_id: &str,
-        access_token: &str,
-        body: serde_json::Value,
-    ) -> Result<SentMessage, GatewayError> {
-        let url = format!("{}/{facebook_page_id}/messages", self.base_url);
-        let response = self
-            .http
-            .post(url)
-            .query(&[("access_token", access_token)])
-            .json(&body)
-            .send()
-            .await
-            .map_err(|err| {
-                // The URL carries the token: never let it into the message.
-                GatewayError {
-                    transient: true,
-                    code: None,
-                    message: format!("Graph API unreachable: {}", err.without_url()),
-                }
-            })?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|err| GatewayError {
-            transient: true,
-            code: None,
-            message: format!("Graph API answer cut short: {}", err.without_url()),
-        })?;
-        if status.is_success() {
-            let sent: SendResponse = serde_json::from_slice(&bytes).map_err(|_| GatewayError {
-                transient: false,
-                code: None,
-                message: "Graph API answered 2xx with an unreadable body".to_owned(),
-            })?;
-            return Ok(SentMessage {
-                recipient_id: sent.recipient_id.unwrap_or_default(),
-                message_id: sent.message_id.unwrap_or_default(),
-            });
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<T, GatewayError> {
+        let url = format!("{}/{}", self.base_url, path.trim_start_matches('/'));
+        let mut request = self.http.request(method, url).query(query);
+        if let Some(body) = body {
+            request = request.json(body);
         }
-        Err(classify_failure(status, &bytes))
+        let response = request.send().await.map_err(|err| {
+            GatewayError::unreachable(format!("Graph API unreachable: {}", err.without_url()))
+        })?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|err| {
+            GatewayError::unreachable(format!("Graph API answer cut short: {}", err.without_url()))
+        })?;
+        if !status.is_success() {
+            return Err(classify_failure(status, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|_| GatewayError {
+            transient: false,
+            code: None,
+            subcode: None,
+            message: "Graph API answered 2xx with an unreadable body".to_owned(),
+        })
     }
 }
 
-fn classify_failure(status: StatusCode, body: &[u8]) -> GatewayError {
+/// Reads Meta's error envelope (<https://developers.facebook.com/docs/graph-api/guides/error-handling/>).
+pub(crate) fn classify_failure(status: StatusCode, body: &[u8]) -> GatewayError {
     let graph_error = serde_json::from_slice::<ErrorEnvelope>(body)
         .ok()
         .map(|e| e.error);
     let code = graph_error.as_ref().and_then(|e| e.code);
+    let subcode = graph_error.as_ref().and_then(|e| e.error_subcode);
     let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
         || code.is_some_and(|c| RATE_LIMIT_CODES.contains(&c));
     let transient = rate_limited || status.is_server_error() || code == Some(2) || code == Some(1);
@@ -112,55 +99,17 @@ fn classify_failure(status: StatusCode, body: &[u8]) -> GatewayError {
         .as_ref()
         .and_then(|e| e.message.clone())
         .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
-    let subcode = graph_error
-        .and_then(|e| e.error_subcode)
+    let subcode_text = subcode
         .map(|s| format!(", subcode {s}"))
         .unwrap_or_default();
     GatewayError {
         transient,
         code,
+        subcode,
         message: match code {
-            Some(code) => format!("Meta error {code}{subcode}: {detail}"),
+            Some(code) => format!("Meta error {code}{subcode_text}: {detail}"),
             None => format!("Graph API error: {detail}"),
         },
-    }
-}
-
-#[async_trait]
-impl MessengerGateway for GraphApiClient {
-    async fn register_topic(
-        &self,
-        request: &TopicRegistrationRequest,
-    ) -> Result<SentMessage, GatewayError> {
-        // The notification_messages template, as Meta documents the topic registration.
-        let body = json!({
-            "recipient": { "id": request.psid },
-            "message": {
-                "attachment": {
-                    "type": "template",
-                    "payload": {
-                        "template_type": "notification_messages",
-                        "title": request.title,
-                        "payload": format!("Registering a new topic: {}", request.title),
-                        "notification_messages_frequency": request.cadence.as_graph_api(),
-                    }
-                }
-            }
-        });
-        self.send_message(&request.facebook_page_id, &request.page_access_token, body)
-            .await
-    }
-}
-
-#[async_trait]
-impl MessageSender for GraphApiClient {
-    async fn send(&self, request: &SendRequest) -> Result<SentMessage, GatewayError> {
-        self.send_message(
-            &request.facebook_page_id,
-            &request.page_access_token,
-            request.body.clone(),
-        )
-        .await
     }
 }
 
@@ -181,7 +130,13 @@ mod tests {
             br#"{"error":{"message":"(#100) No matching user found","code":100,"error_subcode":2018001}}"#,
         );
         assert!(!permanent.transient);
+        assert_eq!(permanent.subcode, Some(2018001));
         assert!(permanent.message.contains("subcode 2018001"));
         assert!(classify_failure(StatusCode::BAD_GATEWAY, b"<html>").transient);
+        let dead = classify_failure(
+            StatusCode::BAD_REQUEST,
+            br#"{"error":{"message":"Error validating access token","type":"OAuthException","code":190,"error_subcode":460}}"#,
+        );
+        assert!(dead.token_invalid() && !dead.transient);
     }
 }

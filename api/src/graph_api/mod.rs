@@ -1,6 +1,7 @@
-//! The outbound adapter to Meta's Graph API (reqwest). The base URL is configurable so that
-//! tests point it at a local mock server.
+//! The outbound adapter to Meta's Graph API (reqwest): one HTTP core (`client`) and one file per
+//! Meta API refhub calls. The base URL is configurable so that tests point it at a stand-in.
 
 mod client;
+mod send_api;
 
 pub use client::GraphApiClient;

@@ -29,9 +29,9 @@ pub use messenger_app_service::MessengerAppService;
 pub use page::{Page, PageChanges, PageHandle};
 pub use page_service::PageService;
 pub use ports::{
-    CustomFieldRepository, GatewayError, MessengerAppRepository, MessengerGateway, PageRepository,
-    QrCodeRenderer, RefLinkRepository, SentMessage, TagRepository, TopicRegistrationRequest,
-    TopicRepository,
+    CustomFieldRepository, GatewayError, INVALID_TOKEN_CODE, MessengerAppRepository,
+    MessengerGateway, PageRepository, QrCodeRenderer, RefLinkRepository, SentMessage,
+    TagRepository, TopicRegistrationRequest, TopicRepository,
 };
 pub use qr_capacity::QR_CODE_MAX_BYTES;
 pub use ref_link::{RefLink, RefLinkChanges, RefLinkDraft};

@@ -195,8 +195,33 @@ pub struct GatewayError {
     pub transient: bool,
     /// Meta's error code, when Meta answered with one.
     pub code: Option<i64>,
+    /// Meta's `error_subcode`, when it gave one.
+    pub subcode: Option<i64>,
     /// What went wrong, safe to store and show (never a token).
     pub message: String,
+}
+
+/// Meta's code for an access token that is expired, revoked or otherwise invalid
+/// (`OAuthException`, <https://developers.facebook.com/docs/graph-api/guides/error-handling/>).
+pub const INVALID_TOKEN_CODE: i64 = 190;
+
+impl GatewayError {
+    /// A failure to reach Meta at all (no answer, or an answer cut short): worth retrying.
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        Self {
+            transient: true,
+            code: None,
+            subcode: None,
+            message: message.into(),
+        }
+    }
+
+    /// Whether Meta said the token used is dead: the page must be reconnected before any call
+    /// with it can succeed again. Every subcode of 190 (458 app removed, 460 password changed,
+    /// 463 expired, 467 invalid, ...) means the same to refhub.
+    pub fn token_invalid(&self) -> bool {
+        self.code == Some(INVALID_TOKEN_CODE)
+    }
 }
 
 /// Meta's Graph API, as the catalogue needs it.

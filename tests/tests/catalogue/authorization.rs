@@ -1,7 +1,7 @@
 //! Who may change the catalogue: viewers read only, editors manage pages, fields, tags, links
 //! and topics, and only owners and admins touch the Meta app connection.
 
-use refhub_tests::{TestApp, assert_error, data, error_code, spawn_app, spawn_app_with};
+use refhub_tests::{TestApp, assert_error, data, error_code, spawn_app, spawn_app_on_graph};
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -45,7 +45,7 @@ async fn read_everything(app: &TestApp, ids: &Catalogue, token: Option<&str>) ->
 #[tokio::test]
 async fn viewers_read_everything_and_change_nothing() {
     let graph = accepting_graph_api().await;
-    let app = spawn_app_with(|config| config.graph_api_base_url = graph.uri()).await;
+    let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = owner(&app, "owner@acme.test", "Acme").await;
     let ids = seed(&app, &acme.access_token).await;
     let viewer = app.member_of(&acme, "viewer@acme.test", "VIEWER").await;
@@ -87,7 +87,7 @@ async fn viewers_read_everything_and_change_nothing() {
 async fn editors_manage_the_catalogue_but_not_the_meta_app() {
     for through_api_key in [false, true] {
         let graph = accepting_graph_api().await;
-        let app = spawn_app_with(|config| config.graph_api_base_url = graph.uri()).await;
+        let app = spawn_app_on_graph(&graph, |_| {}).await;
         let acme = owner(&app, "owner@acme.test", "Acme").await;
         let ids = seed(&app, &acme.access_token).await;
         let editor = if through_api_key {

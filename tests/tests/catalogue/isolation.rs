@@ -1,7 +1,7 @@
 //! Another tenant's catalogue ids answer NOT_FOUND exactly like ids that do not exist, and
 //! change nothing.
 
-use refhub_tests::{TestApp, random_id, spawn_app_with, str_at};
+use refhub_tests::{TestApp, random_id, spawn_app_on_graph, str_at};
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -83,7 +83,7 @@ async fn read_each(
 #[tokio::test]
 async fn another_tenants_ids_are_not_found_like_ids_of_nothing() {
     let graph = accepting_graph_api().await;
-    let app = spawn_app_with(|config| config.graph_api_base_url = graph.uri()).await;
+    let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = owner(&app, "owner@acme.test", "Acme").await;
     let theirs = seed(&app, &acme.access_token).await;
     let before = snapshot(&app, &acme.access_token).await;
@@ -158,7 +158,7 @@ async fn another_tenants_ids_are_not_found_like_ids_of_nothing() {
 async fn links_cannot_borrow_another_tenants_page_field_or_tag() {
     let mut checks = Checks::default();
     let graph = accepting_graph_api().await;
-    let app = spawn_app_with(|config| config.graph_api_base_url = graph.uri()).await;
+    let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = owner(&app, "owner@acme.test", "Acme").await;
     let theirs = seed(&app, &acme.access_token).await;
     let before = snapshot(&app, &acme.access_token).await;

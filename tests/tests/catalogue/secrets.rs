@@ -1,7 +1,7 @@
 //! The app secret, the verify token and page access tokens go in and never come out: not in
 //! any answer, and not in the database as plain text.
 
-use refhub_tests::{TestApp, data, spawn_app_with, str_at};
+use refhub_tests::{TestApp, data, spawn_app_on_graph, str_at};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -72,7 +72,7 @@ async fn secrets_never_come_back_and_are_not_stored_in_plain_text() {
         })))
         .mount(&graph)
         .await;
-    let app = spawn_app_with(|config| config.graph_api_base_url = graph.uri()).await;
+    let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = app.sign_up("owner@acme.test", "Acme").await;
     let mut r = Recorder {
         app: &app,

@@ -1,7 +1,7 @@
 //! A timestamp a mutation answers is the one every later read answers: clients compare
 //! `updatedAt` to notice changes, so the same instant must not come back in two spellings.
 
-use refhub_tests::{data, spawn_app_with, str_at};
+use refhub_tests::{data, spawn_app_on_graph, str_at};
 use serde_json::{Value, json};
 
 use crate::support::{accepting_graph_api, owner};
@@ -9,7 +9,7 @@ use crate::support::{accepting_graph_api, owner};
 #[tokio::test]
 async fn timestamps_read_back_exactly_as_the_mutation_answered_them() {
     let graph = accepting_graph_api().await;
-    let app = spawn_app_with(|config| config.graph_api_base_url = graph.uri()).await;
+    let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = owner(&app, "owner@acme.test", "Acme").await;
     let token = acme.token();
     let mut written: Vec<(&str, Value)> = Vec::new();

@@ -2,7 +2,7 @@
 //! wiremock server that checks the exact request).
 
 use refhub_tests::{
-    TestApp, assert_error, data, nodes, random_id, spawn_app, spawn_app_with, str_at,
+    TestApp, assert_error, data, nodes, random_id, spawn_app, spawn_app_on_graph, str_at,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path, query_param};
@@ -236,7 +236,7 @@ async fn topics_are_listed_changed_and_deleted() {
 #[tokio::test]
 async fn registering_sends_the_exact_message_and_records_meta_s_message_id() {
     let graph = MockServer::start().await;
-    let app = spawn_app_with(|config| config.graph_api_base_url = graph.uri()).await;
+    let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = owner(&app, "owner@acme.test", "Acme").await;
     let token = acme.token();
     let page = connect_page(
@@ -254,7 +254,7 @@ async fn registering_sends_the_exact_message_and_records_meta_s_message_id() {
     )
     .await;
     Mock::given(method("POST"))
-        .and(path("/104857600123/messages"))
+        .and(path("/v26.0/104857600123/messages"))
         .and(query_param("access_token", page_token("104857600123")))
         .and(body_json(registration_body(
             "24681357",
@@ -302,7 +302,7 @@ async fn registering_sends_the_exact_message_and_records_meta_s_message_id() {
 #[tokio::test]
 async fn the_frequency_follows_the_default_cadence_and_the_current_page_token() {
     let graph = MockServer::start().await;
-    let app = spawn_app_with(|config| config.graph_api_base_url = graph.uri()).await;
+    let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = owner(&app, "owner@acme.test", "Acme").await;
     let token = acme.token();
     let page = connect_page(&app, &acme.access_token, "104857600123", "Shop", None).await;
@@ -330,7 +330,7 @@ async fn the_frequency_follows_the_default_cadence_and_the_current_page_token() 
     );
     for (title, frequency) in [("Tips", "DAILY"), ("Digest", "MONTHLY")] {
         Mock::given(method("POST"))
-            .and(path("/104857600123/messages"))
+            .and(path("/v26.0/104857600123/messages"))
             .and(query_param("access_token", new_token))
             .and(body_json(registration_body("13572468", title, frequency)))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -354,7 +354,7 @@ async fn the_frequency_follows_the_default_cadence_and_the_current_page_token() 
 #[tokio::test]
 async fn meta_s_refusal_is_recorded_on_the_topic_without_the_token() {
     let graph = MockServer::start().await;
-    let app = spawn_app_with(|config| config.graph_api_base_url = graph.uri()).await;
+    let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = owner(&app, "owner@acme.test", "Acme").await;
     let token = acme.token();
     let page = connect_page(&app, &acme.access_token, "104857600123", "Shop", None).await;
@@ -366,7 +366,7 @@ async fn meta_s_refusal_is_recorded_on_the_topic_without_the_token() {
     .await;
     let id = str_at(&topic, "/id");
     Mock::given(method("POST"))
-        .and(path("/104857600123/messages"))
+        .and(path("/v26.0/104857600123/messages"))
         .and(query_param("access_token", page_token("104857600123")))
         .and(body_json(registration_body("999", "Deals", "DAILY")))
         .respond_with(meta_refusal())
@@ -401,7 +401,7 @@ async fn meta_s_refusal_is_recorded_on_the_topic_without_the_token() {
 async fn malformed_topic_input_names_its_field_and_sends_nothing() {
     let mut checks = Checks::default();
     let graph = MockServer::start().await;
-    let app = spawn_app_with(|config| config.graph_api_base_url = graph.uri()).await;
+    let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = owner(&app, "owner@acme.test", "Acme").await;
     let token = acme.token();
     let page = connect_page(&app, &acme.access_token, "104857600123", "Shop", None).await;

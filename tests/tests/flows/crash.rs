@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use refhub_tests::{TestApp, spawn_app_with, str_at};
+use refhub_tests::{TestApp, spawn_app_on_graph, str_at};
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -39,7 +39,7 @@ impl WorkerProcess {
         let file = std::fs::File::create(&log).expect("creating the worker log");
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_refhub_worker"))
             .env("DATABASE_URL", &app.database_url)
-            .env("GRAPH_API_BASE_URL", graph.uri())
+            .env("GRAPH_API_BASE_URL", format!("{}/v26.0", graph.uri()))
             .env("WORKERS", "1")
             .env("WORKER_LEASE_SECS", "2")
             .env(
@@ -81,12 +81,7 @@ impl WorkerProcess {
 
 /// An app that stores and serves but runs no worker itself.
 async fn app_without_workers(graph: &MockServer) -> TestApp {
-    let uri = graph.uri();
-    spawn_app_with(move |config| {
-        config.workers = 0;
-        config.graph_api_base_url = uri;
-    })
-    .await
+    spawn_app_on_graph(graph, |config| config.workers = 0).await
 }
 
 /// Polls the run tightly (to catch it in mid-flight) until `ready` holds; checks that the

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use refhub_tests::{TestApp, data, spawn_app_with, str_at};
+use refhub_tests::{TestApp, data, spawn_app_on_graph, str_at};
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -355,9 +355,7 @@ async fn sends_to_one_page_are_throttled() {
     // Lower bound only: at 2 a second, 7 messages cannot all go out in under 1.5 s.
     let graph = MockServer::start().await;
     accept_all(&graph).await;
-    let uri = graph.uri();
-    let app = spawn_app_with(move |config| {
-        config.graph_api_base_url = uri;
+    let app = spawn_app_on_graph(&graph, |config| {
         config.sends_per_page_per_second = 2;
     })
     .await;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use refhub_tests::{
-    TestApp, data, error_code, error_field, error_message, nodes, spawn_app_with, str_at,
+    TestApp, data, error_code, error_field, error_message, nodes, spawn_app_on_graph, str_at,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
@@ -72,7 +72,7 @@ impl Respond for MetaAccepts {
 
 /// The path of the Send API, `/{page id}/messages`.
 pub fn send_api_path() -> wiremock::matchers::PathRegexMatcher {
-    path_regex(r"^/[0-9]+/messages$")
+    path_regex(r"^/v[0-9.]+/[0-9]+/messages$")
 }
 
 /// A Graph API that accepts every message (at the default priority, so that a test may mount
@@ -110,8 +110,7 @@ pub fn meta_error(status: u16, code: i64, subcode: Option<i64>, message: &str) -
 
 /// The app, in-process workers included, talking to `graph`.
 pub async fn app_with(graph: &MockServer) -> TestApp {
-    let uri = graph.uri();
-    spawn_app_with(move |config| config.graph_api_base_url = uri).await
+    spawn_app_on_graph(graph, |_| {}).await
 }
 
 /// One call the Graph API received.
@@ -132,7 +131,7 @@ pub async fn sends(graph: &MockServer) -> Vec<Call> {
         .into_iter()
         .map(|request| Call {
             method: request.method.to_string(),
-            path: request.url.path().to_owned(),
+            path: without_version(request.url.path()),
             access_token: request
                 .url
                 .query_pairs()
@@ -144,6 +143,17 @@ pub async fn sends(graph: &MockServer) -> Vec<Call> {
         })
         .filter(|call| call.path.ends_with("/messages"))
         .collect()
+}
+
+/// `/v26.0/123/messages` → `/123/messages`: refhub's Graph API version is configuration.
+fn without_version(path: &str) -> String {
+    match path
+        .strip_prefix("/v")
+        .and_then(|rest| rest.split_once('/'))
+    {
+        Some((version, rest)) if version.contains('.') => format!("/{rest}"),
+        _ => path.to_owned(),
+    }
 }
 
 /// The bodies of the Send API calls, in arrival order.

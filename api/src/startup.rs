@@ -48,7 +48,7 @@ use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
 use crate::mail::{LogTransport, MailQueue, MailTransport, SmtpTransport, Unconfigured};
 use crate::qr_codes::QrCodes;
 use crate::security::{
-    AeadCipher, Argon2Hasher, HubSignatures, JwtCodec, KeyedThrottle, RandomSecrets,
+    AeadCipher, Argon2Hasher, HmacLinkSigner, HubSignatures, JwtCodec, KeyedThrottle, RandomSecrets,
 };
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
@@ -364,6 +364,7 @@ impl Wiring {
                 hasher: hasher.clone(),
                 tokens: Arc::new(JwtCodec::new(config.jwt_secret.as_bytes())),
                 secrets: secrets.clone(),
+                links: Arc::new(HmacLinkSigner::new(config.jwt_secret.as_bytes())),
                 clock: clock.clone(),
             },
             TokenSettings::default(),

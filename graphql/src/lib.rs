@@ -16,6 +16,7 @@ mod identity;
 mod ids;
 mod limits;
 mod loaders;
+mod signed_url;
 
 use async_graphql::{MergedObject, Schema};
 

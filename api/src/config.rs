@@ -111,8 +111,12 @@ pub struct Config {
     pub outbox_retry_base: std::time::Duration,
     /// Send API calls allowed per page per second (Meta allows about 300).
     pub sends_per_page_per_second: u32,
-    /// `/graphql` requests allowed per tenant (or, signed out, per address) per second.
+    /// `/graphql` requests allowed per tenant (or, signed out, per address) per second: the
+    /// workspace's ceiling, shared by its members and keys.
     pub graphql_per_tenant_per_second: u32,
+    /// `/graphql` requests allowed per member (or API key) per second, within the workspace's
+    /// ceiling, so that one busy dashboard cannot take everyone's share.
+    pub graphql_per_member_per_second: u32,
     /// Webhook deliveries allowed per webhook key per second.
     pub webhook_per_key_per_second: u32,
     /// Deliveries to unknown or forged webhook keys allowed per client address per minute.
@@ -166,6 +170,7 @@ struct Env {
     outbox_retry_base_ms: Option<u64>,
     sends_per_page_per_second: Option<u32>,
     graphql_per_tenant_per_second: Option<u32>,
+    graphql_per_member_per_second: Option<u32>,
     webhook_per_key_per_second: Option<u32>,
     webhook_misses_per_minute: Option<u32>,
     trusted_proxies: Option<String>,
@@ -307,6 +312,7 @@ impl Config {
             ),
             sends_per_page_per_second: env.sends_per_page_per_second.unwrap_or(250).max(1),
             graphql_per_tenant_per_second: env.graphql_per_tenant_per_second.unwrap_or(50).max(1),
+            graphql_per_member_per_second: env.graphql_per_member_per_second.unwrap_or(20).max(1),
             webhook_per_key_per_second: env.webhook_per_key_per_second.unwrap_or(20_000).max(1),
             webhook_misses_per_minute: env.webhook_misses_per_minute.unwrap_or(60).max(1),
             trusted_proxies,
@@ -356,6 +362,7 @@ impl Config {
             sends_per_page_per_second: 250,
             // The suite's traffic is not throttled; the limits have their own tests.
             graphql_per_tenant_per_second: 100_000,
+            graphql_per_member_per_second: 100_000,
             webhook_per_key_per_second: 100_000,
             webhook_misses_per_minute: 100_000,
             trusted_proxies: TrustedProxies::none(),

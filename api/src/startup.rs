@@ -43,7 +43,7 @@ use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook;
 use crate::http::request_span::RedactedRootSpan;
 use crate::http::socket_limits::SocketLimits;
-use crate::http::throttles::RequestThrottles;
+use crate::http::throttles::{RequestLimits, RequestThrottles};
 use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
 use crate::mail::{LogTransport, MailQueue, MailTransport, SmtpTransport, Unconfigured};
 use crate::qr_codes::QrCodes;
@@ -127,7 +127,10 @@ impl Application {
         let short_links = web::Data::from(wiring.short_links);
         let transfer = web::Data::from(wiring.transfer);
         let throttles = web::Data::new(RequestThrottles::new(
-            config.graphql_per_tenant_per_second,
+            RequestLimits {
+                per_workspace_per_second: config.graphql_per_tenant_per_second,
+                per_member_per_second: config.graphql_per_member_per_second,
+            },
             config.webhook_per_key_per_second,
             config.webhook_misses_per_minute,
         ));

@@ -6,7 +6,7 @@ use refhub_domain::identity::{AuthService, Principal, SIGNED_LINK_PARAMETER};
 use refhub_domain::{DomainError, DomainResult};
 
 use super::client_address::client_ip;
-use super::throttles::{Caller, RequestThrottles};
+use super::throttles::RequestThrottles;
 use crate::security::retry_after_secs;
 
 /// The bearer credential, if any. Another scheme is refused rather than ignored.
@@ -67,16 +67,9 @@ pub async fn require_principal_or_link(
 }
 
 fn within_allowance(principal: Principal, request: &HttpRequest) -> DomainResult<Principal> {
-    let caller = match principal.tenant {
-        Some(tenant) => Some(Caller::Tenant(tenant.tenant_id)),
-        None => client_ip(request).map(Caller::address),
-    };
-    if let (Some(caller), Some(throttles)) =
-        (caller, request.app_data::<web::Data<RequestThrottles>>())
-    {
+    if let Some(throttles) = request.app_data::<web::Data<RequestThrottles>>() {
         throttles
-            .graphql
-            .check(&caller)
+            .admit(Some(&principal), client_ip(request))
             .map_err(|wait| DomainError::RateLimited {
                 retry_after_secs: retry_after_secs(wait),
             })?;

@@ -22,7 +22,7 @@ use tracing::Instrument;
 
 use super::bearer::bearer;
 use super::client_address::client_ip;
-use super::throttles::{Caller, RequestThrottles};
+use super::throttles::RequestThrottles;
 use crate::security::retry_after_secs;
 
 /// Whether GraphiQL is served.
@@ -123,19 +123,13 @@ impl Call<'_> {
         gql_request: async_graphql::Request,
         authentication: Authentication,
     ) -> HttpResponse {
-        let tenant_id = match &authentication {
-            Authentication::Authenticated(p) => p.tenant.map(|t| t.tenant_id),
+        let principal = match &authentication {
+            Authentication::Authenticated(p) => Some(p),
             _ => None,
         };
+        let tenant_id = principal.and_then(|p| p.tenant).map(|t| t.tenant_id);
         let client = client_ip(self.request);
-        let caller = match (tenant_id, client) {
-            (Some(tenant_id), _) => Some(Caller::Tenant(tenant_id)),
-            (None, Some(address)) => Some(Caller::address(address)),
-            (None, None) => None,
-        };
-        if let Some(caller) = caller
-            && let Err(wait) = self.throttles.graphql.check(&caller)
-        {
+        if let Err(wait) = self.throttles.admit(principal, client) {
             let retry_after = retry_after_secs(wait);
             let refusal = refusal_response(&DomainError::RateLimited {
                 retry_after_secs: retry_after,

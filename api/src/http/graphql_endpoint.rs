@@ -69,7 +69,7 @@ pub async fn execute(
     };
     match graphql_request::from_body(&body) {
         Ok(Incoming::Single(gql_request)) => {
-            endpoint.one(&request, gql_request).await.render(answer)
+            endpoint.one(&request, *gql_request).await.render(answer)
         }
         Ok(Incoming::Batch(gql_requests)) => {
             // One after another, in their order: a batch may hold mutations that depend on

@@ -15,8 +15,8 @@ pub const MAX_BATCH: usize = 10;
 /// What a `POST` body holds.
 #[derive(Debug)]
 pub enum Incoming {
-    /// One request (a JSON object).
-    Single(Request),
+    /// One request (a JSON object), boxed: a request is large beside a batch's vector.
+    Single(Box<Request>),
     /// A batch (a JSON array of them), answered with an array in the same order.
     Batch(Vec<Request>),
 }
@@ -41,7 +41,7 @@ pub fn from_body(body: &[u8]) -> Result<Incoming, String> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|err| format!("the body is not JSON ({err}): send {EXAMPLE}"))?;
     match value {
-        Value::Object(object) => Ok(Incoming::Single(from_object(object)?)),
+        Value::Object(object) => Ok(Incoming::Single(Box::new(from_object(object)?))),
         Value::Array(items) if items.is_empty() => {
             Err("the batch is empty: send at least one request in the array".to_owned())
         }
@@ -117,7 +117,7 @@ mod tests {
 
     fn single(body: &str) -> Result<Request, String> {
         match from_body(body.as_bytes())? {
-            Incoming::Single(request) => Ok(request),
+            Incoming::Single(request) => Ok(*request),
             Incoming::Batch(_) => panic!("a batch from {body}"),
         }
     }

@@ -263,13 +263,16 @@ impl Config {
             .trim_end_matches('/')
             .to_owned();
         let cors_allowed_origins = match env.cors_allowed_origins.as_deref() {
-            Some(list) => AllowedOrigins::parse(list),
-            // GraphiQL's origin, which is the service's own anyway: a development run needs
-            // nothing more, and no other origin is allowed unless it is named.
-            None if app_env == AppEnv::Development => AllowedOrigins::of_url(&public_base_url),
-            None => Ok(AllowedOrigins::none()),
-        }
-        .map_err(|err| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {err}"))?;
+            Some(list) => AllowedOrigins::parse(list)
+                .map_err(|err| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {err}"))?,
+            // GraphiQL's origin, which is the service's own anyway (so an address that is no
+            // URL is no loss): a development run needs nothing more, and no other origin is
+            // allowed unless it is named.
+            None if app_env == AppEnv::Development => {
+                AllowedOrigins::of_url(&public_base_url).unwrap_or_default()
+            }
+            None => AllowedOrigins::none(),
+        };
         let mail = match (env.smtp_url, env.mail_from) {
             (Some(url), Some(from)) => MailSettings::Smtp { url, from },
             (Some(url), None) if app_env == AppEnv::Development => MailSettings::Smtp {

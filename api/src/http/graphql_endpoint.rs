@@ -39,7 +39,7 @@ use crate::security::retry_after_secs;
 pub struct GraphiqlEnabled(pub bool);
 
 /// What executing requests needs from the application.
-pub struct Endpoint {
+struct Endpoint {
     schema: web::Data<AppSchema>,
     services: web::Data<Services>,
     throttles: web::Data<RequestThrottles>,

@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::http::Method;
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
 use refhub_domain::analytics::{ReportPorts, ReportService, ShortLinkService};
@@ -39,6 +40,7 @@ use crate::config::{AppEnv, Config, MailSettings, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::body_errors::json_body_errors;
 use crate::http::client_address::record_client_ip;
+use crate::http::cors::cors_refusals;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook;
 use crate::http::request_span::RedactedRootSpan;
@@ -135,6 +137,8 @@ impl Application {
             config.webhook_misses_per_minute,
         ));
         let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
+        let allowed_origins = config.cors_allowed_origins.clone();
+        let origins = web::Data::new(allowed_origins.clone());
         let clicks = wiring.clicks;
         let server = HttpServer::new(move || {
             App::new()
@@ -154,6 +158,7 @@ impl Application {
                 .app_data(short_links.clone())
                 .app_data(transfer.clone())
                 .app_data(throttles.clone())
+                .app_data(origins.clone())
                 .service(health::healthz)
                 .service(health::readyz)
                 .service(
@@ -166,18 +171,24 @@ impl Application {
                         .route(web::get().to(short_link::follow))
                         .route(web::head().to(short_link::follow)),
                 )
-                .route(
-                    "/api/pages/{id}/subscribers.csv",
-                    web::get().to(subscriber_csv::export),
-                )
                 .service(
-                    // Reads its body as a stream, bounded in the handler.
-                    web::resource("/api/pages/{id}/subscribers/import")
-                        .route(web::post().to(subscriber_csv::import)),
-                )
-                .route(
-                    "/api/ref-links/{id}/qr.png",
-                    web::get().to(qr_code::ref_link_qr_png),
+                    web::scope("/api")
+                        .route(
+                            "/pages/{id}/subscribers.csv",
+                            web::get().to(subscriber_csv::export),
+                        )
+                        .service(
+                            // Reads its body as a stream, bounded in the handler.
+                            web::resource("/pages/{id}/subscribers/import")
+                                .route(web::post().to(subscriber_csv::import)),
+                        )
+                        .route(
+                            "/ref-links/{id}/qr.png",
+                            web::get().to(qr_code::ref_link_qr_png),
+                        )
+                        // Dashboards on their own origin (`CORS_ALLOWED_ORIGINS`).
+                        .wrap(allowed_origins.cors(&[Method::GET, Method::POST]))
+                        .wrap(cors_refusals()),
                 )
                 .route("/graphql/ws", web::get().to(graphql_ws::subscriptions))
                 .route(
@@ -187,7 +198,9 @@ impl Application {
                 .service(
                     web::resource("/graphql")
                         .route(web::post().to(graphql_endpoint::execute))
-                        .route(web::get().to(graphql_endpoint::graphiql)),
+                        .route(web::get().to(graphql_endpoint::get))
+                        .wrap(allowed_origins.cors(&[Method::GET, Method::POST]))
+                        .wrap(cors_refusals()),
                 )
         })
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)

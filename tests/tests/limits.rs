@@ -514,13 +514,16 @@ async fn introspection_and_graphiql_can_be_switched_off() {
     let introspect = "{ __schema { queryType { name } } }";
     let (_, response, _) = post_graphql(&open, introspect, &owner.access_token).await;
     assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
+    // GraphiQL is for a browser asking for HTML.
     let page = open
         .client
         .get(open.url("/graphql"))
+        .header("Accept", BROWSER_ACCEPT)
         .send()
         .await
         .expect("GET");
     assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.expect("a page").contains("GraphiQL"));
 
     let closed = spawn_app_with(|config| {
         config.introspection = false;
@@ -534,14 +537,26 @@ async fn introspection_and_graphiql_can_be_switched_off() {
     let by_type = "{ __type(name: \"Subscriber\") { fields { name } } }";
     let (_, response, _) = post_graphql(&closed, by_type, &owner.access_token).await;
     assert!(response["data"]["__type"].is_null(), "{response}");
+    // Switched off, the browser is told how to ask instead (GET runs a query for anyone).
     let page = closed
         .client
         .get(closed.url("/graphql"))
+        .header("Accept", BROWSER_ACCEPT)
         .send()
         .await
         .expect("GET");
-    assert_eq!(page.status().as_u16(), 404);
+    assert_eq!(page.status().as_u16(), 400);
+    let answer: Value = page.json().await.expect("a JSON answer, not a page");
+    assert_eq!(
+        error_code(&answer).as_deref(),
+        Some("VALIDATION"),
+        "{answer}"
+    );
 }
+
+/// What Chromium asks for when it opens an address.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,\
+                              image/avif,image/webp,image/apng,*/*;q=0.8";
 
 #[tokio::test]
 async fn graphql_requests_are_limited_per_tenant_with_429_and_retry_after() {

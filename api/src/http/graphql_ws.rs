@@ -10,6 +10,11 @@
 //! a socket at most so many subscriptions (one more is answered with an `error` message coded
 //! `CONFLICT`; the socket and its other subscriptions go on); a subscription id already
 //! running is a protocol error (4409). See `SocketLimits`.
+//!
+//! Browsers open a websocket from any page without asking the server first, sending the page's
+//! `Origin`: a socket from an origin that `CORS_ALLOWED_ORIGINS` does not name (nor the
+//! service's own) is refused with 403 before the upgrade, as a cross-origin request is on
+//! `/graphql`. Clients other than browsers send no `Origin` and are not concerned.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -26,6 +31,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use super::cors::AllowedOrigins;
 use super::socket_limits::{SocketLimits, SocketSlot};
 
 /// How often an open socket's credential is checked again: a revoked key, a session logged
@@ -161,7 +167,18 @@ pub async fn subscriptions(
     schema: web::Data<AppSchema>,
     services: web::Data<Services>,
     limits: web::Data<SocketLimits>,
+    origins: web::Data<AllowedOrigins>,
 ) -> actix_web::Result<HttpResponse> {
+    if let Some(origin) = request.headers().get(actix_web::http::header::ORIGIN)
+        && !origins.allows_request(origin, request.head())
+    {
+        return Ok(HttpResponse::Forbidden().json(json!({
+            "code": "FORBIDDEN",
+            "field": "Origin",
+            "message": "this origin may not open subscriptions from a browser: it is not in \
+                        CORS_ALLOWED_ORIGINS",
+        })));
+    }
     let protocol = request
         .headers()
         .get("sec-websocket-protocol")

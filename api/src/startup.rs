@@ -43,6 +43,7 @@ use crate::http::client_address::record_client_ip;
 use crate::http::cors::cors_refusals;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook;
+use crate::http::persisted_queries::PersistedQueries;
 use crate::http::request_span::RedactedRootSpan;
 use crate::http::socket_limits::SocketLimits;
 use crate::http::throttles::{RequestLimits, RequestThrottles};
@@ -137,6 +138,7 @@ impl Application {
             config.webhook_misses_per_minute,
         ));
         let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
+        let persisted_queries = web::Data::new(PersistedQueries::default());
         let allowed_origins = config.cors_allowed_origins.clone();
         let origins = web::Data::new(allowed_origins.clone());
         let clicks = wiring.clicks;
@@ -158,6 +160,7 @@ impl Application {
                 .app_data(short_links.clone())
                 .app_data(transfer.clone())
                 .app_data(throttles.clone())
+                .app_data(persisted_queries.clone())
                 .app_data(origins.clone())
                 .service(health::healthz)
                 .service(health::readyz)

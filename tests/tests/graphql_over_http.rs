@@ -316,3 +316,136 @@ async fn each_request_of_a_batch_counts_against_the_rate_limit() {
     );
     assert!(retry_after.is_some(), "Retry-After says how long to wait");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Automatic persisted queries (Apollo's `PersistedQueryLink`).
+
+fn sha256_hex(query: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(query.as_bytes()))
+}
+
+fn persisted(hash: &str) -> Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+}
+
+/// GET `/graphql` with a query string, as JSON.
+async fn get_json(app: &TestApp, query_string: &str, token: Option<&str>) -> (u16, Value) {
+    let mut request = app
+        .client
+        .get(app.url(&format!("/graphql?{query_string}")))
+        .header("Accept", "application/json");
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let (status, _, body) = read(request.send().await.expect("GET /graphql")).await;
+    (status, body)
+}
+
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_persisted_query_runs_by_its_hash_once_sent_with_it_over_post_and_get() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@apq.test", "Apq").await;
+    let query = "query Workspace { tenant { name } }";
+    let hash = sha256_hex(query);
+
+    // Apollo's first try: the hash alone. Unknown here: the miss Apollo expects.
+    let (status, _, answer) = post(
+        &app,
+        None,
+        json!({ "extensions": persisted(&hash), "operationName": "Workspace" }),
+        owner.token(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["errors"][0]["message"], "PersistedQueryNotFound");
+    assert_eq!(
+        error_code(&answer).as_deref(),
+        Some("PERSISTED_QUERY_NOT_FOUND")
+    );
+    assert!(answer.get("data").is_none(), "{answer}");
+
+    // Its second: the query with its hash, which registers it.
+    let (_, _, answer) = post(
+        &app,
+        None,
+        json!({ "query": query, "extensions": persisted(&hash) }),
+        owner.token(),
+    )
+    .await;
+    assert_eq!(data(&answer)["tenant"]["name"], "Apq");
+
+    // From then on the hash is enough, over POST and over GET (queries only).
+    let (_, _, answer) = post(
+        &app,
+        None,
+        json!({ "extensions": persisted(&hash) }),
+        owner.token(),
+    )
+    .await;
+    assert_eq!(data(&answer)["tenant"]["name"], "Apq");
+    let extensions = encode(&persisted(&hash).to_string());
+    let (status, answer) = get_json(
+        &app,
+        &format!("operationName=Workspace&extensions={extensions}"),
+        owner.token(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(data(&answer)["tenant"]["name"], "Apq");
+}
+
+#[tokio::test]
+async fn a_hash_never_stands_for_another_query_and_get_never_runs_a_mutation() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@apq.test", "Apq").await;
+
+    // A hash sent with a query that is not its own is refused and registers nothing.
+    let innocent = "{ tenant { name } }";
+    let mutation = r#"mutation { createTag(input: {name: "sneaky"}) { id } }"#;
+    let (_, _, answer) = post(
+        &app,
+        None,
+        json!({ "query": mutation, "extensions": persisted(&sha256_hex(innocent)) }),
+        owner.token(),
+    )
+    .await;
+    assert_eq!(
+        error_code(&answer).as_deref(),
+        Some("PERSISTED_QUERY_INVALID"),
+        "{answer}"
+    );
+    let (_, _, answer) = post(
+        &app,
+        None,
+        json!({ "extensions": persisted(&sha256_hex(innocent)) }),
+        owner.token(),
+    )
+    .await;
+    assert_eq!(
+        error_code(&answer).as_deref(),
+        Some("PERSISTED_QUERY_NOT_FOUND")
+    );
+
+    // A mutation registered over POST is still refused over GET.
+    let hash = sha256_hex(mutation);
+    let (_, _, answer) = post(
+        &app,
+        None,
+        json!({ "query": mutation, "extensions": persisted(&hash) }),
+        owner.token(),
+    )
+    .await;
+    data(&answer);
+    let extensions = encode(&persisted(&hash).to_string());
+    let (status, answer) = get_json(&app, &format!("extensions={extensions}"), owner.token()).await;
+    assert_eq!(status, 405, "{answer}");
+    let tags = app
+        .graphql_ok("{ tags { totalCount } }", json!({}), owner.token())
+        .await;
+    assert_eq!(tags["tags"]["totalCount"], 1, "only the POST created a tag");
+}

@@ -31,6 +31,7 @@ use super::bearer::bearer;
 use super::client_address::client_ip;
 use super::graphql_media::{AnswerType, GRAPHQL_RESPONSE_JSON, Wanted, wanted};
 use super::graphql_request::{self, Incoming};
+use super::persisted_queries::PersistedQueries;
 use super::throttles::RequestThrottles;
 use crate::security::retry_after_secs;
 
@@ -44,6 +45,7 @@ struct Endpoint {
     services: web::Data<Services>,
     throttles: web::Data<RequestThrottles>,
     store: web::Data<Store>,
+    persisted: web::Data<PersistedQueries>,
 }
 
 /// Executes a `POST`: one request (a JSON object) or a batch (an array).
@@ -54,6 +56,7 @@ pub async fn execute(
     services: web::Data<Services>,
     throttles: web::Data<RequestThrottles>,
     store: web::Data<Store>,
+    persisted: web::Data<PersistedQueries>,
 ) -> HttpResponse {
     let Wanted::Graphql(answer) = wanted(request.headers(), false) else {
         return not_acceptable();
@@ -66,17 +69,19 @@ pub async fn execute(
         services,
         throttles,
         store,
+        persisted,
     };
     match graphql_request::from_body(&body) {
-        Ok(Incoming::Single(gql_request)) => {
-            endpoint.one(&request, *gql_request).await.render(answer)
-        }
+        Ok(Incoming::Single(gql_request)) => endpoint
+            .one_named(&request, *gql_request)
+            .await
+            .render(answer),
         Ok(Incoming::Batch(gql_requests)) => {
             // One after another, in their order: a batch may hold mutations that depend on
             // each other, as separate requests would.
             let mut outcomes = Vec::with_capacity(gql_requests.len());
             for gql_request in gql_requests {
-                outcomes.push(endpoint.one(&request, gql_request).await);
+                outcomes.push(endpoint.one_named(&request, gql_request).await);
             }
             render_batch(outcomes, answer)
         }
@@ -93,6 +98,7 @@ pub async fn get(
     services: web::Data<Services>,
     throttles: web::Data<RequestThrottles>,
     store: web::Data<Store>,
+    persisted: web::Data<PersistedQueries>,
     graphiql: web::Data<GraphiqlEnabled>,
 ) -> HttpResponse {
     let mut response = match wanted(request.headers(), graphiql.0) {
@@ -104,6 +110,7 @@ pub async fn get(
                 services,
                 throttles,
                 store,
+                persisted,
             };
             endpoint.get(&request, answer).await
         }
@@ -121,6 +128,10 @@ impl Endpoint {
             Ok(gql_request) => gql_request,
             Err(message) => return bad_request(answer, &message),
         };
+        // A query named by its hash is looked up first, so that the GET rule sees its text.
+        if let Err(refusal) = self.name(&mut gql_request) {
+            return refusal.render(answer);
+        }
         match operation_type(&mut gql_request) {
             Some(OperationType::Mutation | OperationType::Subscription) => {
                 let mut response = refused(
@@ -138,6 +149,30 @@ impl Endpoint {
             // A query, or a document the executor explains the fault of.
             _ => self.one(request, gql_request).await.render(answer),
         }
+    }
+
+    /// Fills in a persisted query's text (or registers it); a refusal is a request error.
+    fn name(&self, gql_request: &mut async_graphql::Request) -> Result<(), Box<Outcome>> {
+        self.persisted.resolve(gql_request).map_err(|err| {
+            let (message, code) = err.message_and_code();
+            let mut error = async_graphql::ServerError::new(message, None);
+            let mut extensions = async_graphql::ErrorExtensionValues::default();
+            extensions.set("code", code);
+            error.extensions = Some(extensions);
+            Box::new(Outcome::Answered(Response::from_errors(vec![error])))
+        })
+    }
+
+    /// Executes one GraphQL request, naming its persisted query first.
+    async fn one_named(
+        &self,
+        request: &HttpRequest,
+        mut gql_request: async_graphql::Request,
+    ) -> Outcome {
+        if let Err(refusal) = self.name(&mut gql_request) {
+            return *refusal;
+        }
+        self.one(request, gql_request).await
     }
 
     /// Executes one GraphQL request.

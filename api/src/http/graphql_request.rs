@@ -93,7 +93,12 @@ const EXAMPLE: &str =
 fn from_object(object: Map<String, Value>) -> Result<Request, String> {
     let parameters: Parameters = serde_json::from_value(Value::Object(object))
         .map_err(|err| format!("{err}, in {EXAMPLE}"))?;
-    let Some(query) = parameters.query else {
+    // A persisted query may be named by its hash alone (see `persisted_queries`).
+    let persisted = parameters
+        .extensions
+        .as_ref()
+        .is_some_and(|extensions| extensions.contains_key("persistedQuery"));
+    let Some(query) = parameters.query.or_else(|| persisted.then(String::new)) else {
         return Err(format!("the request has no `query`: send {EXAMPLE}"));
     };
     let mut request = Request::new(query);

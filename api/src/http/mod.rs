@@ -12,6 +12,7 @@ pub mod graphql_request;
 pub mod graphql_ws;
 pub mod health;
 pub mod messenger_webhook;
+pub mod persisted_queries;
 pub mod qr_code;
 pub mod request_span;
 pub mod short_link;

@@ -388,6 +388,31 @@ impl AuthService {
         )))
     }
 
+    /// Checks again a caller authenticated earlier on a long-lived connection (a websocket):
+    /// a member's session must still be signed in, their membership and workspace still good;
+    /// an API key still active. The access token's own expiry is not checked again: it bounds
+    /// how long the token may open new connections, while a connection it opened lives as long
+    /// as its session, so that a dashboard's live feed does not drop at every token renewal.
+    pub async fn recheck(&self, principal: &Principal, bearer: &str) -> DomainResult<Principal> {
+        match principal.actor {
+            Actor::User {
+                user_id,
+                session_id,
+            } => {
+                let now = self.clock.now();
+                self.principal_of(AccessClaims {
+                    user_id,
+                    tenant_id: principal.tenant.map(|t| t.tenant_id),
+                    session_id,
+                    issued_at: now,
+                    expires_at: now,
+                })
+                .await
+            }
+            Actor::ApiKey { .. } => self.authenticate(bearer).await,
+        }
+    }
+
     /// The caller a signed link to `resource` stands for, checked as an access token is: the
     /// session still signed in, the membership and the workspace still good.
     pub async fn authenticate_link(&self, resource: &str, token: &str) -> DomainResult<Principal> {

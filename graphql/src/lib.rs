@@ -7,6 +7,7 @@ mod audience;
 mod auth_context;
 mod catalogue;
 mod connection;
+mod connection_descriptions;
 mod cost;
 mod document_size;
 mod error;
@@ -88,11 +89,11 @@ impl Default for SchemaLimits {
 
 /// Builds the schema around the application's services.
 pub fn build_schema(services: Services, limits: SchemaLimits) -> AppSchema {
-    let mut builder = Schema::build(
+    let mut builder = connection_descriptions::describe_connections(Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
-    )
+    ))
     .data(services)
     .extension(null_propagation::RootNullPropagation)
     .limit_depth(limits.max_depth)
@@ -108,11 +109,11 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AppSchema {
 
 /// The schema in SDL, as committed in `schema.graphql` at the repository root.
 pub fn schema_sdl() -> String {
-    Schema::build(
+    connection_descriptions::describe_connections(Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
-    )
+    ))
     .finish()
     .sdl()
 }

@@ -11,6 +11,7 @@ use crate::ids::parse_id;
 #[derive(Default)]
 pub(crate) struct CatalogueQuery;
 
+/// Queries about the Messenger catalogue.
 #[Object]
 impl CatalogueQuery {
     /// The workspace's Meta app connection, if connected.
@@ -40,7 +41,11 @@ impl CatalogueQuery {
     }
 
     /// A page by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
-    async fn page(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Page>> {
+    async fn page(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<Page>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<PageId>(&id, "id").gql()?;
         services(ctx)
@@ -73,7 +78,11 @@ impl CatalogueQuery {
     }
 
     /// A custom field by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
-    async fn custom_field(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomField>> {
+    async fn custom_field(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<CustomField>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<CustomFieldId>(&id, "id").gql()?;
         services(ctx)
@@ -101,7 +110,11 @@ impl CatalogueQuery {
     }
 
     /// A tag by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
-    async fn tag(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Tag>> {
+    async fn tag(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<Tag>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<TagId>(&id, "id").gql()?;
         services(ctx)
@@ -118,7 +131,7 @@ impl CatalogueQuery {
     async fn ref_links(
         &self,
         ctx: &Context<'_>,
-        page_id: ID,
+        #[graphql(desc = "The page whose links to list.")] page_id: ID,
         #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<ListConnection<RefLink>> {
@@ -135,7 +148,11 @@ impl CatalogueQuery {
     }
 
     /// A ref link by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
-    async fn ref_link(&self, ctx: &Context<'_>, id: ID) -> Result<Option<RefLink>> {
+    async fn ref_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<RefLink>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<RefLinkId>(&id, "id").gql()?;
         services(ctx)
@@ -183,7 +200,7 @@ impl CatalogueQuery {
     async fn notification_topic(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "Its id.")] id: ID,
     ) -> Result<Option<NotificationTopic>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<TopicId>(&id, "id").gql()?;

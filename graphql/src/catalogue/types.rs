@@ -98,7 +98,10 @@ impl From<Cadence> for domain::Cadence {
 /// The tenant's Meta app connection. Its secret and verify token are never returned.
 pub(crate) struct MessengerAppConnection(pub MessengerApp);
 
-#[Object]
+/// The tenant's Meta app: what lets Meta's webhooks reach the workspace and be verified. Its
+/// secret and verify token are never returned.
+// Named `MessengerApp` in the schema: a type named `…Connection` is read as a Relay connection.
+#[Object(name = "MessengerApp")]
 impl MessengerAppConnection {
     /// Its id.
     async fn id(&self) -> ID {
@@ -129,6 +132,7 @@ impl MessengerAppConnection {
 /// A connected Facebook Page. Its access token is never returned.
 pub(crate) struct Page(pub domain::Page);
 
+/// A connected Facebook Page. Its access token is never returned.
 #[Object]
 impl Page {
     /// Its id.
@@ -223,6 +227,7 @@ impl Page {
 /// A custom field: a typed slot on subscribers, filled by ref payloads and flows.
 pub(crate) struct CustomField(pub domain::CustomField);
 
+/// A custom field: a typed slot on subscribers, filled by ref payloads and flows.
 #[Object]
 impl CustomField {
     /// Its id.
@@ -298,6 +303,8 @@ impl From<domain::Tag> for Tag {
 /// has payload values saved into custom fields.
 pub(crate) struct RefLink(pub domain::RefLink);
 
+/// An m.me link with a `ref`: who arrives through it is attributed to it, gets its tags, and
+/// has payload values saved into custom fields.
 #[Object]
 impl RefLink {
     /// Its id.
@@ -417,8 +424,10 @@ impl RefLink {
     async fn payload_url(
         &self,
         ctx: &Context<'_>,
-        default_value: Option<String>,
-        #[graphql(default)] fields: Vec<PayloadFieldInput>,
+        #[graphql(desc = "The value for the link's default field.")] default_value: Option<String>,
+        #[graphql(default, desc = "Values for other fields, by their number.")] fields: Vec<
+            PayloadFieldInput,
+        >,
     ) -> Result<String> {
         let principal = principal(ctx).gql()?;
         let mut values = Vec::with_capacity(fields.len());
@@ -473,6 +482,7 @@ pub(crate) struct TopicRegistrationState {
 /// A recurring-notification topic on a page.
 pub(crate) struct NotificationTopic(pub domain::NotificationTopic);
 
+/// A recurring-notification topic on a page.
 #[Object]
 impl NotificationTopic {
     /// Its id.

@@ -16,6 +16,7 @@ fn optional_id<T: From<uuid::Uuid>>(id: Option<&ID>, field: &str) -> Result<Opti
     id.map(|id| parse_id(id, field)).transpose().gql()
 }
 
+/// Queries of flows, runs and the outbox.
 #[Object]
 impl FlowsQuery {
     /// Flows, oldest first.
@@ -34,7 +35,11 @@ impl FlowsQuery {
     }
 
     /// A flow by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
-    async fn flow(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Flow>> {
+    async fn flow(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<Flow>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<FlowId>(&id, "id").gql()?;
         services(ctx)
@@ -74,7 +79,11 @@ impl FlowsQuery {
     }
 
     /// A flow run by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
-    async fn flow_run(&self, ctx: &Context<'_>, id: ID) -> Result<Option<FlowRun>> {
+    async fn flow_run(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<FlowRun>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<FlowRunId>(&id, "id").gql()?;
         services(ctx)
@@ -115,7 +124,11 @@ impl FlowsQuery {
 
     /// An outgoing message by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has
     /// none.
-    async fn outbound_message(&self, ctx: &Context<'_>, id: ID) -> Result<Option<OutboundMessage>> {
+    async fn outbound_message(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<OutboundMessage>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<OutboundMessageId>(&id, "id").gql()?;
         services(ctx)

@@ -1,0 +1,330 @@
+//! Meta's data-deletion and deauthorize callbacks, on a workspace's own URL, and the work they
+//! start.
+//!
+//! The request path only verifies the `signed_request` with the workspace's app secret and
+//! records the request (one insert), then answers Meta's `{url, confirmation_code}`: finding
+//! the person's ids needs Meta (`ids_for_pages`), which may be slow or down, so it is done by a
+//! worker that retries. Each subscriber is erased by the one erasure `eraseSubscriber` uses, in
+//! its own transaction; a worker that dies halfway leaves a request that falls due again and
+//! finds only who is left.
+//!
+//! What can be matched: Meta names the person by their app-scoped user id (ASID). Messenger
+//! knows them by page-scoped ids (PSIDs), which `GET /{asid}/ids_for_pages` gives for the pages
+//! of the app's business; a subscriber of the workspace is erased when their PSID is the one
+//! Meta gives for their page. A subscriber whose stored PSID or plugin `user_ref` is the ASID
+//! itself is erased too. A checkbox-plugin person known only by a `user_ref` (a string the
+//! website made up) cannot be matched to an ASID by anyone: they are erased when they are
+//! linked to a PSID Meta names, and otherwise only through `eraseSubscriber`.
+//! <https://developers.facebook.com/docs/development/create-an-app/app-dashboard/data-deletion-callback/>
+//! <https://developers.facebook.com/docs/messenger-platform/psid-to-asid/>
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::audience::{ErasureTarget, SubscriberEraser};
+use crate::catalogue::{
+    MessengerApp, MessengerAppRepository, PageRepository, SecretCipher, SecretPurpose, WebhookKey,
+};
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::identity::SecretGenerator;
+use crate::ids::{DeletionRequestId, PageId};
+use crate::privacy::deletion_request::{
+    DeletionKind, DeletionReceipt, DeletionRequest, DeletionStatus, DeletionStatusView,
+};
+use crate::privacy::ports::{DeletionRequestRepository, PageScopedIds, SubscriberIdentities};
+use crate::privacy::signed_request::{SignedRequest, SignedRequestMac};
+use crate::webhooks::DeliveryThrottle;
+
+const UNKNOWN_KEY: &str = "webhook endpoint";
+
+/// Tries at Meta before the matching gives up on it (about nine hours in all, with the
+/// backoff): the erasure then goes ahead with what can be matched without Meta.
+pub const MAX_MATCHING_ATTEMPTS: u32 = 10;
+
+/// The ports the service needs.
+pub struct DataDeletionPorts {
+    /// The workspaces' app connections (the key and the secret).
+    pub apps: Arc<dyn MessengerAppRepository>,
+    /// Opens the sealed app secret.
+    pub cipher: Arc<dyn SecretCipher>,
+    /// Checks the `signed_request`'s HMAC.
+    pub mac: Arc<dyn SignedRequestMac>,
+    /// The recorded requests.
+    pub requests: Arc<dyn DeletionRequestRepository>,
+    /// Meta's ID matching.
+    pub ids: Arc<dyn PageScopedIds>,
+    /// The workspace's pages.
+    pub pages: Arc<dyn PageRepository>,
+    /// Finds subscribers by their Messenger ids.
+    pub subscribers: Arc<dyn SubscriberIdentities>,
+    /// The one erasure.
+    pub eraser: Arc<dyn SubscriberEraser>,
+    /// Confirmation codes and fingerprints.
+    pub secrets: Arc<dyn SecretGenerator>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The data-deletion use cases.
+pub struct DataDeletionService {
+    ports: DataDeletionPorts,
+    public_base_url: String,
+}
+
+impl DataDeletionService {
+    /// Builds the service; status URLs start with `public_base_url`.
+    pub fn new(ports: DataDeletionPorts, public_base_url: &str) -> Self {
+        Self {
+            ports,
+            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The data-deletion callback: verifies `signed_request` with the workspace's app secret,
+    /// records the request (or finds the one already under way for the same person) and
+    /// answers Meta's receipt. Nothing is recorded when anything is wrong.
+    pub async fn request_deletion(
+        &self,
+        key: &str,
+        signed_request: Option<&str>,
+        throttle: &dyn DeliveryThrottle,
+    ) -> DomainResult<DeletionReceipt> {
+        let (app, signed) = self.verify(key, signed_request, throttle).await?;
+        let request = self.new_request(&app, &signed, DeletionKind::DataDeletion);
+        let recorded = self.ports.requests.record(&request).await?;
+        if recorded.id == request.id {
+            tracing::info!(tenant_id = %app.tenant_id, request_id = %recorded.id, "data deletion requested");
+        } else {
+            tracing::info!(tenant_id = %app.tenant_id, request_id = %recorded.id, "data deletion requested again while under way; same confirmation code");
+        }
+        Ok(DeletionReceipt {
+            url: self.status_url(&recorded.confirmation_code),
+            confirmation_code: recorded.confirmation_code,
+        })
+    }
+
+    /// The deauthorize callback: verifies and records that the person removed the app. Meta
+    /// sends it when a person removes the app from their Facebook settings; whether they want
+    /// their data gone they say through the data-deletion callback, so nothing is erased here.
+    pub async fn deauthorize(
+        &self,
+        key: &str,
+        signed_request: Option<&str>,
+        throttle: &dyn DeliveryThrottle,
+    ) -> DomainResult<()> {
+        let (app, signed) = self.verify(key, signed_request, throttle).await?;
+        let mut request = self.new_request(&app, &signed, DeletionKind::Deauthorize);
+        request.app_scoped_user_id = None;
+        request.status = DeletionStatus::Recorded;
+        request.finished_at = Some(request.requested_at);
+        let recorded = self.ports.requests.record(&request).await?;
+        tracing::info!(tenant_id = %app.tenant_id, request_id = %recorded.id, "a person removed the app (deauthorized); recorded, nothing erased");
+        Ok(())
+    }
+
+    /// The status page's content for `code`; `None` for a code that is no request's.
+    pub async fn status(&self, code: &str) -> DomainResult<Option<DeletionStatusView>> {
+        if code.is_empty() || code.len() > 128 || !code.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Ok(None);
+        }
+        self.ports.requests.status_by_code(code).await
+    }
+
+    /// The status page of a confirmation code.
+    pub fn status_url(&self, code: &str) -> String {
+        format!("{}/data-deletion/{code}", self.public_base_url)
+    }
+
+    /// Carries out one claimed request: asks Meta for the person's PSIDs (a transient failure
+    /// puts the request back with a backoff), erases every subscriber they are, and records
+    /// the outcome.
+    pub async fn carry_out(&self, mut request: DeletionRequest) -> DomainResult<()> {
+        let tenant_id = request.tenant_id;
+        let Some(asid) = request.app_scoped_user_id.clone() else {
+            // Done already (its id is cleared when it is): only the lease brought it back.
+            return Ok(());
+        };
+        let matched = match self.ports.apps.find(tenant_id).await? {
+            Some(app) => self.psids_of(&app, &asid).await,
+            None => Err((false, "the workspace has no Messenger app connection".to_owned())),
+        };
+        let psids = match matched {
+            Ok(psids) => psids,
+            Err((true, message)) if request.attempts < MAX_MATCHING_ATTEMPTS => {
+                let retry_at = self.ports.clock.now() + backoff(request.attempts);
+                tracing::warn!(%tenant_id, request_id = %request.id, attempts = request.attempts, error = %message, "ID matching failed for now; retried later");
+                request.status = DeletionStatus::Erasing;
+                request.last_error = Some(message);
+                return self.ports.requests.save_attempt(&request, Some(retry_at)).await;
+            }
+            Err((_, message)) => {
+                tracing::warn!(%tenant_id, request_id = %request.id, error = %message, "ID matching is not possible; erasing what matches without it");
+                request.last_error = Some(message);
+                Vec::new()
+            }
+        };
+        let mut ids: Vec<String> = psids.iter().map(|(_, psid)| psid.clone()).collect();
+        ids.push(asid.clone());
+        ids.sort();
+        ids.dedup();
+        let found = self.ports.subscribers.find_by_ids(tenant_id, &ids).await?;
+        let psids: HashSet<(PageId, String)> = psids.into_iter().collect();
+        let mut erased = 0;
+        let mut redacted = 0;
+        for subscriber in found {
+            let by_meta = subscriber
+                .psid()
+                .is_some_and(|psid| psids.contains(&(subscriber.page_id, psid.to_owned())));
+            let by_id = subscriber.psid() == Some(asid.as_str())
+                || subscriber.user_ref.as_deref() == Some(asid.as_str());
+            if !(by_meta || by_id) {
+                continue;
+            }
+            if let Some(counts) = self
+                .ports
+                .eraser
+                .erase(tenant_id, &ErasureTarget::of(&subscriber))
+                .await?
+            {
+                erased += 1;
+                redacted += counts.webhook_events_redacted;
+            }
+        }
+        request.subscribers_erased += erased;
+        request.events_redacted += redacted;
+        request.status = if request.subscribers_erased > 0 {
+            DeletionStatus::Finished
+        } else {
+            DeletionStatus::NothingFound
+        };
+        request.app_scoped_user_id = None;
+        request.finished_at = Some(self.ports.clock.now());
+        self.ports.requests.save_attempt(&request, None).await?;
+        tracing::info!(%tenant_id, request_id = %request.id, subscribers_erased = request.subscribers_erased, "data deletion done");
+        Ok(())
+    }
+
+    /// The person's PSIDs on the workspace's pages, by the workspace's page ids; or whether
+    /// the failure is worth retrying and what it was.
+    async fn psids_of(
+        &self,
+        app: &MessengerApp,
+        asid: &str,
+    ) -> Result<Vec<(PageId, String)>, (bool, String)> {
+        let secret = self
+            .ports
+            .cipher
+            .open(
+                &app.app_secret,
+                app.tenant_id,
+                app.id.0,
+                SecretPurpose::AppSecret,
+            )
+            .map_err(|err| (false, format!("the app secret cannot be opened: {err}")))?;
+        let found = self
+            .ports
+            .ids
+            .ids_for_pages(&app.app_id, &secret, asid)
+            .await
+            .map_err(|err| (err.transient, err.message))?;
+        let mut psids = Vec::new();
+        for id in found {
+            let page = self
+                .ports
+                .pages
+                .find_by_facebook_id(app.tenant_id, &id.facebook_page_id)
+                .await
+                .map_err(|err| (true, format!("reading the workspace's pages: {err}")))?;
+            if let Some(page) = page {
+                psids.push((page.id, id.psid));
+            }
+        }
+        Ok(psids)
+    }
+
+    async fn verify(
+        &self,
+        key: &str,
+        signed_request: Option<&str>,
+        throttle: &dyn DeliveryThrottle,
+    ) -> DomainResult<(MessengerApp, SignedRequest)> {
+        let app = self.app_for_key(key).await?;
+        throttle
+            .check(app.tenant_id)
+            .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs })?;
+        let secret = self.ports.cipher.open(
+            &app.app_secret,
+            app.tenant_id,
+            app.id.0,
+            SecretPurpose::AppSecret,
+        )?;
+        let signed =
+            SignedRequest::verify(signed_request.unwrap_or(""), &secret, self.ports.mac.as_ref())?;
+        Ok((app, signed))
+    }
+
+    fn new_request(
+        &self,
+        app: &MessengerApp,
+        signed: &SignedRequest,
+        kind: DeletionKind,
+    ) -> DeletionRequest {
+        DeletionRequest {
+            id: DeletionRequestId::generate(),
+            tenant_id: app.tenant_id,
+            kind,
+            confirmation_code: self.ports.secrets.random_token(),
+            // Keyed by the app: an ASID means a person only within its app.
+            user_fingerprint: self
+                .ports
+                .secrets
+                .fingerprint(&format!("{}:{}", app.app_id, signed.user_id)),
+            app_scoped_user_id: Some(signed.user_id.clone()),
+            status: DeletionStatus::Received,
+            subscribers_erased: 0,
+            events_redacted: 0,
+            attempts: 0,
+            last_error: None,
+            requested_at: self.ports.clock.now(),
+            finished_at: None,
+        }
+    }
+
+    /// The workspace whose webhook key `key` is (the same key as its webhook URL's).
+    async fn app_for_key(&self, key: &str) -> DomainResult<MessengerApp> {
+        let tenant_id = WebhookKey::tenant_of(key).ok_or(DomainError::not_found(UNKNOWN_KEY))?;
+        self.ports
+            .apps
+            .find(tenant_id)
+            .await?
+            .filter(|app| constant_time_eq(app.webhook_key.as_str().as_bytes(), key.as_bytes()))
+            .ok_or(DomainError::not_found(UNKNOWN_KEY))
+    }
+}
+
+/// The wait before the next try at Meta: 30 s doubling, at most two hours.
+fn backoff(attempts: u32) -> Duration {
+    let exponent = attempts.saturating_sub(1).min(8);
+    Duration::seconds((30_i64 << exponent).min(7_200))
+}
+
+/// Equality whose time does not depend on where the inputs differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_grows_and_stops_growing() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(20), Duration::seconds(7_200));
+    }
+}

@@ -52,7 +52,11 @@ impl MigrationTrait for Migration {
                     .col(text(R::UserFingerprint))
                     .col(text_null(R::AppScopedUserId))
                     .col(text(R::Status))
-                    .col(ColumnDef::new(R::SubscribersErased).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(R::SubscribersErased)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(R::EventsRedacted).big_integer().not_null())
                     .col(ColumnDef::new(R::Attempts).integer().not_null())
                     .col(at_null(R::DueAt))
@@ -95,11 +99,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(
-                Table::drop()
-                    .table(DataDeletionRequests::Table)
-                    .to_owned(),
-            )
+            .drop_table(Table::drop().table(DataDeletionRequests::Table).to_owned())
             .await
     }
 }

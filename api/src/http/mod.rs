@@ -4,6 +4,7 @@ pub mod bearer;
 pub mod body_errors;
 pub mod client_address;
 pub mod csv_records;
+pub mod data_deletion;
 pub mod error;
 pub mod graphql_endpoint;
 pub mod graphql_ws;

@@ -7,6 +7,7 @@ mod jwt_hs256_provider;
 mod keyed_throttle;
 mod password_hasher;
 mod random_secrets;
+mod signed_request_mac;
 
 pub use aead_cipher::AeadCipher;
 pub use hub_signature::HubSignatures;
@@ -14,3 +15,4 @@ pub use jwt_codec::JwtCodec;
 pub use keyed_throttle::{KeyedThrottle, retry_after_secs};
 pub use password_hasher::Argon2Hasher;
 pub use random_secrets::{RandomSecrets, random_alphanumeric, random_bytes};
+pub use signed_request_mac::HmacSha256SignedRequests;

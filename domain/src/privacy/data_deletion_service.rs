@@ -127,8 +127,7 @@ impl DataDeletionService {
 
     /// The status page's content for `code`; `None` for a code that is no request's.
     pub async fn status(&self, code: &str) -> DomainResult<Option<DeletionStatusView>> {
-        if code.is_empty() || code.len() > 128 || !code.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if code.is_empty() || code.len() > 128 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Ok(None);
         }
         self.ports.requests.status_by_code(code).await
@@ -150,7 +149,10 @@ impl DataDeletionService {
         };
         let matched = match self.ports.apps.find(tenant_id).await? {
             Some(app) => self.psids_of(&app, &asid).await,
-            None => Err((false, "the workspace has no Messenger app connection".to_owned())),
+            None => Err((
+                false,
+                "the workspace has no Messenger app connection".to_owned(),
+            )),
         };
         let psids = match matched {
             Ok(psids) => psids,
@@ -159,7 +161,11 @@ impl DataDeletionService {
                 tracing::warn!(%tenant_id, request_id = %request.id, attempts = request.attempts, error = %message, "ID matching failed for now; retried later");
                 request.status = DeletionStatus::Erasing;
                 request.last_error = Some(message);
-                return self.ports.requests.save_attempt(&request, Some(retry_at)).await;
+                return self
+                    .ports
+                    .requests
+                    .save_attempt(&request, Some(retry_at))
+                    .await;
             }
             Err((_, message)) => {
                 tracing::warn!(%tenant_id, request_id = %request.id, error = %message, "ID matching is not possible; erasing what matches without it");
@@ -262,8 +268,11 @@ impl DataDeletionService {
             app.id.0,
             SecretPurpose::AppSecret,
         )?;
-        let signed =
-            SignedRequest::verify(signed_request.unwrap_or(""), &secret, self.ports.mac.as_ref())?;
+        let signed = SignedRequest::verify(
+            signed_request.unwrap_or(""),
+            &secret,
+            self.ports.mac.as_ref(),
+        )?;
         Ok((app, signed))
     }
 

@@ -89,7 +89,9 @@ impl SignedRequest {
         };
         if user_id.is_empty()
             || user_id.len() > 64
-            || !user_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            || !user_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         {
             return Err(malformed("the payload's user_id is not an id"));
         }

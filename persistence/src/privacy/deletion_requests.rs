@@ -8,9 +8,7 @@ use refhub_domain::ids::{DeletionRequestId, TenantId};
 use refhub_domain::privacy::{
     DeletionKind, DeletionRequest, DeletionRequestRepository, DeletionStatus, DeletionStatusView,
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr};
 
 use crate::Store;
 use crate::claims::{self, ClaimSql, ParkSql};
@@ -49,7 +47,10 @@ const CLAIM: ClaimSql = ClaimSql {
     },
 };
 
-fn row(request: &DeletionRequest, due_at: Option<DateTime<Utc>>) -> data_deletion_requests::ActiveModel {
+fn row(
+    request: &DeletionRequest,
+    due_at: Option<DateTime<Utc>>,
+) -> data_deletion_requests::ActiveModel {
     data_deletion_requests::ActiveModel {
         tenant_id: Set(request.tenant_id.0),
         id: Set(request.id.0),

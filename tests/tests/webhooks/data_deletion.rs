@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac as _};
-use refhub_tests::{TestApp, data, spawn_app, str_at};
+use refhub_tests::{TestApp, data, spawn_app, spawn_app_with, str_at};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -368,4 +368,59 @@ async fn a_deauthorization_is_recorded_and_erases_nothing() {
         "the app-scoped id is stored"
     );
     app.meta.assert_only_documented_calls();
+}
+
+#[tokio::test]
+async fn while_meta_cannot_match_ids_the_request_waits_and_a_replay_answers_the_same_code() {
+    let app = spawn_app().await;
+    let (first, _) = two_workspaces(&app).await;
+    let (deletion_path, _) = callback_paths(&app, &first).await;
+    app.meta.set_down(true);
+    let signed = form(&signed_request(&first.app_secret, &payload(ASID)));
+    let (status, answer) = post_form(&app, &deletion_path, &signed).await;
+    assert_eq!(status, 200, "{answer:#}");
+    let code = str_at(&answer, "/confirmation_code");
+    // The worker tried, Meta failed (a transient error): the request waits for its next try,
+    // still holding the id it needs, and the person is still there.
+    status_says(&app, &code, "erasing").await;
+    eventually("the failed try recorded", WAIT, async || {
+        let db = app.raw_database().await;
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT attempts, last_error, app_scoped_user_id FROM data_deletion_requests",
+            ))
+            .await
+            .expect("reading the request")
+            .expect("one request");
+        let attempts: i32 = row.try_get("", "attempts").expect("attempts");
+        let error: Option<String> = row.try_get("", "last_error").expect("last_error");
+        let asid: Option<String> = row.try_get("", "app_scoped_user_id").expect("asid");
+        match (attempts, error, asid) {
+            (1, Some(error), Some(asid)) if asid == ASID => Ok(error),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert!(present(&app, &first, PAGE, PERSON).await);
+    // Meta calling again meanwhile: the same request, the same code.
+    let (status, again) = post_form(&app, &deletion_path, &signed).await;
+    assert_eq!(status, 200, "{again:#}");
+    assert_eq!(str_at(&again, "/confirmation_code"), code);
+    assert_eq!(recorded_requests(&app).await.len(), 1);
+    app.meta.assert_only_documented_calls();
+}
+
+#[tokio::test]
+async fn callbacks_to_unknown_keys_are_throttled_per_address() {
+    let app = spawn_app_with(|config| config.webhook_misses_per_minute = 2).await;
+    let path = format!(
+        "/webhooks/messenger/{}_abc/data-deletion",
+        uuid::Uuid::new_v4().simple()
+    );
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(post_form(&app, &path, "signed_request=a.b").await.0);
+    }
+    assert_eq!(statuses, [404, 404, 429]);
 }

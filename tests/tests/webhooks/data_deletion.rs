@@ -371,7 +371,8 @@ async fn a_deauthorization_is_recorded_and_erases_nothing() {
 }
 
 #[tokio::test]
-async fn while_meta_cannot_match_ids_the_request_waits_and_a_replay_answers_the_same_code() {
+async fn while_meta_cannot_match_ids_the_request_waits_then_retries_and_a_replay_answers_the_same_code()
+ {
     let app = spawn_app().await;
     let (first, _) = two_workspaces(&app).await;
     let (deletion_path, _) = callback_paths(&app, &first).await;
@@ -408,6 +409,57 @@ async fn while_meta_cannot_match_ids_the_request_waits_and_a_replay_answers_the_
     assert_eq!(status, 200, "{again:#}");
     assert_eq!(str_at(&again, "/confirmation_code"), code);
     assert_eq!(recorded_requests(&app).await.len(), 1);
+
+    // Meta back; the next try (brought forward here instead of waiting out the backoff)
+    // finishes the erasure.
+    app.meta.set_down(false);
+    let db = app.raw_database().await;
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "UPDATE data_deletion_requests SET due_at = requested_at",
+    ))
+    .await
+    .expect("bringing the next try forward");
+    status_says(&app, &code, "finished").await;
+    assert!(!present(&app, &first, PAGE, PERSON).await);
+    let dump = database_dump(&app).await;
+    assert!(lines_with(&dump, PERSON).is_empty() && lines_with(&dump, ASID).is_empty());
+    app.meta.assert_only_documented_calls();
+}
+
+#[tokio::test]
+async fn a_subscriber_known_by_the_app_scoped_id_itself_is_erased_without_meta_s_matching() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@plugin-deletion.test", "Plugin", PAGE).await;
+    app.meta.add_app(APP_ID, &tenant.app_secret);
+    // A checkbox-plugin person whose website used the app-scoped id as the `user_ref`; Meta
+    // links the id to no PSID.
+    let t = now_ms() - 60_000;
+    let checkbox = json!({ "recipient": { "id": PAGE }, "timestamp": t,
+                           "optin": { "ref": "signup", "user_ref": ASID } });
+    deliver(&app, &tenant, body(&[checkbox])).await;
+    settled_events(&app, tenant.token(), 1).await;
+    let plugin_users = async || {
+        crate::support::all_subscribers(&app, tenant.token(), &tenant.page_id, json!({}))
+            .await
+            .into_iter()
+            .filter(|s| s["userRef"] == json!(ASID))
+            .count()
+    };
+    assert_eq!(plugin_users().await, 1);
+    let (deletion_path, _) = callback_paths(&app, &tenant).await;
+    let (status, answer) = post_form(
+        &app,
+        &deletion_path,
+        &form(&signed_request(&tenant.app_secret, &payload(ASID))),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer:#}");
+    status_says(&app, &str_at(&answer, "/confirmation_code"), "finished").await;
+    assert_eq!(plugin_users().await, 0);
+    let dump = database_dump(&app).await;
+    let found = lines_with(&dump, ASID);
+    assert!(found.is_empty(), "{found:#?}");
     app.meta.assert_only_documented_calls();
 }
 

@@ -144,8 +144,15 @@ impl DataDeletionService {
     pub async fn carry_out(&self, mut request: DeletionRequest) -> DomainResult<()> {
         let tenant_id = request.tenant_id;
         let Some(asid) = request.app_scoped_user_id.clone() else {
-            // Done already (its id is cleared when it is): only the lease brought it back.
-            return Ok(());
+            // Its id is cleared only when it is done: nothing is left to look for. Saved as done
+            // so that its lease does not bring it back for ever.
+            request.status = if request.subscribers_erased > 0 {
+                DeletionStatus::Finished
+            } else {
+                DeletionStatus::NothingFound
+            };
+            request.finished_at = request.finished_at.or(Some(self.ports.clock.now()));
+            return self.ports.requests.save_attempt(&request, None).await;
         };
         let matched = match self.ports.apps.find(tenant_id).await? {
             Some(app) => self.psids_of(&app, &asid).await,

@@ -335,7 +335,260 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use chrono::{DateTime, TimeZone, Utc};
+    use uuid::Uuid;
+
     use super::*;
+    use crate::audience::{ErasureCounts, Subscriber};
+    use crate::catalogue::{GatewayError, Page, SealedSecret};
+    use crate::ids::{MessengerAppId, TenantId};
+    use crate::pagination::{Page as ListPage, PageRequest};
+    use crate::privacy::PageScopedId;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 7, 12, 0, 0).unwrap()
+    }
+
+    struct Fixed;
+    impl Clock for Fixed {
+        fn now(&self) -> DateTime<Utc> {
+            at()
+        }
+    }
+
+    struct Plain;
+    impl SecretCipher for Plain {
+        fn seal(
+            &self,
+            text: &str,
+            _: TenantId,
+            _: Uuid,
+            _: SecretPurpose,
+        ) -> DomainResult<SealedSecret> {
+            Ok(SealedSecret(text.as_bytes().to_vec()))
+        }
+        fn open(
+            &self,
+            sealed: &SealedSecret,
+            _: TenantId,
+            _: Uuid,
+            _: SecretPurpose,
+        ) -> DomainResult<String> {
+            String::from_utf8(sealed.0.clone()).map_err(DomainError::internal)
+        }
+    }
+
+    struct OneApp(MessengerApp);
+    #[async_trait]
+    impl MessengerAppRepository for OneApp {
+        async fn find(&self, _: TenantId) -> DomainResult<Option<MessengerApp>> {
+            Ok(Some(self.0.clone()))
+        }
+        async fn save(&self, _: &MessengerApp) -> DomainResult<()> {
+            unreachable!()
+        }
+        async fn delete(&self, _: TenantId) -> DomainResult<bool> {
+            unreachable!()
+        }
+    }
+
+    /// Meta failing the same way every time.
+    struct Failing(bool);
+    #[async_trait]
+    impl PageScopedIds for Failing {
+        async fn ids_for_pages(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> Result<Vec<PageScopedId>, GatewayError> {
+            Err(GatewayError {
+                transient: self.0,
+                code: Some(if self.0 { 2 } else { 100 }),
+                subcode: None,
+                message: "Meta error".to_owned(),
+            })
+        }
+    }
+
+    struct NoPages;
+    #[async_trait]
+    impl PageRepository for NoPages {
+        async fn create(&self, _: &Page) -> DomainResult<()> {
+            unreachable!()
+        }
+        async fn find(&self, _: TenantId, _: PageId) -> DomainResult<Option<Page>> {
+            Ok(None)
+        }
+        async fn find_by_facebook_id(&self, _: TenantId, _: &str) -> DomainResult<Option<Page>> {
+            Ok(None)
+        }
+        async fn list(&self, _: TenantId, _: PageRequest) -> DomainResult<ListPage<Page>> {
+            unreachable!()
+        }
+        async fn update(&self, _: &Page) -> DomainResult<()> {
+            unreachable!()
+        }
+        async fn delete(&self, _: TenantId, _: PageId) -> DomainResult<bool> {
+            unreachable!()
+        }
+    }
+
+    struct Nobody;
+    #[async_trait]
+    impl SubscriberIdentities for Nobody {
+        async fn find_by_ids(&self, _: TenantId, _: &[String]) -> DomainResult<Vec<Subscriber>> {
+            Ok(Vec::new())
+        }
+    }
+    #[async_trait]
+    impl SubscriberEraser for Nobody {
+        async fn erase(
+            &self,
+            _: TenantId,
+            _: &ErasureTarget,
+        ) -> DomainResult<Option<ErasureCounts>> {
+            Ok(None)
+        }
+    }
+
+    struct Tokens;
+    impl SecretGenerator for Tokens {
+        fn random_token(&self) -> String {
+            "code".to_owned()
+        }
+        fn fingerprint(&self, token: &str) -> String {
+            format!("fp:{token}")
+        }
+    }
+
+    struct Mac;
+    impl SignedRequestMac for Mac {
+        fn verify(&self, _: &str, _: &[u8], _: &[u8]) -> bool {
+            true
+        }
+    }
+
+    /// What the service saved: the request and when it is due again.
+    #[derive(Default)]
+    struct Saved(Mutex<Vec<(DeletionRequest, Option<DateTime<Utc>>)>>);
+    #[async_trait]
+    impl DeletionRequestRepository for Saved {
+        async fn record(&self, request: &DeletionRequest) -> DomainResult<DeletionRequest> {
+            Ok(request.clone())
+        }
+        async fn status_by_code(&self, _: &str) -> DomainResult<Option<DeletionStatusView>> {
+            Ok(None)
+        }
+        async fn claim_due(
+            &self,
+            _: usize,
+            _: Duration,
+            _: DateTime<Utc>,
+        ) -> DomainResult<Vec<DeletionRequest>> {
+            Ok(Vec::new())
+        }
+        async fn save_attempt(
+            &self,
+            request: &DeletionRequest,
+            retry_at: Option<DateTime<Utc>>,
+        ) -> DomainResult<()> {
+            self.0.lock().unwrap().push((request.clone(), retry_at));
+            Ok(())
+        }
+    }
+
+    fn service(transient: bool, saved: Arc<Saved>) -> DataDeletionService {
+        let tenant_id = TenantId(Uuid::nil());
+        let app = MessengerApp {
+            id: MessengerAppId(Uuid::nil()),
+            tenant_id,
+            app_id: "1234".to_owned(),
+            app_secret: SealedSecret(b"secret".to_vec()),
+            verify_token: SealedSecret(b"verify".to_vec()),
+            webhook_key: WebhookKey::new(tenant_id, "abc"),
+            created_at: at(),
+            updated_at: at(),
+        };
+        DataDeletionService::new(
+            DataDeletionPorts {
+                apps: Arc::new(OneApp(app)),
+                cipher: Arc::new(Plain),
+                mac: Arc::new(Mac),
+                requests: saved,
+                ids: Arc::new(Failing(transient)),
+                pages: Arc::new(NoPages),
+                subscribers: Arc::new(Nobody),
+                eraser: Arc::new(Nobody),
+                secrets: Arc::new(Tokens),
+                clock: Arc::new(Fixed),
+            },
+            "https://refhub.example/",
+        )
+    }
+
+    fn claimed(attempts: u32) -> DeletionRequest {
+        DeletionRequest {
+            id: DeletionRequestId(Uuid::nil()),
+            tenant_id: TenantId(Uuid::nil()),
+            kind: DeletionKind::DataDeletion,
+            confirmation_code: "code".to_owned(),
+            user_fingerprint: "fp".to_owned(),
+            app_scoped_user_id: Some("42".to_owned()),
+            status: DeletionStatus::Erasing,
+            subscribers_erased: 0,
+            events_redacted: 0,
+            attempts,
+            last_error: None,
+            requested_at: at(),
+            finished_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn meta_failing_for_now_brings_the_request_back_later_with_its_id() {
+        let saved = Arc::new(Saved::default());
+        service(true, saved.clone())
+            .carry_out(claimed(2))
+            .await
+            .unwrap();
+        let saved = saved.0.lock().unwrap();
+        let (request, retry_at) = &saved[0];
+        assert_eq!(*retry_at, Some(at() + Duration::seconds(60)));
+        assert_eq!(request.status, DeletionStatus::Erasing);
+        assert_eq!(request.app_scoped_user_id.as_deref(), Some("42"));
+        assert!(request.last_error.is_some());
+    }
+
+    #[tokio::test]
+    async fn meta_refusing_or_failing_too_long_ends_with_what_matches_without_it() {
+        for (transient, attempts) in [(false, 1), (true, MAX_MATCHING_ATTEMPTS)] {
+            let saved = Arc::new(Saved::default());
+            service(transient, saved.clone())
+                .carry_out(claimed(attempts))
+                .await
+                .unwrap();
+            let saved = saved.0.lock().unwrap();
+            let (request, retry_at) = &saved[0];
+            assert_eq!(*retry_at, None);
+            assert_eq!(request.status, DeletionStatus::NothingFound);
+            assert_eq!(request.app_scoped_user_id, None);
+            assert_eq!(request.finished_at, Some(at()));
+            assert!(request.last_error.is_some());
+        }
+    }
+
+    #[test]
+    fn status_urls_are_public() {
+        let service = service(true, Arc::new(Saved::default()));
+        assert_eq!(
+            service.status_url("abc"),
+            "https://refhub.example/data-deletion/abc"
+        );
+    }
 
     #[test]
     fn the_backoff_grows_and_stops_growing() {

@@ -26,6 +26,7 @@ use refhub_domain::identity::{
     MemberService, OperatorService, TokenSettings,
 };
 use refhub_domain::mail::Mailer;
+use refhub_domain::privacy::{DataDeletionPorts, DataDeletionService, DeletionRequestRepository};
 use refhub_domain::webhooks::{
     EventProcessor, InboxRepository, InboxService, ProcessorPorts, WebhookIngestService,
 };
@@ -47,16 +48,17 @@ use crate::http::persisted_queries::PersistedQueries;
 use crate::http::request_span::RedactedRootSpan;
 use crate::http::socket_limits::SocketLimits;
 use crate::http::throttles::{RequestLimits, RequestThrottles};
-use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
+use crate::http::{data_deletion, graphql_ws, health, qr_code, short_link, subscriber_csv};
 use crate::mail::{LogTransport, MailQueue, MailTransport, SmtpTransport, Unconfigured};
 use crate::qr_codes::QrCodes;
 use crate::security::{
-    AeadCipher, Argon2Hasher, HmacLinkSigner, HubSignatures, JwtCodec, KeyedThrottle, RandomSecrets,
+    AeadCipher, Argon2Hasher, HmacLinkSigner, HmacSha256SignedRequests, HubSignatures, JwtCodec,
+    KeyedThrottle, RandomSecrets,
 };
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
-    BatchingInbox, ClickBatcher, Deliveries, FlowWorkerSettings, FlowWorkers, WorkerPool,
-    WorkerSettings,
+    BatchingInbox, ClickBatcher, DeletionWorker, Deliveries, FlowWorkerSettings, FlowWorkers,
+    WorkerPool, WorkerSettings,
 };
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
@@ -81,6 +83,9 @@ struct Wiring {
     clicks: Arc<ClickBatcher>,
     short_links: Arc<ShortLinkService>,
     transfer: Arc<SubscriberTransferService>,
+    /// Meta's data-deletion callbacks and the work they start.
+    deletion: Arc<DataDeletionService>,
+    deletion_requests: Arc<dyn DeletionRequestRepository>,
 }
 
 /// A built, listening application. Tests build one on port 0 and run it in the background.
@@ -88,6 +93,7 @@ pub struct Application {
     local_addr: SocketAddr,
     server: Server,
     workers: Option<(WorkerPool, FlowWorkers)>,
+    deletion_worker: Option<DeletionWorker>,
     clicks: Arc<ClickBatcher>,
     store: Store,
 }
@@ -104,6 +110,7 @@ impl Application {
                 wiring.start_flow_workers(&config),
             )
         });
+        let deletion_worker = (config.workers > 0).then(|| wiring.start_deletion_worker());
         let schema = build_schema(
             wiring.services.clone(),
             SchemaLimits {
@@ -129,6 +136,7 @@ impl Application {
         ));
         let short_links = web::Data::from(wiring.short_links);
         let transfer = web::Data::from(wiring.transfer);
+        let deletion = web::Data::from(wiring.deletion);
         let throttles = web::Data::new(RequestThrottles::new(
             RequestLimits {
                 per_workspace_per_second: config.graphql_per_tenant_per_second,
@@ -159,6 +167,7 @@ impl Application {
                 .app_data(socket_limits.clone())
                 .app_data(short_links.clone())
                 .app_data(transfer.clone())
+                .app_data(deletion.clone())
                 .app_data(throttles.clone())
                 .app_data(persisted_queries.clone())
                 .app_data(origins.clone())
@@ -168,6 +177,18 @@ impl Application {
                     web::resource("/webhooks/messenger/{key}")
                         .route(web::get().to(messenger_webhook::verify_subscription))
                         .route(web::post().to(messenger_webhook::receive)),
+                )
+                .route(
+                    "/webhooks/messenger/{key}/data-deletion",
+                    web::post().to(data_deletion::request_deletion),
+                )
+                .route(
+                    "/webhooks/messenger/{key}/deauthorize",
+                    web::post().to(data_deletion::deauthorize),
+                )
+                .route(
+                    "/data-deletion/{code}",
+                    web::get().to(data_deletion::status),
                 )
                 .service(
                     web::resource("/r/{code}")
@@ -213,6 +234,7 @@ impl Application {
             local_addr,
             server,
             workers,
+            deletion_worker,
             clicks,
             store: counted_store,
         })
@@ -241,6 +263,9 @@ impl Application {
             webhooks.shutdown().await;
             flows.shutdown().await;
         }
+        if let Some(deletion) = self.deletion_worker {
+            deletion.shutdown().await;
+        }
         self.clicks.flush().await;
         served
     }
@@ -251,6 +276,7 @@ pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     let wiring = Wiring::build(config).await?;
     let pool = wiring.start_workers(config);
     let flows = wiring.start_flow_workers(config);
+    let deletion = wiring.start_deletion_worker();
     tracing::info!(
         workers = config.workers.max(1),
         "webhook, flow and outbox workers running"
@@ -259,6 +285,7 @@ pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     tracing::info!("stopping workers after the work in hand");
     pool.shutdown().await;
     flows.shutdown().await;
+    deletion.shutdown().await;
     Ok(())
 }
 
@@ -496,6 +523,21 @@ impl Wiring {
             clock: clock.clone(),
             sign_in_throttle: Arc::new(KeyedThrottle::per_minute(config.sign_in_per_minute)),
         };
+        let deletion = Arc::new(DataDeletionService::new(
+            DataDeletionPorts {
+                apps: apps.clone(),
+                cipher: cipher.clone(),
+                mac: Arc::new(HmacSha256SignedRequests),
+                requests: db.clone(),
+                ids: gateway.clone(),
+                pages: db.clone(),
+                subscribers: db.clone(),
+                eraser: db.clone(),
+                secrets: secrets.clone(),
+                clock: clock.clone(),
+            },
+            &config.public_base_url,
+        ));
         let ingest = Arc::new(WebhookIngestService::new(
             apps,
             cipher.clone(),
@@ -564,12 +606,22 @@ impl Wiring {
                 clock.clone(),
             )),
             clock,
+            deletion,
+            deletion_requests: db.clone(),
             deliveries: Arc::new(Deliveries::default()),
             runs: db.clone(),
             runner,
             outbox: db,
             sender,
         })
+    }
+
+    fn start_deletion_worker(&self) -> DeletionWorker {
+        DeletionWorker::start(
+            self.deletion_requests.clone(),
+            self.deletion.clone(),
+            self.clock.clone(),
+        )
     }
 
     fn start_flow_workers(&self, config: &Config) -> FlowWorkers {

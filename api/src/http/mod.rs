@@ -5,6 +5,7 @@ pub mod body_errors;
 pub mod client_address;
 pub mod cors;
 pub mod csv_records;
+pub mod data_deletion;
 pub mod error;
 pub mod graphql_endpoint;
 pub mod graphql_media;

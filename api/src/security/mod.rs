@@ -8,6 +8,7 @@ mod keyed_throttle;
 mod link_signer;
 mod password_hasher;
 mod random_secrets;
+mod signed_request_mac;
 
 pub use aead_cipher::AeadCipher;
 pub use hub_signature::HubSignatures;
@@ -16,3 +17,4 @@ pub use keyed_throttle::{KeyedThrottle, retry_after_secs};
 pub use link_signer::HmacLinkSigner;
 pub use password_hasher::Argon2Hasher;
 pub use random_secrets::{RandomSecrets, random_alphanumeric, random_bytes};
+pub use signed_request_mac::HmacSha256SignedRequests;

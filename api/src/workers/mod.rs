@@ -2,6 +2,7 @@
 //! moving flow runs forward and sending the outbox.
 
 mod click_batcher;
+mod deletion_worker;
 mod deliveries;
 mod flow_workers;
 mod host_cpu;
@@ -10,6 +11,7 @@ mod step_aside;
 mod webhook_worker;
 
 pub use click_batcher::ClickBatcher;
+pub use deletion_worker::DeletionWorker;
 pub use deliveries::Deliveries;
 pub use flow_workers::{FlowWorkerSettings, FlowWorkers};
 pub use inbox_batcher::BatchingInbox;

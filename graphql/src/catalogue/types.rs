@@ -118,6 +118,19 @@ impl MessengerAppConnection {
         services(ctx).messenger_apps.webhook_url(&self.0)
     }
 
+    /// The Data Deletion Request callback URL to enter in Meta's App Dashboard (Settings →
+    /// Basic → User data deletion): Meta posts a person's request there, and their data in
+    /// this workspace is erased. Changes with the webhook key.
+    async fn data_deletion_url(&self, ctx: &Context<'_>) -> String {
+        services(ctx).messenger_apps.data_deletion_url(&self.0)
+    }
+
+    /// The Deauthorize callback URL to enter in Meta's App Dashboard (Facebook Login →
+    /// Settings): Meta posts there when a person removes the app; it is recorded.
+    async fn deauthorize_url(&self, ctx: &Context<'_>) -> String {
+        services(ctx).messenger_apps.deauthorize_url(&self.0)
+    }
+
     /// When it was connected.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod custom_fields;
+pub mod data_deletion_requests;
 pub mod flow_runs;
 pub mod flow_triggers;
 pub mod flows;

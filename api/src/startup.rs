@@ -12,8 +12,8 @@ use refhub_domain::audience::{
     SubscriberErasureService, SubscriberService, SubscriberTransferService,
 };
 use refhub_domain::catalogue::{
-    CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, RefLinkService,
-    SecretCipher, TagService, TopicService,
+    CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, PageSetupPorts,
+    PageSetupRepository, PageSetupService, RefLinkService, SecretCipher, TagService, TopicService,
 };
 use refhub_domain::clock::{Clock, SystemClock};
 use refhub_domain::flows::{
@@ -52,8 +52,8 @@ use crate::security::{
 };
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
-    BatchingInbox, ClickBatcher, Deliveries, FlowWorkerSettings, FlowWorkers, WorkerPool,
-    WorkerSettings,
+    BatchingInbox, ClickBatcher, Deliveries, FlowWorkerSettings, FlowWorkers, PageSetupWorker,
+    WorkerPool, WorkerSettings,
 };
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
@@ -78,13 +78,15 @@ struct Wiring {
     clicks: Arc<ClickBatcher>,
     short_links: Arc<ShortLinkService>,
     transfer: Arc<SubscriberTransferService>,
+    setups: Arc<dyn PageSetupRepository>,
+    page_setup: Arc<PageSetupService>,
 }
 
 /// A built, listening application. Tests build one on port 0 and run it in the background.
 pub struct Application {
     local_addr: SocketAddr,
     server: Server,
-    workers: Option<(WorkerPool, FlowWorkers)>,
+    workers: Option<(WorkerPool, FlowWorkers, PageSetupWorker)>,
     clicks: Arc<ClickBatcher>,
     store: Store,
 }
@@ -99,6 +101,7 @@ impl Application {
             (
                 wiring.start_workers(&config),
                 wiring.start_flow_workers(&config),
+                wiring.start_page_setup_worker(),
             )
         });
         let schema = build_schema(
@@ -218,9 +221,10 @@ impl Application {
     /// after the events in their hands.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        if let Some((webhooks, flows)) = self.workers {
+        if let Some((webhooks, flows, page_setup)) = self.workers {
             webhooks.shutdown().await;
             flows.shutdown().await;
+            page_setup.shutdown().await;
         }
         self.clicks.flush().await;
         served
@@ -232,14 +236,16 @@ pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     let wiring = Wiring::build(config).await?;
     let pool = wiring.start_workers(config);
     let flows = wiring.start_flow_workers(config);
+    let page_setup = wiring.start_page_setup_worker();
     tracing::info!(
         workers = config.workers.max(1),
-        "webhook, flow and outbox workers running"
+        "webhook, flow, outbox and page set-up workers running"
     );
     shutdown_signal().await;
     tracing::info!("stopping workers after the work in hand");
     pool.shutdown().await;
     flows.shutdown().await;
+    page_setup.shutdown().await;
     Ok(())
 }
 
@@ -385,7 +391,21 @@ impl Wiring {
                 public_base_url: config.public_base_url.clone(),
             },
         );
-        let pages = Arc::new(PageService::new(db.clone(), cipher.clone(), clock.clone()));
+        let page_setup = Arc::new(PageSetupService::new(
+            PageSetupPorts {
+                setups: db.clone(),
+                pages: db.clone(),
+                cipher: cipher.clone(),
+                gateway: gateway.clone(),
+                clock: clock.clone(),
+            },
+            chrono::Duration::from_std(config.page_setup_retry_base)
+                .unwrap_or(chrono::Duration::seconds(30)),
+        ));
+        let pages = Arc::new(
+            PageService::new(db.clone(), cipher.clone(), clock.clone())
+                .with_setup(page_setup.clone()),
+        );
         let services = Services {
             auth: Arc::new(auth),
             members: Arc::new(MemberService::new(db.clone(), db.clone())),
@@ -461,6 +481,7 @@ impl Wiring {
                 clock.clone(),
             )),
             pages,
+            page_setup: page_setup.clone(),
             subscribers: Arc::new(SubscriberService::new(
                 db.clone(),
                 db.clone(),
@@ -544,6 +565,8 @@ impl Wiring {
                 clock.clone(),
             )),
             clock,
+            setups: db.clone(),
+            page_setup,
             deliveries: Arc::new(Deliveries::default()),
             runs: db.clone(),
             runner,
@@ -562,6 +585,14 @@ impl Wiring {
             FlowWorkerSettings::with_lease(chrono::Duration::seconds(i64::from(
                 config.worker_lease_secs,
             ))),
+        )
+    }
+
+    fn start_page_setup_worker(&self) -> PageSetupWorker {
+        PageSetupWorker::start(
+            self.setups.clone(),
+            self.page_setup.clone(),
+            self.clock.clone(),
         )
     }
 

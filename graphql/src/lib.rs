@@ -16,6 +16,7 @@ mod identity;
 mod ids;
 mod limits;
 mod loaders;
+mod page_setup;
 
 use async_graphql::{MergedObject, Schema};
 
@@ -48,6 +49,7 @@ pub struct MutationRoot(
     audience::AudienceMutation,
     flows::FlowsMutation,
     analytics::AnalyticsMutation,
+    page_setup::PageSetupMutation,
 );
 
 /// The schema as async-graphql executes it; the application runs it as an [`AppSchema`].

@@ -9,7 +9,9 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::schema_helpers::{at, at_null, belongs_to_tenant, index, tenant_fk, text, text_null, uuid};
+use crate::schema_helpers::{
+    at, at_null, belongs_to_tenant, index, tenant_fk, text, text_null, uuid,
+};
 use crate::tenant_isolation::{grant_app_role, isolate_tenant_table, postgres_only};
 
 #[derive(DeriveMigrationName)]
@@ -82,7 +84,11 @@ impl MigrationTrait for Migration {
                     )
                     .col(text_null(PageSetups::WantedProfile))
                     .col(text_null(PageSetups::MetaProfile))
-                    .col(ColumnDef::new(PageSetups::LastErrorCode).big_integer().null())
+                    .col(
+                        ColumnDef::new(PageSetups::LastErrorCode)
+                            .big_integer()
+                            .null(),
+                    )
                     .col(
                         ColumnDef::new(PageSetups::LastErrorSubcode)
                             .big_integer()
@@ -126,7 +132,11 @@ impl MigrationTrait for Migration {
                     .col(uuid(PageTeardowns::Id))
                     .col(uuid(PageTeardowns::PageId))
                     .col(text(PageTeardowns::FacebookPageId))
-                    .col(ColumnDef::new(PageTeardowns::AccessToken).binary().not_null())
+                    .col(
+                        ColumnDef::new(PageTeardowns::AccessToken)
+                            .binary()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(PageTeardowns::Attempts).integer().not_null())
                     .col(text_null(PageTeardowns::LastError))
                     .col(at_null(PageTeardowns::NextAttemptAt))

@@ -1,11 +1,12 @@
 //! Background work: committing inbox writes in groups, processing stored webhook events,
-//! moving flow runs forward and sending the outbox.
+//! moving flow runs forward, sending the outbox, and setting pages up with Meta.
 
 mod click_batcher;
 mod deliveries;
 mod flow_workers;
 mod host_cpu;
 mod inbox_batcher;
+mod page_setup_worker;
 mod step_aside;
 mod webhook_worker;
 
@@ -13,4 +14,5 @@ pub use click_batcher::ClickBatcher;
 pub use deliveries::Deliveries;
 pub use flow_workers::{FlowWorkerSettings, FlowWorkers};
 pub use inbox_batcher::BatchingInbox;
+pub use page_setup_worker::PageSetupWorker;
 pub use webhook_worker::{WorkerPool, WorkerSettings};

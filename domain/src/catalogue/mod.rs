@@ -30,12 +30,12 @@ pub use field_type::{FieldType, FieldValue, FieldValueError};
 pub use links::{MAX_ENCODED_REF_CHARS, encode_query_value, mme_url, rn_url};
 pub use messenger_app::{MessengerApp, WebhookKey};
 pub use messenger_app_service::MessengerAppService;
+pub use messenger_profile::MessengerProfileSettings;
 pub use page::{Page, PageChanges, PageHandle};
 pub use page_service::PageService;
 pub use page_setup::{PageSetup, PageTeardown, SUBSCRIBED_FIELDS, SetupError, SetupStepState};
 pub use page_setup_ports::{PageSetupGateway, PageSetupRepository, SetupRequest};
 pub use page_setup_service::{PageSetupPorts, PageSetupService};
-pub use messenger_profile::MessengerProfileSettings;
 pub use ports::{
     CustomFieldRepository, GatewayError, INVALID_TOKEN_CODE, MessengerAppRepository,
     MessengerGateway, PageRepository, QrCodeRenderer, RefLinkRepository, SentMessage,

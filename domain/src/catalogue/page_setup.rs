@@ -146,7 +146,8 @@ pub fn backoff(base: Duration, attempts: i32, spread_key: uuid::Uuid) -> Duratio
         .unwrap_or(MAX_BACKOFF)
         .min(MAX_BACKOFF);
     let bytes = spread_key.as_bytes();
-    let spread = u16::from_le_bytes([bytes[14], bytes[15]]) ^ u16::try_from(attempts & 0xffff).unwrap_or(0);
+    let spread =
+        u16::from_le_bytes([bytes[14], bytes[15]]) ^ u16::try_from(attempts & 0xffff).unwrap_or(0);
     let jitter_ms = delay.num_milliseconds() / 4 * i64::from(spread) / i64::from(u16::MAX);
     delay + Duration::milliseconds(jitter_ms)
 }

@@ -87,7 +87,11 @@ impl PageSetupService {
     }
 
     /// A page's set-up (members).
-    pub async fn get(&self, principal: &Principal, page_id: PageId) -> DomainResult<Option<PageSetup>> {
+    pub async fn get(
+        &self,
+        principal: &Principal,
+        page_id: PageId,
+    ) -> DomainResult<Option<PageSetup>> {
         let access = principal.require_role(Role::Viewer)?;
         self.ports.setups.find(access.tenant_id, page_id).await
     }
@@ -283,7 +287,9 @@ impl PageSetupService {
             Ok(token) => token,
             Err(err) => {
                 tracing::error!(tenant_id = %teardown.tenant_id, page_id = %teardown.page_id, error = %err, "an unsubscribe's token cannot be opened; given up");
-                return setups.remove_teardown(teardown.tenant_id, teardown.id).await;
+                return setups
+                    .remove_teardown(teardown.tenant_id, teardown.id)
+                    .await;
             }
         };
         match self
@@ -294,7 +300,9 @@ impl PageSetupService {
         {
             Ok(()) => {
                 tracing::info!(tenant_id = %teardown.tenant_id, facebook_page_id = %teardown.facebook_page_id, "disconnected page unsubscribed");
-                setups.remove_teardown(teardown.tenant_id, teardown.id).await
+                setups
+                    .remove_teardown(teardown.tenant_id, teardown.id)
+                    .await
             }
             Err(err) if err.transient && teardown.attempts < MAX_TEARDOWN_ATTEMPTS => {
                 let next = self.ports.clock.now()
@@ -307,7 +315,9 @@ impl PageSetupService {
                     attempts = teardown.attempts, error = %err.message,
                     "gave up unsubscribing a disconnected page"
                 );
-                setups.remove_teardown(teardown.tenant_id, teardown.id).await
+                setups
+                    .remove_teardown(teardown.tenant_id, teardown.id)
+                    .await
             }
         }
     }

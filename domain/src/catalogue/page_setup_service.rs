@@ -105,7 +105,7 @@ impl PageSetupService {
         replace_get_started: bool,
     ) -> DomainResult<Page> {
         let access = principal.require_role(Role::Editor)?;
-        let page = self.page_in(access.tenant_id, page_id).await?;
+        let page = self.page_in(access.tenant_id, page_id, "id").await?;
         self.schedule(&page, replace_get_started, None).await?;
         Ok(page)
     }
@@ -121,18 +121,23 @@ impl PageSetupService {
     ) -> DomainResult<Page> {
         let access = principal.require_role(Role::Editor)?;
         settings.validate()?;
-        let page = self.page_in(access.tenant_id, page_id).await?;
+        let page = self.page_in(access.tenant_id, page_id, "pageId").await?;
         self.schedule(&page, replace_get_started, Some(settings))
             .await?;
         Ok(page)
     }
 
-    async fn page_in(&self, tenant_id: TenantId, page_id: PageId) -> DomainResult<Page> {
+    async fn page_in(
+        &self,
+        tenant_id: TenantId,
+        page_id: PageId,
+        field: &'static str,
+    ) -> DomainResult<Page> {
         self.ports
             .pages
             .find(tenant_id, page_id)
             .await?
-            .ok_or(DomainError::not_found_in("page", "pageId"))
+            .ok_or(DomainError::not_found_in("page", field))
     }
 
     async fn schedule(

@@ -28,6 +28,7 @@ enum PageSetups {
     GetStartedState,
     ProfileState,
     ReplaceGetStarted,
+    OwnGetStarted,
     WantedProfile,
     MetaProfile,
     LastErrorCode,
@@ -82,6 +83,7 @@ impl MigrationTrait for Migration {
                             .boolean()
                             .not_null(),
                     )
+                    .col(text_null(PageSetups::OwnGetStarted))
                     .col(text_null(PageSetups::WantedProfile))
                     .col(text_null(PageSetups::MetaProfile))
                     .col(

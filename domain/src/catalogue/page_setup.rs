@@ -99,6 +99,9 @@ pub struct PageSetup {
     pub profile: SetupStepState,
     /// Whether the next run replaces a Get Started button refhub did not set.
     pub replace_get_started: bool,
+    /// The Get Started payload refhub last set on the page: a button with it is refhub's own,
+    /// changed freely, where one with another payload is someone else's and kept unless asked.
+    pub own_get_started: Option<String>,
     /// What the workspace wants.
     pub wanted: MessengerProfileSettings,
     /// What Meta had at the last run (its JSON, as read back and updated by what was set).

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use chrono::Duration;
 use serde_json::{Map, Value};
 
-use crate::catalogue::messenger_profile::{MANAGED_PROPERTIES, MessengerProfileSettings};
+use crate::catalogue::messenger_profile::{
+    DEFAULT_GET_STARTED_PAYLOAD, MANAGED_PROPERTIES, MessengerProfileSettings,
+};
 use crate::catalogue::page::Page;
 use crate::catalogue::page_setup::{
     MAX_SETUP_ATTEMPTS, MAX_TEARDOWN_ATTEMPTS, PageSetup, PageTeardown, SUBSCRIBED_FIELDS,
@@ -242,11 +244,14 @@ impl PageSetupService {
             .and_then(Value::as_str);
         let get_started = match current_payload {
             Some(payload) if payload == setup.wanted.get_started() => SetupStepState::Done,
-            Some(_) if !setup.replace_get_started => SetupStepState::Kept,
+            Some(payload) if !setup.replace_get_started && !refhubs_own(setup, payload) => {
+                SetupStepState::Kept
+            }
             _ => {
                 if let Some(value) = wanted.get("get_started") {
                     changes.insert("get_started".to_owned(), value.clone());
                 }
+                setup.own_get_started = Some(setup.wanted.get_started().to_owned());
                 SetupStepState::Done
             }
         };
@@ -326,4 +331,10 @@ impl PageSetupService {
             }
         }
     }
+}
+
+/// Whether a Get Started payload on the page is one refhub set (its default, or the payload it
+/// last set there): changing it needs no `replaceGetStarted`.
+fn refhubs_own(setup: &PageSetup, payload: &str) -> bool {
+    payload == DEFAULT_GET_STARTED_PAYLOAD || setup.own_get_started.as_deref() == Some(payload)
 }

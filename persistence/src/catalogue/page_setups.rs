@@ -84,11 +84,12 @@ const CLAIM_TEARDOWNS: ClaimSql = ClaimSql {
 // come; the last error stays on view until a run succeeds.
 const SCHEDULE: &str = "
     INSERT INTO page_setups (tenant_id, page_id, generation, subscribed_state, subscribed_fields,
-        get_started_state, profile_state, replace_get_started, wanted_profile, meta_profile,
+        get_started_state, profile_state, replace_get_started, own_get_started, wanted_profile,
+        meta_profile,
         last_error_code, last_error_subcode, last_error_message, checked_at, next_attempt_at,
         attempts, created_at, updated_at)
-    VALUES ($1, $2, 1, 'pending', '', 'pending', 'pending', $3, $4, NULL, NULL, NULL, NULL, NULL,
-        $5, 0, $5, $5)
+    VALUES ($1, $2, 1, 'pending', '', 'pending', 'pending', $3, NULL, $4, NULL, NULL, NULL, NULL,
+        NULL, $5, 0, $5, $5)
     ON CONFLICT (tenant_id, page_id) DO UPDATE SET
         generation = page_setups.generation + 1,
         subscribed_state = 'pending',
@@ -119,7 +120,8 @@ const SAVE_RUN: &str = "
         updated_at = $11,
         attempts = CASE WHEN generation = $12 THEN $13 ELSE 0 END,
         next_attempt_at = CASE WHEN generation = $12 THEN $14 ELSE $11 END,
-        replace_get_started = CASE WHEN generation = $12 THEN $15 ELSE replace_get_started END
+        replace_get_started = CASE WHEN generation = $12 THEN $15 ELSE replace_get_started END,
+        own_get_started = $16
     WHERE tenant_id = $1 AND page_id = $2";
 
 fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
@@ -166,6 +168,7 @@ fn setup(row: page_setups::Model) -> DomainResult<PageSetup> {
         get_started: state(&row.get_started_state),
         profile: state(&row.profile_state),
         replace_get_started: row.replace_get_started,
+        own_get_started: row.own_get_started,
         wanted: json_object(row.wanted_profile.as_deref())
             .map(|m| MessengerProfileSettings::from_meta(&m))
             .unwrap_or_default(),
@@ -284,6 +287,7 @@ impl PageSetupRepository for Store {
                 run.attempts.into(),
                 run.next_attempt_at.into(),
                 run.replace_get_started.into(),
+                run.own_get_started.clone().into(),
             ],
         )
         .await?;

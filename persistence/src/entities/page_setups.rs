@@ -13,6 +13,7 @@ pub struct Model {
     pub get_started_state: String,
     pub profile_state: String,
     pub replace_get_started: bool,
+    pub own_get_started: Option<String>,
     pub wanted_profile: Option<String>,
     pub meta_profile: Option<String>,
     pub last_error_code: Option<i64>,

@@ -204,6 +204,30 @@ async fn a_get_started_button_the_page_has_is_kept_unless_replacing_is_asked() {
         app.meta.messenger_profile(facebook_page_id)["get_started"]["payload"],
         "REFHUB_GET_STARTED"
     );
+
+    // The button is refhub's now: the workspace's own payload replaces it without asking.
+    let answer = app
+        .mutate(
+            "setPageMessengerProfile",
+            json!({ "pageId": id, "getStartedPayload": "OUR_START" }),
+            "{ id }",
+            Some(&token),
+        )
+        .await;
+    assert!(answer.get("errors").is_none(), "{answer:#}");
+    let page = wait_for_page(&app, &token, &id, "the workspace's payload", |p| {
+        set_up(p) && p["messengerProfile"]["getStartedPayload"] == "OUR_START"
+    })
+    .await;
+    assert_eq!(page["setup"]["getStarted"], "DONE", "{page:#}");
+    assert_eq!(
+        page["messengerProfileSettings"]["getStartedPayload"],
+        "OUR_START"
+    );
+    assert_eq!(
+        app.meta.messenger_profile(facebook_page_id)["get_started"]["payload"],
+        "OUR_START"
+    );
     app.meta.assert_only_documented_calls();
 }
 

@@ -38,6 +38,10 @@ pub const MAX_MENU_TITLE_CHARS: usize = 30;
 /// Longest menu item URL.
 pub const MAX_URL_CHARS: usize = 2000;
 
+/// Most locales per property: Meta supports about a hundred (`ll_CC`).
+/// <https://developers.facebook.com/docs/messenger-platform/messenger-profile/supported-locales/>
+pub const MAX_LOCALES: usize = 120;
+
 /// The properties refhub reads back from Meta (`GET /me/messenger_profile?fields=…`).
 pub const MANAGED_PROPERTIES: [&str; 4] =
     ["get_started", "greeting", "ice_breakers", "persistent_menu"];
@@ -369,6 +373,12 @@ fn check_locales<'a>(locales: impl Iterator<Item = &'a str>, field: &str) -> Dom
     let locales: Vec<&str> = locales.collect();
     if locales.is_empty() {
         return Ok(());
+    }
+    if locales.len() > MAX_LOCALES {
+        return Err(DomainError::validation(
+            field,
+            format!("must hold at most {MAX_LOCALES} locales (more than Meta supports)"),
+        ));
     }
     for (i, locale) in locales.iter().enumerate() {
         if !is_locale(locale) {

@@ -48,6 +48,9 @@ pub(crate) struct PageSetup {
     /// The app's webhook subscription on the page.
     pub subscribed: PageSetupStepState,
     /// The webhook fields subscribed to (see the README).
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::SUBSCRIBED_FIELDS, child_complexity)"
+    )]
     pub subscribed_fields: Vec<String>,
     /// The page's Get Started button.
     pub get_started: PageSetupStepState,
@@ -109,6 +112,9 @@ pub(crate) struct IceBreakerSet {
     /// `default` or one of Meta's locales.
     pub locale: String,
     /// The questions.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::ICE_BREAKERS, child_complexity)"
+    )]
     pub questions: Vec<IceBreaker>,
 }
 
@@ -143,6 +149,9 @@ pub(crate) struct PersistentMenu {
     /// Whether typing is disabled (menu and buttons only).
     pub composer_input_disabled: bool,
     /// The items.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::MENU_ITEMS, child_complexity)"
+    )]
     pub items: Vec<MenuItem>,
 }
 
@@ -153,10 +162,19 @@ pub(crate) struct MessengerProfile {
     /// The Get Started button's payload.
     pub get_started_payload: Option<String>,
     /// Greetings per locale.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::PROFILE_LOCALES, child_complexity)"
+    )]
     pub greeting: Option<Vec<Greeting>>,
     /// Ice breakers per locale.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::PROFILE_LOCALES, child_complexity)"
+    )]
     pub ice_breakers: Option<Vec<IceBreakerSet>>,
     /// Persistent menus per locale.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::PROFILE_LOCALES, child_complexity)"
+    )]
     pub persistent_menu: Option<Vec<PersistentMenu>>,
 }
 

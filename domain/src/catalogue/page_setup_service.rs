@@ -172,14 +172,29 @@ impl PageSetupService {
             // Disconnected meanwhile: its set-up row went with it.
             return Ok(());
         };
-        let token = self.ports.cipher.open(
+        let now = self.ports.clock.now();
+        setup.checked_at = Some(now);
+        let token = match self.ports.cipher.open(
             &page.access_token,
             page.tenant_id,
             page.id.0,
             SecretPurpose::PageAccessToken,
-        )?;
-        let now = self.ports.clock.now();
-        setup.checked_at = Some(now);
+        ) {
+            Ok(token) => token,
+            Err(err) => {
+                // Retrying cannot help: only a new token (reconnecting) can.
+                tracing::error!(tenant_id = %page.tenant_id, page_id = %page.id, error = ?err, "a page's token cannot be opened for its set-up");
+                setup.last_error = Some(SetupError {
+                    code: None,
+                    subcode: None,
+                    message: "the page's access token cannot be read; reconnect the page"
+                        .to_owned(),
+                });
+                setup.next_attempt_at = None;
+                fail_pending(&mut setup);
+                return self.ports.setups.save_run(&setup).await;
+            }
+        };
         match self.steps(&page, &token, &mut setup).await {
             Ok(()) => {
                 setup.last_error = None;
@@ -200,15 +215,7 @@ impl PageSetupService {
                         Some(now + backoff(self.retry_base, setup.attempts, page.id.0));
                 } else {
                     setup.next_attempt_at = None;
-                    for step in [
-                        &mut setup.subscribed,
-                        &mut setup.get_started,
-                        &mut setup.profile,
-                    ] {
-                        if *step == SetupStepState::Pending {
-                            *step = SetupStepState::Failed;
-                        }
-                    }
+                    fail_pending(&mut setup);
                 }
                 tracing::warn!(
                     tenant_id = %page.tenant_id, page_id = %page.id, attempts = setup.attempts,
@@ -337,4 +344,17 @@ impl PageSetupService {
 /// last set there): changing it needs no `replaceGetStarted`.
 fn refhubs_own(setup: &PageSetup, payload: &str) -> bool {
     payload == DEFAULT_GET_STARTED_PAYLOAD || setup.own_get_started.as_deref() == Some(payload)
+}
+
+/// Marks the steps still pending as failed: refhub stops trying on its own.
+fn fail_pending(setup: &mut PageSetup) {
+    for step in [
+        &mut setup.subscribed,
+        &mut setup.get_started,
+        &mut setup.profile,
+    ] {
+        if *step == SetupStepState::Pending {
+            *step = SetupStepState::Failed;
+        }
+    }
 }

@@ -12,8 +12,8 @@ use refhub_domain::audience::{
     SubscriberErasureService, SubscriberService, SubscriberTransferService,
 };
 use refhub_domain::catalogue::{
-    CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, RefLinkService,
-    SecretCipher, TagService, TopicService,
+    CustomFieldService, FacebookLoginService, MessengerAppRepository, MessengerAppService,
+    PageService, RefLinkService, SecretCipher, TagService, TopicService,
 };
 use refhub_domain::clock::{Clock, SystemClock};
 use refhub_domain::flows::{
@@ -385,7 +385,18 @@ impl Wiring {
                 public_base_url: config.public_base_url.clone(),
             },
         );
-        let pages = Arc::new(PageService::new(db.clone(), cipher.clone(), clock.clone()));
+        let pages = Arc::new(PageService::new(
+            db.clone(),
+            cipher.clone(),
+            gateway.clone(),
+            clock.clone(),
+        ));
+        let facebook_login = Arc::new(FacebookLoginService::new(
+            apps.clone(),
+            cipher.clone(),
+            gateway.clone(),
+            pages.clone(),
+        ));
         let services = Services {
             auth: Arc::new(auth),
             members: Arc::new(MemberService::new(db.clone(), db.clone())),
@@ -461,6 +472,7 @@ impl Wiring {
                 clock.clone(),
             )),
             pages,
+            facebook_login,
             subscribers: Arc::new(SubscriberService::new(
                 db.clone(),
                 db.clone(),

@@ -6,8 +6,8 @@ use async_graphql::Context;
 use refhub_domain::analytics::ReportService;
 use refhub_domain::audience::{SubscriberErasureService, SubscriberService};
 use refhub_domain::catalogue::{
-    CustomFieldService, MessengerAppService, PageService, QrCodeRenderer, RefLinkService,
-    TagService, TopicService,
+    CustomFieldService, FacebookLoginService, MessengerAppService, PageService, QrCodeRenderer,
+    RefLinkService, TagService, TopicService,
 };
 use refhub_domain::clock::Clock;
 use refhub_domain::flows::{FlowService, NotificationService};
@@ -34,6 +34,8 @@ pub struct Services {
     pub messenger_apps: Arc<MessengerAppService>,
     /// Pages.
     pub pages: Arc<PageService>,
+    /// Connecting pages with Facebook Login.
+    pub facebook_login: Arc<FacebookLoginService>,
     /// Custom fields.
     pub custom_fields: Arc<CustomFieldService>,
     /// Tags.

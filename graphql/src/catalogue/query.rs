@@ -47,6 +47,9 @@ impl CatalogueQuery {
     /// long-lived one with the workspace's Messenger app (none connected: `VALIDATION` on
     /// `userAccessToken`); a dead or foreign token is `VALIDATION` on `userAccessToken` with
     /// Meta's message. Nothing is stored.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::MANAGED_PAGES, child_complexity)"
+    )]
     async fn facebook_pages(
         &self,
         ctx: &Context<'_>,

@@ -153,6 +153,9 @@ impl FacebookPage {
     }
 
     /// The person's tasks on the page (`MANAGE`, `CREATE_CONTENT`, `MODERATE`, `MESSAGING`, ...).
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::PAGE_TASKS, child_complexity)"
+    )]
     async fn tasks(&self) -> &[String] {
         &self.0.page.tasks
     }
@@ -179,11 +182,17 @@ pub(crate) struct ConnectFacebookPagesPayload(pub Vec<domain::PageConnection>);
 #[Object]
 impl ConnectFacebookPagesPayload {
     /// Every chosen page, in the order chosen.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::CONNECTED_PAGES, child_complexity)"
+    )]
     async fn pages(&self) -> Vec<Page> {
         self.0.iter().map(|c| Page(c.page().clone())).collect()
     }
 
     /// The pages new to the workspace.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::CONNECTED_PAGES, child_complexity)"
+    )]
     async fn connected(&self) -> Vec<Page> {
         self.0
             .iter()
@@ -195,6 +204,9 @@ impl ConnectFacebookPagesPayload {
     }
 
     /// The pages the workspace had, now with a fresh token.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::CONNECTED_PAGES, child_complexity)"
+    )]
     async fn reconnected(&self) -> Vec<Page> {
         self.0
             .iter()

@@ -178,34 +178,48 @@ impl PageService {
         let username = validate_username(verified.username.as_deref())?;
         let access_token = validate_access_token(&verified.access_token)?;
         let now = self.clock.now();
-        let existing = self
-            .pages
-            .find_by_facebook_id(tenant_id, &facebook_page_id)
-            .await?;
-        let connection = match existing {
-            Some(_) if if_connected == IfConnected::Refuse => return Err(already_connected()),
-            Some(mut page) => {
-                page.name = name;
-                page.username = username;
-                page.access_token = self.seal_token(&access_token, tenant_id, page.id)?;
-                page.updated_at = now;
-                self.pages.update(&page).await?;
-                PageConnection::Reconnected(page)
-            }
-            None => {
-                let id = PageId::generate();
-                let page = Page {
-                    id,
-                    tenant_id,
-                    facebook_page_id,
-                    name,
-                    username,
-                    access_token: self.seal_token(&access_token, tenant_id, id)?,
-                    created_at: now,
-                    updated_at: now,
-                };
-                self.pages.create(&page).await?;
-                PageConnection::Connected(page)
+        // Twice at most: a reconnection that finds no page races a concurrent first connection
+        // of the same page (two dashboards, a double click) when creating it is a conflict; the
+        // second turn finds that page and reconnects it.
+        let mut turns_left = 2;
+        let connection = loop {
+            turns_left -= 1;
+            let existing = self
+                .pages
+                .find_by_facebook_id(tenant_id, &facebook_page_id)
+                .await?;
+            match existing {
+                Some(_) if if_connected == IfConnected::Refuse => return Err(already_connected()),
+                Some(mut page) => {
+                    page.name = name;
+                    page.username = username;
+                    page.access_token = self.seal_token(&access_token, tenant_id, page.id)?;
+                    page.updated_at = now;
+                    self.pages.update(&page).await?;
+                    break PageConnection::Reconnected(page);
+                }
+                None => {
+                    let id = PageId::generate();
+                    let page = Page {
+                        id,
+                        tenant_id,
+                        facebook_page_id: facebook_page_id.clone(),
+                        name: name.clone(),
+                        username: username.clone(),
+                        access_token: self.seal_token(&access_token, tenant_id, id)?,
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    match self.pages.create(&page).await {
+                        Ok(()) => break PageConnection::Connected(page),
+                        Err(DomainError::Conflict { .. })
+                            if if_connected == IfConnected::Reconnect && turns_left > 0 =>
+                        {
+                            continue;
+                        }
+                        Err(err) => return Err(err),
+                    }
+                }
             }
         };
         self.after_connection(&connection).await;

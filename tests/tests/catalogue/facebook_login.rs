@@ -597,3 +597,20 @@ async fn a_pasted_token_is_checked_with_meta_and_a_bad_one_is_never_stored() {
     );
     app.meta.assert_only_documented_calls();
 }
+
+#[tokio::test]
+async fn two_logins_connecting_the_same_page_at_once_make_one_page() {
+    let app = spawn_app().await;
+    let acme = workspace(&app, "owner@acme.test", "Acme").await;
+    let token = acme.token();
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(
+            connect(&app, token, USER_TOKEN, &[SHOP, BLOG]),
+            connect(&app, token, USER_TOKEN, &[BLOG, SHOP]),
+        );
+        data(&a);
+        data(&b);
+    }
+    assert_eq!(page_count(&app, token).await, 2);
+    app.meta.assert_only_documented_calls();
+}

@@ -43,6 +43,12 @@ echo "==> release build"
 [ -n "$REFHUB" ] || cargo build -q --release -p refhub-api --bin refhub
 REFHUB=${REFHUB:-$BIN/refhub}
 cargo build -q --release -p refhub-tests --bin bare_ceiling
+cargo build -q --release -p refhub-tests --bin fake_meta
+# The stand-in Graph API: refhub checks page tokens with Meta and sets pages up.
+"${CARGO_TARGET_DIR:-target}/release/fake_meta" --page "104857600000001:EAAB-bench-token:Bench" --app "1234567:$SECRET" >"$work/meta.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 50); do grep -q "listening on" "$work/meta.log" && break; sleep 0.1; done
+META_URL="http://127.0.0.1:$(sed -n 's/listening on //p' "$work/meta.log")/v26.0"
 
 psql_admin() { psql "$ADMIN_URL" -qAt "$@"; }
 BENCH_URL="${ADMIN_URL%/*}/$DB"
@@ -52,7 +58,7 @@ DATABASE_URL="$BENCH_URL" "$REFHUB" migrate >/dev/null
 
 echo "==> starting refhub (PostgreSQL, app role, in-process workers)"
 DATABASE_URL="postgres://refhub_app@127.0.0.1:5432/$DB" MIGRATE_ON_START=false APP_ENV=development \
-  BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT \
+  BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT GRAPH_API_BASE_URL="$META_URL" \
   JWT_SECRET=bench-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'a%.0s' $(seq 64)) \
   DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} WORKERS=${WORKERS:-1} RUST_LOG=warn \
   "$REFHUB" serve >"$work/refhub.log" 2>&1 &
@@ -66,7 +72,7 @@ gql() {
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
 TOKEN=$(gql '{"query":"mutation { signUp(input:{email:\"bench@example.com\", password:\"correct-Horse-battery-9\", tenantName:\"Bench\"}) { accessToken } }"}' | field "['data']['signUp']['accessToken']")
 HOOK=$(gql "{\"query\":\"mutation { connectMessengerApp(input:{appId:\\\"1234567\\\", appSecret:\\\"$SECRET\\\", verifyToken:\\\"v\\\"}) { webhookUrl } }\"}" | field "['data']['connectMessengerApp']['webhookUrl']")
-PAGE=$(gql '{"query":"mutation { connectPage(input:{facebookPageId:\"104857600000001\", name:\"Bench\", accessToken:\"EAAB-bench-token\"}) { id } }"}' | field "['data']['connectPage']['id']")
+PAGE=$(gql '{"query":"mutation { connectPage(input:{facebookPageId:\"104857600000001\", accessToken:\"EAAB-bench-token\"}) { id } }"}' | field "['data']['connectPage']['id']")
 F1=$(gql '{"query":"mutation { createCustomField(input:{name:\"Level\", type: TEXT}) { id } }"}' | field "['data']['createCustomField']['id']")
 gql '{"query":"mutation { createCustomField(input:{name:\"City\", type: TEXT, number: 738}) { id } }"}' >/dev/null
 gql '{"query":"mutation { createCustomField(input:{name:\"Age\", type: NUMBER, number: 514}) { id } }"}' >/dev/null

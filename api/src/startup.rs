@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::http::Method;
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
 use refhub_domain::analytics::{ReportPorts, ReportService, ShortLinkService};
@@ -39,16 +40,18 @@ use crate::config::{AppEnv, Config, MailSettings, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::body_errors::json_body_errors;
 use crate::http::client_address::record_client_ip;
+use crate::http::cors::cors_refusals;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook;
+use crate::http::persisted_queries::PersistedQueries;
 use crate::http::request_span::RedactedRootSpan;
 use crate::http::socket_limits::SocketLimits;
-use crate::http::throttles::RequestThrottles;
+use crate::http::throttles::{RequestLimits, RequestThrottles};
 use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
 use crate::mail::{LogTransport, MailQueue, MailTransport, SmtpTransport, Unconfigured};
 use crate::qr_codes::QrCodes;
 use crate::security::{
-    AeadCipher, Argon2Hasher, HubSignatures, JwtCodec, KeyedThrottle, RandomSecrets,
+    AeadCipher, Argon2Hasher, HmacLinkSigner, HubSignatures, JwtCodec, KeyedThrottle, RandomSecrets,
 };
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
@@ -127,11 +130,17 @@ impl Application {
         let short_links = web::Data::from(wiring.short_links);
         let transfer = web::Data::from(wiring.transfer);
         let throttles = web::Data::new(RequestThrottles::new(
-            config.graphql_per_tenant_per_second,
+            RequestLimits {
+                per_workspace_per_second: config.graphql_per_tenant_per_second,
+                per_member_per_second: config.graphql_per_member_per_second,
+            },
             config.webhook_per_key_per_second,
             config.webhook_misses_per_minute,
         ));
         let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
+        let persisted_queries = web::Data::new(PersistedQueries::default());
+        let allowed_origins = config.cors_allowed_origins.clone();
+        let origins = web::Data::new(allowed_origins.clone());
         let clicks = wiring.clicks;
         let server = HttpServer::new(move || {
             App::new()
@@ -151,6 +160,8 @@ impl Application {
                 .app_data(short_links.clone())
                 .app_data(transfer.clone())
                 .app_data(throttles.clone())
+                .app_data(persisted_queries.clone())
+                .app_data(origins.clone())
                 .service(health::healthz)
                 .service(health::readyz)
                 .service(
@@ -163,18 +174,24 @@ impl Application {
                         .route(web::get().to(short_link::follow))
                         .route(web::head().to(short_link::follow)),
                 )
-                .route(
-                    "/api/pages/{id}/subscribers.csv",
-                    web::get().to(subscriber_csv::export),
-                )
                 .service(
-                    // Reads its body as a stream, bounded in the handler.
-                    web::resource("/api/pages/{id}/subscribers/import")
-                        .route(web::post().to(subscriber_csv::import)),
-                )
-                .route(
-                    "/api/ref-links/{id}/qr.png",
-                    web::get().to(qr_code::ref_link_qr_png),
+                    web::scope("/api")
+                        .route(
+                            "/pages/{id}/subscribers.csv",
+                            web::get().to(subscriber_csv::export),
+                        )
+                        .service(
+                            // Reads its body as a stream, bounded in the handler.
+                            web::resource("/pages/{id}/subscribers/import")
+                                .route(web::post().to(subscriber_csv::import)),
+                        )
+                        .route(
+                            "/ref-links/{id}/qr.png",
+                            web::get().to(qr_code::ref_link_qr_png),
+                        )
+                        // Dashboards on their own origin (`CORS_ALLOWED_ORIGINS`).
+                        .wrap(allowed_origins.cors(&[Method::GET, Method::POST]))
+                        .wrap(cors_refusals()),
                 )
                 .route("/graphql/ws", web::get().to(graphql_ws::subscriptions))
                 .route(
@@ -184,7 +201,9 @@ impl Application {
                 .service(
                     web::resource("/graphql")
                         .route(web::post().to(graphql_endpoint::execute))
-                        .route(web::get().to(graphql_endpoint::graphiql)),
+                        .route(web::get().to(graphql_endpoint::get))
+                        .wrap(allowed_origins.cors(&[Method::GET, Method::POST]))
+                        .wrap(cors_refusals()),
                 )
         })
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
@@ -364,6 +383,7 @@ impl Wiring {
                 hasher: hasher.clone(),
                 tokens: Arc::new(JwtCodec::new(config.jwt_secret.as_bytes())),
                 secrets: secrets.clone(),
+                links: Arc::new(HmacLinkSigner::new(config.jwt_secret.as_bytes())),
                 clock: clock.clone(),
             },
             TokenSettings::default(),

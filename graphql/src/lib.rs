@@ -16,6 +16,8 @@ mod identity;
 mod ids;
 mod limits;
 mod loaders;
+mod null_propagation;
+mod signed_url;
 
 use async_graphql::{MergedObject, Schema};
 
@@ -92,6 +94,7 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AppSchema {
         SubscriptionRoot,
     )
     .data(services)
+    .extension(null_propagation::RootNullPropagation)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity);
     if !limits.introspection {

@@ -74,8 +74,8 @@ impl AudienceQuery {
         ))
     }
 
-    /// A subscriber by id.
-    async fn subscriber(&self, ctx: &Context<'_>, id: ID) -> Result<Subscriber> {
+    /// A subscriber by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
+    async fn subscriber(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Subscriber>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<SubscriberId>(&id, "id").gql()?;
         services(ctx)
@@ -84,6 +84,7 @@ impl AudienceQuery {
             .await
             .map(Subscriber::from)
             .gql()
+            .map(Some)
     }
 
     /// Webhook events, most recently stored first (owners and admins).
@@ -106,8 +107,9 @@ impl AudienceQuery {
         Ok(from_page(events, had_cursor, |e| e.id.0, WebhookEvent))
     }
 
-    /// A webhook event by id (owners and admins).
-    async fn webhook_event(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEvent> {
+    /// A webhook event by id (owners and admins); `null`, with `NOT_FOUND` in `errors`, when
+    /// this workspace has none.
+    async fn webhook_event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<WebhookEvent>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<WebhookEventId>(&id, "id").gql()?;
         services(ctx)
@@ -116,5 +118,6 @@ impl AudienceQuery {
             .await
             .map(WebhookEvent)
             .gql()
+            .map(Some)
     }
 }

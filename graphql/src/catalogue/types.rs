@@ -251,6 +251,15 @@ impl Page {
         )
     }
 
+    /// A URL of this page's subscribers as CSV that a browser can open without an
+    /// `Authorization` header (`<a download>`): signed for the caller's session, for this page
+    /// only, valid for 10 minutes. Null for an API key (send the header to
+    /// `GET /api/pages/{id}/subscribers.csv` instead).
+    async fn subscribers_csv_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let path = format!("/api/pages/{}/subscribers.csv", self.0.id.0);
+        crate::signed_url::signed_url(ctx, &path)
+    }
+
     /// The page's ref links, oldest first.
     #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn ref_links(
@@ -475,6 +484,15 @@ impl RefLink {
     async fn qr_code_svg(&self, ctx: &Context<'_>) -> Result<String> {
         let url = services(ctx).ref_links.qr_code_url(&self.0).await.gql()?;
         services(ctx).qr_codes.svg(&url).gql()
+    }
+
+    /// A URL of this link's QR code as a PNG that a browser can open without an
+    /// `Authorization` header (`<img src>`, `<a download>`): signed for the caller's session,
+    /// for this link only, valid for 10 minutes. Null for an API key (send the header to
+    /// `GET /api/ref-links/{id}/qr.png` instead).
+    async fn qr_code_png_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let path = format!("/api/ref-links/{}/qr.png", self.0.id.0);
+        crate::signed_url::signed_url(ctx, &path)
     }
 
     /// A QR code of `url`, as a PNG `data:` URI (also at `GET /api/ref-links/{id}/qr.png`);

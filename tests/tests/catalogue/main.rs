@@ -13,6 +13,7 @@ mod payload_urls;
 mod qr_codes;
 mod ref_links;
 mod secrets;
+mod signed_links;
 mod support;
 mod tags;
 mod timestamps;

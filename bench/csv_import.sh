@@ -78,7 +78,7 @@ for database in $DATABASES; do
   start "$database"
   TOKEN=
   TOKEN=$(gql '{"query":"mutation { signUp(input:{email:\"csv@example.com\", password:\"correct-Horse-battery-9\", tenantName:\"Csv\"}) { accessToken } }"}' | field "['data']['signUp']['accessToken']")
-  PAGE=$(gql '{"query":"mutation { connectPage(input:{facebookPageId:\"104857600000001\", name:\"Csv\", accessToken:\"EAAB-csv-token\"}) { id } }"}' | field "['data']['connectPage']['id']")
+  PAGE=$(gql '{"query":"mutation { connectPage(input:{facebookPageId:\"104857600000001\", accessToken:\"EAAB-csv-token\"}) { id } }"}' | field "['data']['connectPage']['id']")
   gql '{"query":"mutation { createCustomField(input:{name:\"City\", type: TEXT}) { id } }"}' >/dev/null
   gql '{"query":"mutation { createTag(input:{name:\"vip\"}) { id } }"}' >/dev/null
   before=$(kib VmRSS)

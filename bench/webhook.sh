@@ -72,7 +72,7 @@ gql() {
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
 TOKEN=$(gql '{"query":"mutation { signUp(input:{email:\"bench@example.com\", password:\"correct-Horse-battery-9\", tenantName:\"Bench\"}) { accessToken } }"}' | field "['data']['signUp']['accessToken']")
 HOOK=$(gql "{\"query\":\"mutation { connectMessengerApp(input:{appId:\\\"1234567\\\", appSecret:\\\"$SECRET\\\", verifyToken:\\\"v\\\"}) { webhookUrl } }\"}" | field "['data']['connectMessengerApp']['webhookUrl']")
-PAGE=$(gql '{"query":"mutation { connectPage(input:{facebookPageId:\"104857600000001\", name:\"Bench\", accessToken:\"EAAB-bench-token\"}) { id } }"}' | field "['data']['connectPage']['id']")
+PAGE=$(gql '{"query":"mutation { connectPage(input:{facebookPageId:\"104857600000001\", accessToken:\"EAAB-bench-token\"}) { id } }"}' | field "['data']['connectPage']['id']")
 F1=$(gql '{"query":"mutation { createCustomField(input:{name:\"Level\", type: TEXT}) { id } }"}' | field "['data']['createCustomField']['id']")
 gql '{"query":"mutation { createCustomField(input:{name:\"City\", type: TEXT, number: 738}) { id } }"}' >/dev/null
 gql '{"query":"mutation { createCustomField(input:{name:\"Age\", type: NUMBER, number: 514}) { id } }"}' >/dev/null

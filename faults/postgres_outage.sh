@@ -78,7 +78,7 @@ gql() {
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
 TOKEN=$(gql '{"query":"mutation { signUp(input:{email:\"faults@example.com\", password:\"correct-Horse-battery-9\", tenantName:\"Faults\"}) { accessToken } }"}' | field "['data']['signUp']['accessToken']")
 HOOK=$(gql "{\"query\":\"mutation { connectMessengerApp(input:{appId:\\\"1234567\\\", appSecret:\\\"$SECRET\\\", verifyToken:\\\"v\\\"}) { webhookUrl } }\"}" | field "['data']['connectMessengerApp']['webhookUrl']")
-gql "{\"query\":\"mutation { connectPage(input:{facebookPageId:\\\"$PAGE_FB\\\", name:\\\"Faults\\\", accessToken:\\\"EAAB-faults\\\"}) { id } }\"}" >/dev/null
+gql "{\"query\":\"mutation { connectPage(input:{facebookPageId:\\\"$PAGE_FB\\\", accessToken:\\\"EAAB-faults\\\"}) { id } }\"}" >/dev/null
 
 echo "==> load for ${LOAD_SECS}s; PostgreSQL down for ${OUTAGE_SECS}s in the middle"
 python3 faults/load.py "$HOOK" "$SECRET" "$PAGE_FB" "$LOAD_SECS" "$work/results" &

@@ -13,8 +13,9 @@ use refhub_domain::audience::{
     SubscriberErasureService, SubscriberService, SubscriberTransferService,
 };
 use refhub_domain::catalogue::{
-    CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, PageSetupPorts,
-    PageSetupRepository, PageSetupService, RefLinkService, SecretCipher, TagService, TopicService,
+    CustomFieldService, FacebookLoginService, MessengerAppRepository, MessengerAppService,
+    PageService, PageSetupPorts, PageSetupRepository, PageSetupService, RefLinkService,
+    SecretCipher, TagService, TopicService,
 };
 use refhub_domain::clock::{Clock, SystemClock};
 use refhub_domain::flows::{
@@ -450,9 +451,15 @@ impl Wiring {
                 .unwrap_or(chrono::Duration::seconds(30)),
         ));
         let pages = Arc::new(
-            PageService::new(db.clone(), cipher.clone(), clock.clone())
+            PageService::new(db.clone(), cipher.clone(), gateway.clone(), clock.clone())
                 .with_setup(page_setup.clone()),
         );
+        let facebook_login = Arc::new(FacebookLoginService::new(
+            apps.clone(),
+            cipher.clone(),
+            gateway.clone(),
+            pages.clone(),
+        ));
         let services = Services {
             auth: Arc::new(auth),
             members: Arc::new(MemberService::new(db.clone(), db.clone())),
@@ -529,6 +536,7 @@ impl Wiring {
             )),
             pages,
             page_setup: page_setup.clone(),
+            facebook_login,
             subscribers: Arc::new(SubscriberService::new(
                 db.clone(),
                 db.clone(),

@@ -17,7 +17,8 @@ pub enum ErrorCode {
     Conflict,
     /// Too many requests; retry later.
     RateLimited,
-    /// A service we depend on (the database) is unreachable for now; retry shortly.
+    /// A service we depend on (the database, Meta's Graph API) is unreachable for now; nothing
+    /// was done; retry shortly.
     Unavailable,
     /// Something failed on our side; details are in the logs only.
     Internal,
@@ -139,6 +140,12 @@ pub enum DomainError {
     /// done, and trying again shortly may succeed. The source is logged, never shown.
     #[error("temporarily unavailable; retry shortly")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Meta's Graph API could not be reached, or answered "try again later", on a request that
+    /// needs its answer now (checking a token while connecting a page): nothing was changed,
+    /// and trying again shortly may succeed. Same code as [`DomainError::Unavailable`]; the
+    /// message says it was Meta (and what Meta said, never a token).
+    #[error("Meta's Graph API is unavailable for now, so nothing was changed; retry shortly ({0})")]
+    MetaUnavailable(String),
     /// A failure on our side; the source is logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -154,7 +161,7 @@ impl DomainError {
             DomainError::Validation { .. } => ErrorCode::Validation,
             DomainError::Conflict { .. } => ErrorCode::Conflict,
             DomainError::RateLimited { .. } => ErrorCode::RateLimited,
-            DomainError::Unavailable(_) => ErrorCode::Unavailable,
+            DomainError::Unavailable(_) | DomainError::MetaUnavailable(_) => ErrorCode::Unavailable,
             DomainError::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -6,8 +6,8 @@ use async_graphql::Context;
 use refhub_domain::analytics::ReportService;
 use refhub_domain::audience::{SubscriberErasureService, SubscriberService};
 use refhub_domain::catalogue::{
-    CustomFieldService, MessengerAppService, PageService, PageSetupService, QrCodeRenderer,
-    RefLinkService, TagService, TopicService,
+    CustomFieldService, FacebookLoginService, MessengerAppService, PageService, PageSetupService,
+    QrCodeRenderer, RefLinkService, TagService, TopicService,
 };
 use refhub_domain::clock::Clock;
 use refhub_domain::flows::{FlowService, NotificationService};
@@ -36,6 +36,8 @@ pub struct Services {
     pub pages: Arc<PageService>,
     /// Pages' set-up with Meta and their Messenger Profile settings.
     pub page_setup: Arc<PageSetupService>,
+    /// Connecting pages with Facebook Login.
+    pub facebook_login: Arc<FacebookLoginService>,
     /// Custom fields.
     pub custom_fields: Arc<CustomFieldService>,
     /// Tags.

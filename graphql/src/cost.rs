@@ -39,6 +39,14 @@ pub(crate) const QUICK_REPLIES: usize = MAX_QUICK_REPLIES;
 pub(crate) const BUTTONS: usize = MAX_BUTTONS;
 /// The tags a ref link adds (at most `MAX_TAGS_PER_LINK`, off every cycle: a typical few).
 pub(crate) const LINK_TAGS: usize = TENANT_LIST_ESTIMATE;
+/// The pages `connectFacebookPages` connects at most.
+pub(crate) const CONNECTED_PAGES: usize = refhub_domain::catalogue::MAX_PAGES_PER_CONNECTION;
+/// The pages `facebookPages` lists: sized by what the person manages (Meta's answer, up to a
+/// thousand), a root list off every cycle, so a typical handful as [`TENANT_LIST_ESTIMATE`].
+pub(crate) const MANAGED_PAGES: usize = TENANT_LIST_ESTIMATE;
+/// A person's tasks on a page: Meta has six (`ADVERTISE`, `ANALYZE`, `CREATE_CONTENT`,
+/// `MANAGE`, `MESSAGING`, `MODERATE`).
+pub(crate) const PAGE_TASKS: usize = 6;
 /// The runs one `startFlow` starts.
 pub(crate) const MANUAL_STARTS: usize = MAX_MANUAL_STARTS;
 /// The days of a report.

@@ -54,6 +54,8 @@ const VERIFY_TOKEN: &str = "verifytoken-Hq7RzK2wLm9";
 const WRONG_VERIFY_TOKEN: &str = "verifyguess-Pp3XcV8nBt1";
 const PAGE_TOKEN: &str = "EAAPageTokenFirst5f4e3d2c1b0aZDZD";
 const PAGE_TOKEN_2: &str = "EAAPageTokenSecond9a8b7c6d5e4fZDZD";
+/// The short-lived user token a Facebook Login dialog hands the dashboard.
+const USER_TOKEN: &str = "EAAUserTokenShortLived3c2b1a0f9e8dZDZD";
 const NOTIFICATION_TOKEN: &str = "notiftokenAccepted7f3a9c2e1b5d";
 const REFUSED_NOTIFICATION_TOKEN: &str = "notiftokenRefused4e8b2d6f0a1c";
 const FORGED_NOTIFICATION_TOKEN: &str = "notiftokenForged1a2b3c4d5e6f";
@@ -551,11 +553,15 @@ async fn secrets_never_reach_logs_answers_or_the_database() {
         assert_eq!(status, expected, "handshake with {verify}: {body}");
     }
 
-    // Page tokens.
+    // Page tokens: pasted ones (checked with Meta), then through Facebook Login.
+    meta.add_page(PAGE, "Shop", None, PAGE_TOKEN);
+    meta.add_page(PAGE, "Shop", None, PAGE_TOKEN_2);
+    meta.add_app("1234567", APP_SECRET);
+    meta.add_user("10001", USER_TOKEN, &[(PAGE, &["MANAGE", "MESSAGING"])]);
     let page = c
         .mutate(
             "connectPage",
-            json!({ "facebookPageId": PAGE, "name": "Shop", "accessToken": PAGE_TOKEN }),
+            json!({ "facebookPageId": PAGE, "accessToken": PAGE_TOKEN }),
             "{ id facebookPageId name }",
             t,
         )
@@ -581,6 +587,29 @@ async fn secrets_never_reach_logs_answers_or_the_database() {
             t,
         )
         .await);
+    let listed = c
+        .graphql(
+            "facebookPages",
+            "query($input: FacebookPagesInput!) { facebookPages(input: $input) \
+             { facebookPageId name canMessage alreadyConnected } }",
+            json!({ "input": { "userAccessToken": USER_TOKEN } }),
+            t,
+            &[],
+        )
+        .await;
+    assert_eq!(ok(&listed)["facebookPages"][0]["alreadyConnected"], true);
+    let reconnected = c
+        .mutate(
+            "connectFacebookPages",
+            json!({ "userAccessToken": USER_TOKEN, "facebookPageIds": [PAGE] }),
+            "{ reconnected { id } }",
+            t,
+        )
+        .await;
+    assert_eq!(
+        ok(&reconnected)["connectFacebookPages"]["reconnected"][0]["id"],
+        page.as_str()
+    );
     let topic = c
         .mutate(
             "createNotificationTopic",
@@ -901,7 +930,12 @@ async fn secrets_never_reach_logs_answers_or_the_database() {
         .iter()
         .map(|r| format!("{} {}\n", r.url, String::from_utf8_lossy(&r.body)))
         .collect();
-    for needed in [PAGE_TOKEN_2, NOTIFICATION_TOKEN, REFUSED_NOTIFICATION_TOKEN] {
+    for needed in [
+        PAGE_TOKEN_2,
+        USER_TOKEN,
+        NOTIFICATION_TOKEN,
+        REFUSED_NOTIFICATION_TOKEN,
+    ] {
         assert!(
             seen.contains(needed),
             "the Graph API never received {needed:?}: the test proves nothing\n{seen}"
@@ -924,6 +958,7 @@ async fn secrets_never_reach_logs_answers_or_the_database() {
         ("a wrong verify token", WRONG_VERIFY_TOKEN),
         ("the first page token", PAGE_TOKEN),
         ("the second page token", PAGE_TOKEN_2),
+        ("a Facebook Login user token", USER_TOKEN),
         ("a notification token", NOTIFICATION_TOKEN),
         ("a refused notification token", REFUSED_NOTIFICATION_TOKEN),
         (
@@ -954,6 +989,15 @@ async fn secrets_never_reach_logs_answers_or_the_database() {
             .map(|(what, value)| (format!("issued by {what}"), value.clone())),
     );
     secrets.push(("a tampered access token".to_owned(), forged));
+    // What Meta issued to refhub: the long-lived user token and the page tokens of
+    // `/me/accounts` (one of which refhub keeps, sealed).
+    secrets.extend(
+        meta.world()
+            .tokens
+            .keys()
+            .filter(|token| token.starts_with("EAAlong") || token.starts_with("EAApage"))
+            .map(|token| (format!("issued by Meta: {token}"), token.clone())),
+    );
 
     let mut failures = Vec::new();
     for (what, secret) in &secrets {

@@ -3,12 +3,14 @@
 
 mod custom_field;
 mod custom_field_service;
+mod facebook_login_service;
 pub mod field_type;
 mod links;
 mod messenger_app;
 mod messenger_app_service;
 pub mod messenger_profile;
 mod page;
+mod page_connection;
 mod page_service;
 pub mod page_setup;
 mod page_setup_ports;
@@ -26,13 +28,19 @@ mod topic_service;
 
 pub use custom_field::{CustomField, CustomFieldChanges, NewCustomField};
 pub use custom_field_service::CustomFieldService;
+pub use facebook_login_service::{
+    FacebookLoginService, FacebookPageChoice, MAX_PAGES_PER_CONNECTION,
+};
 pub use field_type::{FieldType, FieldValue, FieldValueError};
 pub use links::{MAX_ENCODED_REF_CHARS, encode_query_value, mme_url, rn_url};
 pub use messenger_app::{MessengerApp, WebhookKey};
 pub use messenger_app_service::MessengerAppService;
 pub use messenger_profile::MessengerProfileSettings;
 pub use page::{Page, PageChanges, PageHandle};
-pub use page_service::PageService;
+pub use page_connection::{
+    AppCredentials, MESSAGING_TASK, ManagedPage, PageConnectionGateway, TokenOwner, UserToken,
+};
+pub use page_service::{IfConnected, PageConnection, PageService, VerifiedPage};
 pub use page_setup::{PageSetup, PageTeardown, SUBSCRIBED_FIELDS, SetupError, SetupStepState};
 pub use page_setup_ports::{PageSetupGateway, PageSetupRepository, SetupRequest};
 pub use page_setup_service::{PageSetupPorts, PageSetupService};

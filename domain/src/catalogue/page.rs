@@ -51,7 +51,8 @@ pub struct PageChanges {
     pub name: Option<String>,
     /// A new username (`Some(None)` clears it).
     pub username: Option<Option<String>>,
-    /// A new access token.
+    /// A new access token: checked with Meta, then the page is reconnected with it (see
+    /// `PageService::update`).
     pub access_token: Option<String>,
 }
 

@@ -29,17 +29,34 @@ pub(crate) struct ConnectMessengerAppInput {
     pub verify_token: String,
 }
 
-/// Connects a Facebook Page.
+/// Connects a Facebook Page with a pasted page token (a system user's, say). The token is
+/// checked with Meta first; the page's name and username are Meta's.
 #[derive(InputObject)]
 pub(crate) struct ConnectPageInput {
     /// Facebook's page id (digits).
     pub facebook_page_id: String,
-    /// The page's name.
-    pub name: String,
-    /// The page's m.me username; without it links use the page id.
-    pub username: Option<String>,
-    /// The page access token. Stored encrypted, never returned.
+    /// The page access token: it must be this page's and alive. Stored encrypted, never
+    /// returned.
     pub access_token: String,
+}
+
+/// The person who went through the Facebook Login dialog.
+#[derive(InputObject)]
+pub(crate) struct FacebookPagesInput {
+    /// The short-lived user token the Login dialog handed the dashboard. Used for this call
+    /// only: never stored.
+    pub user_access_token: String,
+}
+
+/// Connects pages the person manages, with their page tokens from Facebook Login.
+#[derive(InputObject)]
+pub(crate) struct ConnectFacebookPagesInput {
+    /// The short-lived user token the Login dialog handed the dashboard. Used for this call
+    /// only: never stored.
+    pub user_access_token: String,
+    /// The pages to connect (from `facebookPages`), 1 to 50. One the workspace already has is
+    /// reconnected with a fresh token.
+    pub facebook_page_ids: Vec<String>,
 }
 
 /// Changes a page; omitted fields keep their value.
@@ -51,7 +68,8 @@ pub(crate) struct UpdatePageInput {
     pub name: Option<String>,
     /// A new username (`null` removes it).
     pub username: MaybeUndefined<String>,
-    /// A new access token.
+    /// A new page access token, checked with Meta like `connectPage`'s: the page is
+    /// reconnected with it, and its name and username become Meta's unless also given here.
     pub access_token: Option<String>,
 }
 

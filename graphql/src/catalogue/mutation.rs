@@ -6,13 +6,16 @@ use refhub_domain::catalogue::{
 use refhub_domain::ids::{CustomFieldId, PageId, RefLinkId, TagId, TopicId};
 
 use super::inputs::{
-    ConnectMessengerAppInput, ConnectPageInput, CreateCustomFieldInput,
+    ConnectFacebookPagesInput, ConnectMessengerAppInput, ConnectPageInput, CreateCustomFieldInput,
     CreateNotificationTopicInput, CreateRefLinkInput, CreateTagInput, DeleteCustomFieldInput,
     DeleteNotificationTopicInput, DeleteRefLinkInput, DeleteTagInput, DisconnectMessengerAppInput,
     DisconnectPageInput, RegisterNotificationTopicInput, RenameTagInput, RotateWebhookKeyInput,
     UpdateCustomFieldInput, UpdateNotificationTopicInput, UpdatePageInput, UpdateRefLinkInput,
 };
-use super::types::{CustomField, MessengerAppConnection, NotificationTopic, Page, RefLink, Tag};
+use super::types::{
+    ConnectFacebookPagesPayload, CustomField, MessengerAppConnection, NotificationTopic, Page,
+    RefLink, Tag,
+};
 use crate::auth_context::{principal, services};
 use crate::error::IntoGraphql;
 use crate::ids::{parse_id, to_id};
@@ -96,7 +99,11 @@ impl CatalogueMutation {
             .gql()
     }
 
-    /// Connects a Facebook Page.
+    /// Connects a Facebook Page with a pasted page token (editors). Meta checks the token
+    /// first: a dead token or another page's is `VALIDATION` on `accessToken` with Meta's
+    /// message, and nothing is stored; Meta out of reach is `UNAVAILABLE`. A page the
+    /// workspace already has is `CONFLICT` on `facebookPageId` (give it a new token with
+    /// `updatePage` or `connectFacebookPages`).
     async fn connect_page(
         &self,
         ctx: &Context<'_>,
@@ -105,19 +112,37 @@ impl CatalogueMutation {
         let principal = principal(ctx).gql()?;
         services(ctx)
             .pages
-            .connect(
-                principal,
-                &input.facebook_page_id,
-                &input.name,
-                input.username.as_deref(),
-                &input.access_token,
-            )
+            .connect(principal, &input.facebook_page_id, &input.access_token)
             .await
             .map(Page)
             .gql()
     }
 
-    /// Changes a page's name, username or access token.
+    /// Connects pages chosen from `facebookPages` with the page tokens Facebook Login yields
+    /// (editors). They do not expire: the user token is exchanged for a long-lived one with the
+    /// workspace's app first. A page the workspace already has is reconnected (new token,
+    /// Meta's name and username). Every chosen page must be listed for the person with the
+    /// `MESSAGING` task, else nothing is connected (`VALIDATION` on `facebookPageIds[i]`).
+    async fn connect_facebook_pages(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `ConnectFacebookPagesInput`.")] input: ConnectFacebookPagesInput,
+    ) -> Result<ConnectFacebookPagesPayload> {
+        let principal = principal(ctx).gql()?;
+        services(ctx)
+            .facebook_login
+            .connect(
+                principal,
+                &input.user_access_token,
+                &input.facebook_page_ids,
+            )
+            .await
+            .map(ConnectFacebookPagesPayload)
+            .gql()
+    }
+
+    /// Changes a page's name or username, or gives it a new access token (checked with Meta
+    /// like `connectPage`'s; the page is reconnected with it).
     async fn update_page(
         &self,
         ctx: &Context<'_>,

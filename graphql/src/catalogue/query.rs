@@ -1,7 +1,10 @@
 use async_graphql::{Context, ID, Object, Result};
 use refhub_domain::ids::{CustomFieldId, PageId, RefLinkId, TagId, TopicId};
 
-use super::types::{CustomField, MessengerAppConnection, NotificationTopic, Page, RefLink, Tag};
+use super::inputs::FacebookPagesInput;
+use super::types::{
+    CustomField, FacebookPage, MessengerAppConnection, NotificationTopic, Page, RefLink, Tag,
+};
 use crate::auth_context::{principal, services};
 use crate::connection::{ListConnection, from_page, page_request};
 use crate::error::IntoGraphql;
@@ -38,6 +41,28 @@ impl CatalogueQuery {
         let page = page_request(first, after).gql()?;
         let pages = services(ctx).pages.list(principal, page).await.gql()?;
         Ok(from_page(pages, had_cursor, |p| p.id.0, Page))
+    }
+
+    /// The Facebook Pages the person behind a Facebook Login user token manages, each with
+    /// whether this workspace already has it (editors). The token is exchanged for a
+    /// long-lived one with the workspace's Messenger app (none connected: `VALIDATION` on
+    /// `userAccessToken`); a dead or foreign token is `VALIDATION` on `userAccessToken` with
+    /// Meta's message. Nothing is stored.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::MANAGED_PAGES, child_complexity)"
+    )]
+    async fn facebook_pages(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `FacebookPagesInput`.")] input: FacebookPagesInput,
+    ) -> Result<Vec<FacebookPage>> {
+        let principal = principal(ctx).gql()?;
+        services(ctx)
+            .facebook_login
+            .pages(principal, &input.user_access_token)
+            .await
+            .map(|pages| pages.into_iter().map(FacebookPage).collect())
+            .gql()
     }
 
     /// A page by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.

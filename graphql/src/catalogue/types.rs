@@ -142,6 +142,101 @@ impl MessengerAppConnection {
     }
 }
 
+/// A page the person behind a Facebook Login token manages, as Meta lists it. Its token is
+/// never returned.
+pub(crate) struct FacebookPage(pub domain::FacebookPageChoice);
+
+/// A page the person behind a Facebook Login token manages, as Meta lists it. Its token is
+/// never returned.
+#[Object]
+impl FacebookPage {
+    /// Facebook's page id (what `connectFacebookPages` takes).
+    async fn facebook_page_id(&self) -> &str {
+        &self.0.page.facebook_page_id
+    }
+
+    /// The page's name.
+    async fn name(&self) -> &str {
+        &self.0.page.name
+    }
+
+    /// The page's m.me username, if it has one.
+    async fn username(&self) -> Option<&str> {
+        self.0.page.username.as_deref()
+    }
+
+    /// The page's profile picture: a Meta CDN URL that expires, for showing now, not storing.
+    async fn picture_url(&self) -> Option<&str> {
+        self.0.page.picture_url.as_deref()
+    }
+
+    /// The person's tasks on the page (`MANAGE`, `CREATE_CONTENT`, `MODERATE`, `MESSAGING`, ...).
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::PAGE_TASKS, child_complexity)"
+    )]
+    async fn tasks(&self) -> &[String] {
+        &self.0.page.tasks
+    }
+
+    /// Whether the person holds the `MESSAGING` task: only then can the page be connected.
+    async fn can_message(&self) -> bool {
+        self.0.page.can_message()
+    }
+
+    /// Whether this workspace already has the page (connecting it again reconnects it).
+    async fn already_connected(&self) -> bool {
+        self.0.connected.is_some()
+    }
+
+    /// This workspace's page for it, when it has one.
+    async fn page(&self) -> Option<Page> {
+        self.0.connected.clone().map(Page)
+    }
+}
+
+/// What `connectFacebookPages` did.
+pub(crate) struct ConnectFacebookPagesPayload(pub Vec<domain::PageConnection>);
+
+/// What `connectFacebookPages` did.
+#[Object]
+impl ConnectFacebookPagesPayload {
+    /// Every chosen page, in the order chosen.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::CONNECTED_PAGES, child_complexity)"
+    )]
+    async fn pages(&self) -> Vec<Page> {
+        self.0.iter().map(|c| Page(c.page().clone())).collect()
+    }
+
+    /// The pages new to the workspace.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::CONNECTED_PAGES, child_complexity)"
+    )]
+    async fn connected(&self) -> Vec<Page> {
+        self.0
+            .iter()
+            .filter_map(|c| match c {
+                domain::PageConnection::Connected(page) => Some(Page(page.clone())),
+                domain::PageConnection::Reconnected(_) => None,
+            })
+            .collect()
+    }
+
+    /// The pages the workspace had, now with a fresh token.
+    #[graphql(
+        complexity = "crate::cost::whole_list_cost(crate::cost::CONNECTED_PAGES, child_complexity)"
+    )]
+    async fn reconnected(&self) -> Vec<Page> {
+        self.0
+            .iter()
+            .filter_map(|c| match c {
+                domain::PageConnection::Reconnected(page) => Some(Page(page.clone())),
+                domain::PageConnection::Connected(_) => None,
+            })
+            .collect()
+    }
+}
+
 /// A connected Facebook Page. Its access token is never returned.
 pub(crate) struct Page(pub domain::Page);
 

@@ -13,6 +13,7 @@ use crate::ids::parse_id;
 #[derive(Default)]
 pub(crate) struct PageSetupMutation;
 
+/// Mutations of page set-up.
 #[Object]
 impl PageSetupMutation {
     /// Runs a page's set-up with Meta again, in the background (editors): subscribes the app

@@ -403,8 +403,9 @@ fn accounts(world: &mut World, call: &Call, owner: &str) -> Answer {
         .cloned()
         .expect("a user token belongs to a user");
     let fields = requested(call);
+    let (start, end) = accounts_window(call, user.pages.len())?;
     let mut data = Vec::new();
-    for (page_id, tasks) in &user.pages {
+    for (page_id, tasks) in &user.pages[start..end] {
         let Some(page) = world.pages.get(page_id).cloned() else {
             continue;
         };
@@ -445,8 +446,44 @@ fn accounts(world: &mut World, call: &Call, owner: &str) -> Answer {
         data.push(Value::Object(item));
     }
     Ok(
-        json!({ "data": data, "paging": { "cursors": { "before": "QVFIUk1", "after": "QVFIUk2" } } }),
+        json!({ "data": data, "paging": accounts_paging(call, owner, start, end, user.pages.len()) }),
     )
+}
+
+/// Which of a person's pages one `/me/accounts` call answers: `limit` of them (25 unless
+/// asked) after the `after` cursor. <https://developers.facebook.com/docs/graph-api/results>
+fn accounts_window(call: &Call, total: usize) -> Result<(usize, usize), Failure> {
+    let limit = match call.query.get("limit") {
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|l| *l > 0)
+            .ok_or_else(|| Failure::invalid("limit", "must be a positive integer"))?,
+        None => 25,
+    };
+    let start = match call.query.get("after") {
+        Some(cursor) => cursor
+            .strip_prefix("QVFIUk")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= total)
+            .ok_or_else(|| Failure::invalid("after", "is not a valid cursor"))?,
+        None => 0,
+    };
+    Ok((start, (start + limit.min(100)).min(total)))
+}
+
+/// Cursors around the answered window, and `next` only when more pages follow (Meta: the
+/// absence of `next` marks the end).
+fn accounts_paging(call: &Call, owner: &str, start: usize, end: usize, total: usize) -> Value {
+    let mut paging = json!({ "cursors": { "before": format!("QVFIUk{start}"), "after": format!("QVFIUk{end}") } });
+    if end < total {
+        let limit = end - start;
+        let fields = call.query.get("fields").cloned().unwrap_or_default();
+        paging["next"] = json!(format!(
+            "https://graph.facebook.com/v26.0/{owner}/accounts?fields={fields}&limit={limit}&after=QVFIUk{end}"
+        ));
+    }
+    paging
 }
 
 /// The `fields` parameter, split; nested selections (`picture{url}`) are read by their name.

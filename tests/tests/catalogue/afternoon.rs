@@ -42,10 +42,17 @@ async fn a_marketers_afternoon() {
     let webhook = str_at(data(&connected), "/connectMessengerApp/webhookUrl");
     assert!(webhook.starts_with("http://refhub.test/webhooks/messenger/"));
 
+    // The page as Meta knows it: connecting takes its name and username from there.
+    app.meta.add_page(
+        "104857600123",
+        "The Shop",
+        Some("theshop"),
+        "EAAGshoppagetoken123",
+    );
     let page = app
         .mutate(
             "connectPage",
-            json!({ "facebookPageId": "104857600123", "name": "The Shop", "username": "theshop", "accessToken": "EAAGshoppagetoken123" }),
+            json!({ "facebookPageId": "104857600123", "accessToken": "EAAGshoppagetoken123" }),
             "{ id mmeUrl }",
             token,
         )

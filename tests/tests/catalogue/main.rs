@@ -5,6 +5,7 @@
 mod afternoon;
 mod authorization;
 mod custom_fields;
+mod facebook_login;
 mod isolation;
 mod messenger_app;
 mod page_setup;

@@ -74,6 +74,11 @@ async fn secrets_never_come_back_and_are_not_stored_in_plain_text() {
         .await;
     let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = app.sign_up("owner@acme.test", "Acme").await;
+    // Both tokens open the page at Meta: the second replaces the first below.
+    app.meta
+        .add_page("104857600123", "Shop", Some("acme"), PAGE_TOKEN);
+    app.meta
+        .add_page("104857600123", "Shop", Some("acme"), PAGE_TOKEN_2);
     let mut r = Recorder {
         app: &app,
         token: acme.access_token.clone(),
@@ -128,26 +133,26 @@ async fn secrets_never_come_back_and_are_not_stored_in_plain_text() {
     let page = r
         .mutate(
             "connectPage",
-            json!({ "facebookPageId": "104857600123", "name": "Shop", "username": "acme", "accessToken": PAGE_TOKEN }),
+            json!({ "facebookPageId": "104857600123", "accessToken": PAGE_TOKEN }),
             PAGE_FIELDS,
         )
         .await;
     let page = str_at(data(&page), "/connectPage/id");
     r.mutate(
         "connectPage",
-        json!({ "facebookPageId": "104857600123", "name": "Shop", "accessToken": PAGE_TOKEN_2 }),
+        json!({ "facebookPageId": "104857600123", "accessToken": PAGE_TOKEN_2 }),
         PAGE_FIELDS,
     )
     .await;
     r.mutate(
         "connectPage",
-        json!({ "facebookPageId": "12a", "name": "Shop", "accessToken": PAGE_TOKEN_2 }),
+        json!({ "facebookPageId": "12a", "accessToken": PAGE_TOKEN_2 }),
         PAGE_FIELDS,
     )
     .await;
     r.mutate(
         "connectPage",
-        json!({ "facebookPageId": "555", "name": "", "accessToken": PAGE_TOKEN_2 }),
+        json!({ "facebookPageId": "555", "accessToken": PAGE_TOKEN_2 }),
         PAGE_FIELDS,
     )
     .await;

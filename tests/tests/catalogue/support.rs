@@ -19,12 +19,25 @@ pub fn page_token(facebook_page_id: &str) -> String {
     format!("EAAGpagetoken{facebook_page_id}ZZsecret")
 }
 
+/// The Send API calls `graph` received (connecting a page also asks Meta about its token;
+/// those calls are not counted).
+pub async fn send_api_calls(graph: &wiremock::MockServer) -> Vec<wiremock::Request> {
+    graph
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/messages"))
+        .collect()
+}
+
 /// A signed-up owner of a fresh tenant.
 pub async fn owner(app: &TestApp, email: &str, tenant: &str) -> Session {
     app.sign_up(email, tenant).await
 }
 
-/// Connects a page with [`page_token`]; returns its id.
+/// Registers the page with the stand-in Meta (named `name`, with `username`, its token
+/// [`page_token`]) and connects it with that token; returns its id.
 pub async fn connect_page(
     app: &TestApp,
     token: &str,
@@ -32,13 +45,17 @@ pub async fn connect_page(
     name: &str,
     username: Option<&str>,
 ) -> String {
+    app.meta.add_page(
+        facebook_page_id,
+        name,
+        username,
+        &page_token(facebook_page_id),
+    );
     let response = app
         .mutate(
             "connectPage",
             json!({
                 "facebookPageId": facebook_page_id,
-                "name": name,
-                "username": username,
                 "accessToken": page_token(facebook_page_id),
             }),
             "{ id }",
@@ -341,6 +358,9 @@ pub async fn seed(app: &TestApp, token: &str) -> Catalogue {
         .await;
     data(&connected);
     let page = connect_page(app, token, "104857600123", "Acme Shop", Some("acme")).await;
+    // What `every_mutation` connects.
+    app.meta
+        .add_page("777888999", "New page", None, &page_token("777888999"));
     let (field, _) = create_field(app, token, "coupon", "TEXT").await;
     let tag = create_tag(app, token, "VIP").await;
     let link = create_link(
@@ -392,7 +412,7 @@ pub fn every_mutation(ids: &Catalogue) -> Vec<(&'static str, Value, &'static str
         ("rotateWebhookKey", json!({}), "{ id }"),
         (
             "connectPage",
-            json!({ "facebookPageId": "777888999", "name": "New page", "accessToken": page_token("777888999") }),
+            json!({ "facebookPageId": "777888999", "accessToken": page_token("777888999") }),
             "{ id }",
         ),
         (
@@ -484,17 +504,4 @@ pub fn without_timestamps(value: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(without_timestamps).collect()),
         other => other.clone(),
     }
-}
-
-/// The Send API calls `graph` received (`POST /{page-id}/messages`): the only calls a test
-/// of the catalogue's own mutations counts, as connecting a page also sets it up with Meta in
-/// the background (`subscribed_apps`, `messenger_profile`).
-pub async fn send_api_calls(graph: &wiremock::MockServer) -> Vec<wiremock::Request> {
-    graph
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|request| request.url.path().ends_with("/messages"))
-        .collect()
 }

@@ -12,6 +12,8 @@ async fn timestamps_read_back_exactly_as_the_mutation_answered_them() {
     let app = spawn_app_on_graph(&graph, |_| {}).await;
     let acme = owner(&app, "owner@acme.test", "Acme").await;
     let token = acme.token();
+    app.meta
+        .add_page("104857600123", "Shop", None, "EAAGpagetoken0123456789");
     let mut written: Vec<(&str, Value)> = Vec::new();
     let mut mutate = async |name: &'static str, input: Value, selection: &str| {
         let response = app.mutate(name, input, selection, token).await;
@@ -28,7 +30,7 @@ async fn timestamps_read_back_exactly_as_the_mutation_answered_them() {
     .await;
     let page = mutate(
         "connectPage",
-        json!({ "facebookPageId": "104857600123", "name": "Shop", "accessToken": "EAAGpagetoken0123456789" }),
+        json!({ "facebookPageId": "104857600123", "accessToken": "EAAGpagetoken0123456789" }),
         "{ id createdAt updatedAt }",
     )
     .await;

@@ -319,6 +319,7 @@ async fn the_frequency_follows_the_default_cadence_and_the_current_page_token() 
     )
     .await;
     let new_token = "EAAGrotatedPageToken0987654321";
+    app.meta.add_page("104857600123", "Shop", None, new_token);
     data(
         &app.mutate(
             "updatePage",

@@ -157,10 +157,13 @@ pub async fn read_link(app: &TestApp, token: &str, id: &str) -> Link {
 
 /// Connects a second page (Facebook id `facebook_page_id`) to the tenant; returns its id.
 pub async fn connect_page(app: &TestApp, token: &str, facebook_page_id: &str) -> String {
+    let page_token = format!("EAAB-token-{facebook_page_id}");
+    app.meta
+        .add_page(facebook_page_id, "Second page", None, &page_token);
     let page = app
         .mutate(
             "connectPage",
-            json!({ "facebookPageId": facebook_page_id, "name": "Second page", "accessToken": "EAAB-token-0002" }),
+            json!({ "facebookPageId": facebook_page_id, "accessToken": page_token }),
             "{ id }",
             Some(token),
         )

@@ -473,10 +473,12 @@ async fn rules_keep_to_their_page_and_inactive_links_and_deleted_flows_start_not
     let app = app_with(&graph).await;
     let tenant = connect_tenant(&app, "owner@pages.test", "Pages", PAGE).await;
     let token = tenant.token();
+    app.meta
+        .add_page(OTHER_PAGE, "Second", None, "EAAB-token-0003");
     let connected = app
         .mutate(
             "connectPage",
-            json!({ "facebookPageId": OTHER_PAGE, "name": "Second", "accessToken": "EAAB-token-0003" }),
+            json!({ "facebookPageId": OTHER_PAGE, "accessToken": "EAAB-token-0003" }),
             "{ id }",
             Some(token),
         )

@@ -241,10 +241,16 @@ async fn fixtures_for_a_page_the_tenant_has_not_connected_are_stored_and_ignored
     assert_eq!(pages["pages"]["totalCount"], 1);
 
     // The tenant connects the fixtures' page after all and replays one ignored event.
+    app.meta.add_page(
+        PAGE,
+        "Fixtures page",
+        None,
+        &crate::support::page_token(PAGE),
+    );
     let connected = app
         .mutate(
             "connectPage",
-            json!({ "facebookPageId": PAGE, "name": "Fixtures page", "accessToken": crate::support::PAGE_TOKEN }),
+            json!({ "facebookPageId": PAGE, "accessToken": crate::support::PAGE_TOKEN }),
             "{ id }",
             Some(tenant.token()),
         )

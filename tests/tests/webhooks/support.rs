@@ -52,6 +52,16 @@ impl Tenant {
     }
 }
 
+/// The token [`connect_tenant`] connects a page with: [`PAGE_TOKEN`] for [`PAGE`], one of its
+/// own for any other page (a page token opens one page at Meta).
+pub fn page_token(facebook_page_id: &str) -> String {
+    if facebook_page_id == PAGE {
+        PAGE_TOKEN.to_owned()
+    } else {
+        format!("EAAB-token-{facebook_page_id}")
+    }
+}
+
 /// Signs up `email` with a tenant `name`, connects a Meta app with fresh secrets, and connects
 /// the page `facebook_page_id`.
 pub async fn connect_tenant(
@@ -79,10 +89,13 @@ pub async fn connect_tenant(
         !key.is_empty() && !key.contains('/'),
         "webhookUrl {url} does not end with a key"
     );
+    let page_token = page_token(facebook_page_id);
+    app.meta
+        .add_page(facebook_page_id, &format!("{name} page"), None, &page_token);
     let page = app
         .mutate(
             "connectPage",
-            json!({ "facebookPageId": facebook_page_id, "name": format!("{name} page"), "accessToken": PAGE_TOKEN }),
+            json!({ "facebookPageId": facebook_page_id, "accessToken": page_token }),
             "{ id }",
             Some(&session.access_token),
         )

@@ -174,9 +174,19 @@ impl FakeMeta {
         }
     }
 
-    /// Takes Meta down (every call answers 500, code 2) or brings it back.
+    /// Takes Meta down (every call answers 500, code 2) or brings all of it back.
     pub fn set_down(&self, down: bool) {
-        self.world().down = down;
+        let mut world = self.world();
+        world.down = down;
+        if !down {
+            world.down_for.clear();
+        }
+    }
+
+    /// Takes some of Meta's APIs down, by a segment of their paths (`subscribed_apps`,
+    /// `messenger_profile`), while the rest answer; `set_down(false)` brings them back.
+    pub fn set_down_for(&self, segments: &[&str]) {
+        self.world().down_for = segments.iter().map(|s| (*s).to_owned()).collect();
     }
 
     /// The fields the app is subscribed to on `page_id`, if it is subscribed.

@@ -250,7 +250,11 @@ impl Respond for FakeMetaResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let call = Call::read(request);
         let mut world = self.world.lock().expect("the fake Meta's state");
-        let answer = if world.down {
+        let api_down = call
+            .segments
+            .iter()
+            .any(|segment| world.down_for.contains(segment));
+        let answer = if world.down || api_down {
             Err(Failure::meta(
                 500,
                 2,

@@ -76,6 +76,9 @@ pub struct World {
     pub ids_for_pages: HashMap<String, Vec<(String, String)>>,
     /// When set, every call fails as Meta does when it is down (HTTP 500, code 2).
     pub down: bool,
+    /// Path segments (`subscribed_apps`, `messenger_profile`) whose calls fail as if Meta
+    /// were down, while the rest answer: one API out, as happens.
+    pub down_for: Vec<String>,
     /// Calls answered with "undocumented request": each is a refhub bug.
     pub refused: Vec<String>,
     /// A counter for issued tokens and message ids.

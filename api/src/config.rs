@@ -111,6 +111,10 @@ pub struct Config {
     pub outbox_retry_base: std::time::Duration,
     /// Send API calls allowed per page per second (Meta allows about 300).
     pub sends_per_page_per_second: u32,
+    /// How often each active page's token is checked with Meta (token health).
+    pub token_check_interval: std::time::Duration,
+    /// User Profile API calls allowed per page per second (profile fetches).
+    pub profile_fetches_per_page_per_second: u32,
     /// `/graphql` requests allowed per tenant (or, signed out, per address) per second.
     pub graphql_per_tenant_per_second: u32,
     /// Webhook deliveries allowed per webhook key per second.
@@ -140,6 +144,10 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// How often a page token is checked by default: an hour, so that a token that died unseen
+/// is flagged within the hour at one cheap call per page per hour.
+const DEFAULT_TOKEN_CHECK_INTERVAL_SECS: u64 = 3600;
+
 /// The raw environment, all optional.
 #[derive(Deserialize, Default)]
 struct Env {
@@ -165,6 +173,8 @@ struct Env {
     worker_step_aside_ms: Option<u64>,
     outbox_retry_base_ms: Option<u64>,
     sends_per_page_per_second: Option<u32>,
+    token_check_interval_secs: Option<u64>,
+    profile_fetches_per_page_per_second: Option<u32>,
     graphql_per_tenant_per_second: Option<u32>,
     webhook_per_key_per_second: Option<u32>,
     webhook_misses_per_minute: Option<u32>,
@@ -306,6 +316,15 @@ impl Config {
                 env.outbox_retry_base_ms.unwrap_or(2000).max(1),
             ),
             sends_per_page_per_second: env.sends_per_page_per_second.unwrap_or(250).max(1),
+            token_check_interval: std::time::Duration::from_secs(
+                env.token_check_interval_secs
+                    .unwrap_or(DEFAULT_TOKEN_CHECK_INTERVAL_SECS)
+                    .clamp(1, 7 * 24 * 3600),
+            ),
+            profile_fetches_per_page_per_second: env
+                .profile_fetches_per_page_per_second
+                .unwrap_or(10)
+                .max(1),
             graphql_per_tenant_per_second: env.graphql_per_tenant_per_second.unwrap_or(50).max(1),
             webhook_per_key_per_second: env.webhook_per_key_per_second.unwrap_or(20_000).max(1),
             webhook_misses_per_minute: env.webhook_misses_per_minute.unwrap_or(60).max(1),
@@ -354,6 +373,8 @@ impl Config {
             // Retries within a test's patience.
             outbox_retry_base: std::time::Duration::from_millis(100),
             sends_per_page_per_second: 250,
+            token_check_interval: std::time::Duration::from_secs(DEFAULT_TOKEN_CHECK_INTERVAL_SECS),
+            profile_fetches_per_page_per_second: 100,
             // The suite's traffic is not throttled; the limits have their own tests.
             graphql_per_tenant_per_second: 100_000,
             webhook_per_key_per_second: 100_000,

@@ -13,7 +13,7 @@ use refhub_domain::audience::{
 };
 use refhub_domain::catalogue::{
     CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, RefLinkService,
-    SecretCipher, TagService, TopicService,
+    SecretCipher, TagService, TokenCheck, TokenHealth, TopicService,
 };
 use refhub_domain::clock::{Clock, SystemClock};
 use refhub_domain::flows::{
@@ -52,8 +52,8 @@ use crate::security::{
 };
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
-    BatchingInbox, ClickBatcher, Deliveries, FlowWorkerSettings, FlowWorkers, WorkerPool,
-    WorkerSettings,
+    BatchingInbox, ClickBatcher, Deliveries, FlowWorkerSettings, FlowWorkers, TokenCheckWorker,
+    WorkerPool, WorkerSettings,
 };
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
@@ -78,13 +78,25 @@ struct Wiring {
     clicks: Arc<ClickBatcher>,
     short_links: Arc<ShortLinkService>,
     transfer: Arc<SubscriberTransferService>,
+    token_check: Arc<TokenCheck>,
+}
+
+/// The workers that call Meta on their own schedule (token checks).
+struct MetaWorkers {
+    token_check: TokenCheckWorker,
+}
+
+impl MetaWorkers {
+    async fn shutdown(self) {
+        self.token_check.shutdown().await;
+    }
 }
 
 /// A built, listening application. Tests build one on port 0 and run it in the background.
 pub struct Application {
     local_addr: SocketAddr,
     server: Server,
-    workers: Option<(WorkerPool, FlowWorkers)>,
+    workers: Option<(WorkerPool, FlowWorkers, MetaWorkers)>,
     clicks: Arc<ClickBatcher>,
     store: Store,
 }
@@ -99,6 +111,7 @@ impl Application {
             (
                 wiring.start_workers(&config),
                 wiring.start_flow_workers(&config),
+                wiring.start_meta_workers(),
             )
         });
         let schema = build_schema(
@@ -218,9 +231,10 @@ impl Application {
     /// after the events in their hands.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        if let Some((webhooks, flows)) = self.workers {
+        if let Some((webhooks, flows, meta)) = self.workers {
             webhooks.shutdown().await;
             flows.shutdown().await;
+            meta.shutdown().await;
         }
         self.clicks.flush().await;
         served
@@ -232,14 +246,16 @@ pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     let wiring = Wiring::build(config).await?;
     let pool = wiring.start_workers(config);
     let flows = wiring.start_flow_workers(config);
+    let meta = wiring.start_meta_workers();
     tracing::info!(
         workers = config.workers.max(1),
-        "webhook, flow and outbox workers running"
+        "webhook, flow, outbox, token check and profile workers running"
     );
     shutdown_signal().await;
     tracing::info!("stopping workers after the work in hand");
     pool.shutdown().await;
     flows.shutdown().await;
+    meta.shutdown().await;
     Ok(())
 }
 
@@ -352,6 +368,21 @@ impl Wiring {
         let inbox: Arc<dyn InboxRepository> = Arc::new(BatchingInbox::start(db.clone()));
         let apps: Arc<dyn MessengerAppRepository> = Arc::new(CachedMessengerApps::new(db.clone()));
         let activity = Arc::new(ActivityHub::new());
+        let token_health = Arc::new(TokenHealth::new(
+            db.clone(),
+            activity.clone(),
+            clock.clone(),
+        ));
+        let token_check = Arc::new(TokenCheck::new(
+            token_health.clone(),
+            db.clone(),
+            apps.clone(),
+            cipher.clone(),
+            gateway.clone(),
+            clock.clone(),
+            chrono::Duration::from_std(config.token_check_interval)
+                .unwrap_or(chrono::Duration::hours(1)),
+        ));
 
         let auth = AuthService::new(
             AuthPorts {
@@ -520,6 +551,7 @@ impl Wiring {
                 )),
                 clock: clock.clone(),
                 activity,
+                token_health,
             },
             chrono::Duration::from_std(config.outbox_retry_base)
                 .unwrap_or(chrono::Duration::seconds(2)),
@@ -549,7 +581,14 @@ impl Wiring {
             runner,
             outbox: db,
             sender,
+            token_check,
         })
+    }
+
+    fn start_meta_workers(&self) -> MetaWorkers {
+        MetaWorkers {
+            token_check: TokenCheckWorker::start(self.token_check.clone()),
+        }
     }
 
     fn start_flow_workers(&self, config: &Config) -> FlowWorkers {

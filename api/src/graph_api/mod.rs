@@ -3,5 +3,6 @@
 
 mod client;
 mod send_api;
+mod token_health;
 
 pub use client::GraphApiClient;

@@ -7,10 +7,12 @@ mod flow_workers;
 mod host_cpu;
 mod inbox_batcher;
 mod step_aside;
+mod token_check;
 mod webhook_worker;
 
 pub use click_batcher::ClickBatcher;
 pub use deliveries::Deliveries;
 pub use flow_workers::{FlowWorkerSettings, FlowWorkers};
 pub use inbox_batcher::BatchingInbox;
+pub use token_check::TokenCheckWorker;
 pub use webhook_worker::{WorkerPool, WorkerSettings};

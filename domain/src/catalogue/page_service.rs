@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::catalogue::page::{
-    Page, PageChanges, validate_access_token, validate_facebook_page_id, validate_page_name,
-    validate_username,
+    Page, PageChanges, PageHealth, validate_access_token, validate_facebook_page_id,
+    validate_page_name, validate_username,
 };
 use crate::catalogue::ports::PageRepository;
 use crate::catalogue::secrets::{SecretCipher, SecretPurpose};
@@ -59,6 +59,7 @@ impl PageService {
             name,
             username,
             access_token: self.seal_token(&access_token, access.tenant_id, id)?,
+            health: PageHealth::active(None),
             created_at: now,
             updated_at: now,
         };
@@ -82,11 +83,12 @@ impl PageService {
         if let Some(username) = changes.username {
             page.username = validate_username(username.as_deref())?;
         }
+        let now = self.clock.now();
         if let Some(token) = changes.access_token {
             let token = validate_access_token(&token)?;
-            page.access_token = self.seal_token(&token, page.tenant_id, page.id)?;
+            self.replace_token(&mut page, &token, now)?;
         }
-        page.updated_at = self.clock.now();
+        page.updated_at = now;
         self.pages.update(&page).await?;
         Ok(page)
     }
@@ -125,6 +127,24 @@ impl PageService {
             page.id.0,
             SecretPurpose::PageAccessToken,
         )
+    }
+
+    /// The one place a connected page's token is replaced (reconnecting it): a new token is
+    /// presumed good, so the page is active again and the messages and profile fetches that
+    /// waited for it are claimed again, in their original order (token health). Should the
+    /// new token be dead too, the next call marks the page again.
+    fn replace_token(
+        &self,
+        page: &mut Page,
+        token: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<()> {
+        page.access_token = self.seal_token(token, page.tenant_id, page.id)?;
+        if page.health.needs_reconnect() {
+            tracing::info!(tenant_id = %page.tenant_id, page_id = %page.id, "page reconnected: its waiting messages go out");
+        }
+        page.health = PageHealth::active(Some(now));
+        Ok(())
     }
 
     async fn find_in(&self, tenant_id: TenantId, id: PageId) -> DomainResult<Page> {

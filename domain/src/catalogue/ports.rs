@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::catalogue::custom_field::{CustomField, NewCustomField};
 use crate::catalogue::messenger_app::MessengerApp;
-use crate::catalogue::page::Page;
+use crate::catalogue::page::{Page, PageHealth};
 use crate::catalogue::ref_link::RefLink;
 use crate::catalogue::tag::Tag;
 use crate::catalogue::topic::{Cadence, NotificationTopic};
@@ -43,6 +43,23 @@ pub trait PageRepository: Send + Sync {
     async fn update(&self, page: &Page) -> DomainResult<()>;
     /// Disconnects a page with its links and topics; `false` when there was none.
     async fn delete(&self, tenant_id: TenantId, id: PageId) -> DomainResult<bool>;
+    /// Marks an active page `NEEDS_RECONNECT` with `health`'s reason; `false` when it was not
+    /// active (already marked, or gone), so that only the first to mark it says so.
+    async fn mark_needs_reconnect(
+        &self,
+        tenant_id: TenantId,
+        id: PageId,
+        health: &PageHealth,
+    ) -> DomainResult<bool>;
+    /// Claims, across tenants, up to `limit` active pages whose token was last checked (or,
+    /// never checked, connected) `interval` or more before `now`, recording `now` as their
+    /// check time.
+    async fn claim_token_checks(
+        &self,
+        limit: usize,
+        interval: chrono::Duration,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<Vec<Page>>;
 }
 
 /// Custom field definitions.

@@ -234,6 +234,21 @@ impl OutboundMessage {
     }
 }
 
+impl OutboundMessage {
+    /// Not sent because its page needs reconnecting (token health): it stays pending, its try
+    /// not counted, due again at the time it was queued, so that once the page is reconnected
+    /// the claim (oldest due first) takes the page's waiting messages in their original order.
+    /// Until then the claim skips the page.
+    pub fn wait_for_reconnection(&mut self, error: Option<String>, error_code: Option<i64>) {
+        self.attempts = self.attempts.saturating_sub(1);
+        self.next_attempt_at = Some(self.created_at);
+        if let Some(error) = error {
+            self.last_error = Some(format!("waiting for the page to be reconnected: {error}"));
+            self.error_code = error_code;
+        }
+    }
+}
+
 /// Exponential backoff (`base`, 2×, 4×, … up to 15 minutes) with jitter: each message waits
 /// between half and all of its step, the share drawn from its id and attempt, so that
 /// messages failing together do not come back together.

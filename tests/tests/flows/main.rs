@@ -10,6 +10,7 @@ mod delivery;
 mod isolation;
 mod sends;
 mod support;
+mod token_health;
 mod topics;
 mod triggers;
 mod waits;

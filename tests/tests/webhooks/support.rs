@@ -79,6 +79,10 @@ pub async fn connect_tenant(
         !key.is_empty() && !key.contains('/'),
         "webhookUrl {url} does not end with a key"
     );
+    // The stand-in Meta knows the page and its token (profile fetches, token checks and sends
+    // that reach it are answered as Meta would).
+    app.meta
+        .add_page(facebook_page_id, &format!("{name} page"), None, PAGE_TOKEN);
     let page = app
         .mutate(
             "connectPage",

@@ -9,7 +9,8 @@ use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
 use refhub_domain::analytics::{ReportPorts, ReportService, ShortLinkService};
 use refhub_domain::audience::{
-    SubscriberErasureService, SubscriberService, SubscriberTransferService,
+    ProfilePorts, ProfileService, SubscriberErasureService, SubscriberService,
+    SubscriberTransferService,
 };
 use refhub_domain::catalogue::{
     CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, RefLinkService,
@@ -52,8 +53,8 @@ use crate::security::{
 };
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
-    BatchingInbox, ClickBatcher, Deliveries, FlowWorkerSettings, FlowWorkers, TokenCheckWorker,
-    WorkerPool, WorkerSettings,
+    BatchingInbox, ClickBatcher, Deliveries, FlowWorkerSettings, FlowWorkers, ProfileWorker,
+    TokenCheckWorker, WorkerPool, WorkerSettings,
 };
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
@@ -79,16 +80,20 @@ struct Wiring {
     short_links: Arc<ShortLinkService>,
     transfer: Arc<SubscriberTransferService>,
     token_check: Arc<TokenCheck>,
+    profiles: Arc<ProfileService>,
 }
 
-/// The workers that call Meta on their own schedule (token checks).
+/// The workers that call Meta off the request and webhook paths: token checks and profile
+/// fetches.
 struct MetaWorkers {
     token_check: TokenCheckWorker,
+    profiles: ProfileWorker,
 }
 
 impl MetaWorkers {
     async fn shutdown(self) {
         self.token_check.shutdown().await;
+        self.profiles.shutdown().await;
     }
 }
 
@@ -383,6 +388,23 @@ impl Wiring {
             chrono::Duration::from_std(config.token_check_interval)
                 .unwrap_or(chrono::Duration::hours(1)),
         ));
+        let profiles = Arc::new(ProfileService::new(
+            ProfilePorts {
+                queue: db.clone(),
+                pages: db.clone(),
+                subscribers: db.clone(),
+                cipher: cipher.clone(),
+                api: gateway.clone(),
+                throttle: Arc::new(KeyedThrottle::per_second(
+                    config.profile_fetches_per_page_per_second,
+                    config.profile_fetches_per_page_per_second,
+                )),
+                token_health: token_health.clone(),
+                clock: clock.clone(),
+            },
+            chrono::Duration::from_std(config.outbox_retry_base)
+                .unwrap_or(chrono::Duration::seconds(2)),
+        ));
 
         let auth = AuthService::new(
             AuthPorts {
@@ -502,6 +524,7 @@ impl Wiring {
                 clock.clone(),
             )),
             erasure: Arc::new(SubscriberErasureService::new(db.clone(), db.clone())),
+            profiles: profiles.clone(),
             inbox: Arc::new(InboxService::new(inbox.clone(), clock.clone())),
             qr_codes: Arc::new(QrCodes),
             clock: clock.clone(),
@@ -582,12 +605,14 @@ impl Wiring {
             outbox: db,
             sender,
             token_check,
+            profiles,
         })
     }
 
     fn start_meta_workers(&self) -> MetaWorkers {
         MetaWorkers {
             token_check: TokenCheckWorker::start(self.token_check.clone()),
+            profiles: ProfileWorker::start(self.profiles.clone()),
         }
     }
 

@@ -4,5 +4,6 @@
 mod client;
 mod send_api;
 mod token_health;
+mod user_profile;
 
 pub use client::GraphApiClient;

@@ -8,4 +8,5 @@ mod erasure;
 mod import;
 mod mapping;
 mod plugin_users;
+mod profiles;
 mod subscribers;

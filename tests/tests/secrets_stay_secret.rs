@@ -551,7 +551,9 @@ async fn secrets_never_reach_logs_answers_or_the_database() {
         assert_eq!(status, expected, "handshake with {verify}: {body}");
     }
 
-    // Page tokens.
+    // Page tokens (Meta knows the page and both: its profile fetches and token checks work).
+    meta.add_page(PAGE, "Shop", None, PAGE_TOKEN);
+    meta.add_page(PAGE, "Shop", None, PAGE_TOKEN_2);
     let page = c
         .mutate(
             "connectPage",

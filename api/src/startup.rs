@@ -511,6 +511,7 @@ impl Wiring {
                 db.clone(),
                 pages.clone(),
                 gateway.clone(),
+                token_health.clone(),
                 clock.clone(),
             )),
             pages,

@@ -276,3 +276,28 @@ impl ProfileService {
             .ok_or(DomainError::not_found_in("subscriber", "id"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_name_is_first_and_last_as_far_as_known() {
+        let profile = |first: Option<&str>, last: Option<&str>| FetchedProfile {
+            first_name: first.map(str::to_owned),
+            last_name: last.map(str::to_owned),
+            ..FetchedProfile::default()
+        };
+        assert_eq!(
+            profile(Some("Ada"), Some("Lovelace"))
+                .full_name()
+                .as_deref(),
+            Some("Ada Lovelace")
+        );
+        assert_eq!(
+            profile(Some(" Ada "), None).full_name().as_deref(),
+            Some("Ada")
+        );
+        assert_eq!(profile(None, Some("")).full_name(), None);
+    }
+}

@@ -291,6 +291,29 @@ mod tests {
     }
 
     #[test]
+    fn a_message_waiting_for_its_page_keeps_its_place_and_its_tries() {
+        let queued = Utc::now();
+        let mut message = OutboundMessage::queued(
+            TenantId::generate(),
+            PageId::generate(),
+            SubscriberId::generate(),
+            MessageKind::Flow,
+            "k".into(),
+            None,
+            serde_json::json!({"text": "hi"}),
+            queued,
+        );
+        // Claimed (a try counted, due at the end of the lease), then refused with 190.
+        message.attempts = 1;
+        message.next_attempt_at = Some(queued + Duration::seconds(60));
+        message.wait_for_reconnection(Some("Meta error 190".into()), Some(190));
+        assert_eq!(message.status, OutboxStatus::Pending);
+        assert_eq!(message.attempts, 0);
+        assert_eq!(message.next_attempt_at, Some(queued));
+        assert_eq!(message.error_code, Some(190));
+    }
+
+    #[test]
     fn a_message_is_given_up_after_its_last_attempt() {
         let now = Utc::now();
         let mut message = OutboundMessage::queued(

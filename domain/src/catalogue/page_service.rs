@@ -84,12 +84,20 @@ impl PageService {
             page.username = validate_username(username.as_deref())?;
         }
         let now = self.clock.now();
-        if let Some(token) = changes.access_token {
-            let token = validate_access_token(&token)?;
-            self.replace_token(&mut page, &token, now)?;
-        }
+        let reconnected = match changes.access_token {
+            Some(token) => {
+                let token = validate_access_token(&token)?;
+                self.replace_token(&mut page, &token, now)?;
+                true
+            }
+            None => false,
+        };
         page.updated_at = now;
         self.pages.update(&page).await?;
+        if reconnected {
+            // Also when this read of the page was active: it may have been marked since.
+            self.pages.mark_active(page.tenant_id, page.id, now).await?;
+        }
         Ok(page)
     }
 
@@ -142,8 +150,8 @@ impl PageService {
         page.access_token = self.seal_token(token, page.tenant_id, page.id)?;
         if page.health.needs_reconnect() {
             tracing::info!(tenant_id = %page.tenant_id, page_id = %page.id, "page reconnected: its waiting messages go out");
+            page.health = PageHealth::active(Some(now));
         }
-        page.health = PageHealth::active(Some(now));
         Ok(())
     }
 

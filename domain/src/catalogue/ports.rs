@@ -39,7 +39,8 @@ pub trait PageRepository: Send + Sync {
     ) -> DomainResult<Option<Page>>;
     /// The tenant's pages, oldest first.
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<ListPage<Page>>;
-    /// Stores changes to a page.
+    /// Stores changes to a page's name, username and token (its status has its own writes:
+    /// a rename never undoes a `NEEDS_RECONNECT` marked meanwhile).
     async fn update(&self, page: &Page) -> DomainResult<()>;
     /// Disconnects a page with its links and topics; `false` when there was none.
     async fn delete(&self, tenant_id: TenantId, id: PageId) -> DomainResult<bool>;
@@ -51,6 +52,14 @@ pub trait PageRepository: Send + Sync {
         id: PageId,
         health: &PageHealth,
     ) -> DomainResult<bool>;
+    /// Marks a page that needs reconnecting `ACTIVE` again (its token was replaced) at `at`;
+    /// an active page stays as it is.
+    async fn mark_active(
+        &self,
+        tenant_id: TenantId,
+        id: PageId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<()>;
     /// Claims, across tenants, up to `limit` active pages whose token was last checked (or,
     /// never checked, connected) `interval` or more before `now`, recording `now` as their
     /// check time.

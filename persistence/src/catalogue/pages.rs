@@ -5,7 +5,7 @@ use refhub_domain::catalogue::{Page, PageHealth, PageRepository, PageStatus};
 use refhub_domain::ids::{PageId, TenantId};
 use refhub_domain::pagination::{Page as ListPage, PageRequest};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter};
 
 use super::mapping;
 use crate::Store;
@@ -95,11 +95,44 @@ impl PageRepository for Store {
         let txn = scope::for_tenant(&self.db, page.tenant_id)
             .await
             .map_err(internal)?;
-        mapping::page_row(page)
-            .update(&txn)
-            .await
-            .map_err(internal)?;
+        let mut row = mapping::page_row(page);
+        // The status is written by its own statements only (`mark_*`): a rename racing with a
+        // send that found the token dead must not undo the mark.
+        row.status = NotSet;
+        row.status_code = NotSet;
+        row.status_subcode = NotSet;
+        row.status_message = NotSet;
+        row.status_changed_at = NotSet;
+        row.update(&txn).await.map_err(internal)?;
         txn.commit().await.map_err(internal)
+    }
+
+    async fn mark_active(
+        &self,
+        tenant_id: TenantId,
+        id: PageId,
+        at: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        let update = pages::Entity::update_many()
+            .col_expr(
+                pages::Column::Status,
+                Expr::value(PageStatus::Active.as_str()),
+            )
+            .col_expr(pages::Column::StatusCode, Expr::value(Option::<i64>::None))
+            .col_expr(
+                pages::Column::StatusSubcode,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(
+                pages::Column::StatusMessage,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(pages::Column::StatusChangedAt, Expr::value(Some(at)))
+            .filter(pages::Column::TenantId.eq(tenant_id.0))
+            .filter(pages::Column::Id.eq(id.0))
+            .filter(pages::Column::Status.eq(PageStatus::NeedsReconnect.as_str()));
+        run::update(&self.db, tenant_id, update).await?;
+        Ok(())
     }
 
     async fn delete(&self, tenant_id: TenantId, id: PageId) -> DomainResult<bool> {

@@ -110,6 +110,9 @@ pub struct Config {
     /// The first retry delay of an outgoing message that failed for a passing reason (it
     /// doubles with each try, with jitter).
     pub outbox_retry_base: std::time::Duration,
+    /// The first retry delay of a page's set-up with Meta after a transient failure (it
+    /// doubles with each try, with jitter, up to an hour; 8 tries).
+    pub page_setup_retry_base: std::time::Duration,
     /// Send API calls allowed per page per second (Meta allows about 300).
     pub sends_per_page_per_second: u32,
     /// `/graphql` requests allowed per tenant (or, signed out, per address) per second: the
@@ -172,6 +175,7 @@ struct Env {
     worker_lease_secs: Option<u32>,
     worker_step_aside_ms: Option<u64>,
     outbox_retry_base_ms: Option<u64>,
+    page_setup_retry_base_ms: Option<u64>,
     sends_per_page_per_second: Option<u32>,
     graphql_per_tenant_per_second: Option<u32>,
     graphql_per_member_per_second: Option<u32>,
@@ -327,6 +331,9 @@ impl Config {
             outbox_retry_base: std::time::Duration::from_millis(
                 env.outbox_retry_base_ms.unwrap_or(2000).max(1),
             ),
+            page_setup_retry_base: std::time::Duration::from_millis(
+                env.page_setup_retry_base_ms.unwrap_or(30_000).max(1),
+            ),
             sends_per_page_per_second: env.sends_per_page_per_second.unwrap_or(250).max(1),
             graphql_per_tenant_per_second: env.graphql_per_tenant_per_second.unwrap_or(50).max(1),
             graphql_per_member_per_second: env.graphql_per_member_per_second.unwrap_or(20).max(1),
@@ -377,6 +384,7 @@ impl Config {
             worker_step_aside: std::time::Duration::ZERO,
             // Retries within a test's patience.
             outbox_retry_base: std::time::Duration::from_millis(100),
+            page_setup_retry_base: std::time::Duration::from_millis(100),
             sends_per_page_per_second: 250,
             // The suite's traffic is not throttled; the limits have their own tests.
             graphql_per_tenant_per_second: 100_000,

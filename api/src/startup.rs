@@ -13,8 +13,8 @@ use refhub_domain::audience::{
     SubscriberErasureService, SubscriberService, SubscriberTransferService,
 };
 use refhub_domain::catalogue::{
-    CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, RefLinkService,
-    SecretCipher, TagService, TopicService,
+    CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, PageSetupPorts,
+    PageSetupRepository, PageSetupService, RefLinkService, SecretCipher, TagService, TopicService,
 };
 use refhub_domain::clock::{Clock, SystemClock};
 use refhub_domain::flows::{
@@ -58,7 +58,7 @@ use crate::security::{
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
     BatchingInbox, ClickBatcher, DeletionWorker, Deliveries, FlowWorkerSettings, FlowWorkers,
-    WorkerPool, WorkerSettings,
+    PageSetupWorker, WorkerPool, WorkerSettings,
 };
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
@@ -86,13 +86,15 @@ struct Wiring {
     /// Meta's data-deletion callbacks and the work they start.
     deletion: Arc<DataDeletionService>,
     deletion_requests: Arc<dyn DeletionRequestRepository>,
+    setups: Arc<dyn PageSetupRepository>,
+    page_setup: Arc<PageSetupService>,
 }
 
 /// A built, listening application. Tests build one on port 0 and run it in the background.
 pub struct Application {
     local_addr: SocketAddr,
     server: Server,
-    workers: Option<(WorkerPool, FlowWorkers)>,
+    workers: Option<(WorkerPool, FlowWorkers, PageSetupWorker)>,
     deletion_worker: Option<DeletionWorker>,
     clicks: Arc<ClickBatcher>,
     store: Store,
@@ -108,6 +110,7 @@ impl Application {
             (
                 wiring.start_workers(&config),
                 wiring.start_flow_workers(&config),
+                wiring.start_page_setup_worker(),
             )
         });
         let deletion_worker = (config.workers > 0).then(|| wiring.start_deletion_worker());
@@ -259,9 +262,10 @@ impl Application {
     /// after the events in their hands.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        if let Some((webhooks, flows)) = self.workers {
+        if let Some((webhooks, flows, page_setup)) = self.workers {
             webhooks.shutdown().await;
             flows.shutdown().await;
+            page_setup.shutdown().await;
         }
         if let Some(deletion) = self.deletion_worker {
             deletion.shutdown().await;
@@ -277,15 +281,17 @@ pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     let pool = wiring.start_workers(config);
     let flows = wiring.start_flow_workers(config);
     let deletion = wiring.start_deletion_worker();
+    let page_setup = wiring.start_page_setup_worker();
     tracing::info!(
         workers = config.workers.max(1),
-        "webhook, flow and outbox workers running"
+        "webhook, flow, outbox and page set-up workers running"
     );
     shutdown_signal().await;
     tracing::info!("stopping workers after the work in hand");
     pool.shutdown().await;
     flows.shutdown().await;
     deletion.shutdown().await;
+    page_setup.shutdown().await;
     Ok(())
 }
 
@@ -432,7 +438,21 @@ impl Wiring {
                 public_base_url: config.public_base_url.clone(),
             },
         );
-        let pages = Arc::new(PageService::new(db.clone(), cipher.clone(), clock.clone()));
+        let page_setup = Arc::new(PageSetupService::new(
+            PageSetupPorts {
+                setups: db.clone(),
+                pages: db.clone(),
+                cipher: cipher.clone(),
+                gateway: gateway.clone(),
+                clock: clock.clone(),
+            },
+            chrono::Duration::from_std(config.page_setup_retry_base)
+                .unwrap_or(chrono::Duration::seconds(30)),
+        ));
+        let pages = Arc::new(
+            PageService::new(db.clone(), cipher.clone(), clock.clone())
+                .with_setup(page_setup.clone()),
+        );
         let services = Services {
             auth: Arc::new(auth),
             members: Arc::new(MemberService::new(db.clone(), db.clone())),
@@ -508,6 +528,7 @@ impl Wiring {
                 clock.clone(),
             )),
             pages,
+            page_setup: page_setup.clone(),
             subscribers: Arc::new(SubscriberService::new(
                 db.clone(),
                 db.clone(),
@@ -608,6 +629,8 @@ impl Wiring {
             clock,
             deletion,
             deletion_requests: db.clone(),
+            setups: db.clone(),
+            page_setup,
             deliveries: Arc::new(Deliveries::default()),
             runs: db.clone(),
             runner,
@@ -634,6 +657,14 @@ impl Wiring {
             FlowWorkerSettings::with_lease(chrono::Duration::seconds(i64::from(
                 config.worker_lease_secs,
             ))),
+        )
+    }
+
+    fn start_page_setup_worker(&self) -> PageSetupWorker {
+        PageSetupWorker::start(
+            self.setups.clone(),
+            self.page_setup.clone(),
+            self.clock.clone(),
         )
     }
 

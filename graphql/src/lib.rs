@@ -18,6 +18,7 @@ mod ids;
 mod limits;
 mod loaders;
 mod null_propagation;
+mod page_setup;
 mod signed_url;
 
 use async_graphql::{MergedObject, Schema};
@@ -51,6 +52,7 @@ pub struct MutationRoot(
     audience::AudienceMutation,
     flows::FlowsMutation,
     analytics::AnalyticsMutation,
+    page_setup::PageSetupMutation,
 );
 
 /// The schema as async-graphql executes it; the application runs it as an [`AppSchema`].

@@ -3,6 +3,7 @@
 
 mod client;
 mod ids_for_pages;
+mod page_setup;
 mod send_api;
 
 pub use client::GraphApiClient;

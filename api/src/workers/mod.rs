@@ -1,5 +1,5 @@
 //! Background work: committing inbox writes in groups, processing stored webhook events,
-//! moving flow runs forward and sending the outbox.
+//! moving flow runs forward, sending the outbox, and setting pages up with Meta.
 
 mod click_batcher;
 mod deletion_worker;
@@ -7,6 +7,7 @@ mod deliveries;
 mod flow_workers;
 mod host_cpu;
 mod inbox_batcher;
+mod page_setup_worker;
 mod step_aside;
 mod webhook_worker;
 
@@ -15,4 +16,5 @@ pub use deletion_worker::DeletionWorker;
 pub use deliveries::Deliveries;
 pub use flow_workers::{FlowWorkerSettings, FlowWorkers};
 pub use inbox_batcher::BatchingInbox;
+pub use page_setup_worker::PageSetupWorker;
 pub use webhook_worker::{WorkerPool, WorkerSettings};

@@ -352,6 +352,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "See `CreateNotificationTopicInput`.")]
+        #[graphql(desc = "See `CreateNotificationTopicInput`.")]
         input: CreateNotificationTopicInput,
     ) -> Result<NotificationTopic> {
         let principal = principal(ctx).gql()?;
@@ -377,6 +378,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "See `UpdateNotificationTopicInput`.")]
+        #[graphql(desc = "See `UpdateNotificationTopicInput`.")]
         input: UpdateNotificationTopicInput,
     ) -> Result<NotificationTopic> {
         let principal = principal(ctx).gql()?;
@@ -401,6 +403,7 @@ impl CatalogueMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "See `DeleteNotificationTopicInput`.")]
+        #[graphql(desc = "See `DeleteNotificationTopicInput`.")]
         input: DeleteNotificationTopicInput,
     ) -> Result<ID> {
         let principal = principal(ctx).gql()?;
@@ -421,6 +424,7 @@ impl CatalogueMutation {
     async fn register_notification_topic(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "See `RegisterNotificationTopicInput`.")]
         #[graphql(desc = "See `RegisterNotificationTopicInput`.")]
         input: RegisterNotificationTopicInput,
     ) -> Result<NotificationTopic> {

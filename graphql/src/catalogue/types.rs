@@ -185,6 +185,54 @@ impl Page {
         crate::signed_url::signed_url(ctx, &path)
     }
 
+    /// The page's set-up with Meta (webhook subscription, Get Started, Messenger Profile):
+    /// null until it is first scheduled.
+    async fn setup(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::page_setup::types::PageSetup>> {
+        let principal = principal(ctx).gql()?;
+        let setup = services(ctx)
+            .page_setup
+            .get(principal, self.0.id)
+            .await
+            .gql()?;
+        Ok(setup.map(Into::into))
+    }
+
+    /// The page's Messenger Profile as Meta had it at the last set-up run (read back with
+    /// `GET /me/messenger_profile`, updated with what refhub set); null before the first run.
+    async fn messenger_profile(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::page_setup::types::MessengerProfile>> {
+        let principal = principal(ctx).gql()?;
+        let setup = services(ctx)
+            .page_setup
+            .get(principal, self.0.id)
+            .await
+            .gql()?;
+        Ok(setup.and_then(|s| s.meta_profile).map(|meta| {
+            refhub_domain::catalogue::MessengerProfileSettings::from_meta(&meta).into()
+        }))
+    }
+
+    /// The Messenger Profile settings refhub keeps on the page (`setPageMessengerProfile`).
+    async fn messenger_profile_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<crate::page_setup::types::MessengerProfile> {
+        let principal = principal(ctx).gql()?;
+        let setup = services(ctx)
+            .page_setup
+            .get(principal, self.0.id)
+            .await
+            .gql()?;
+        Ok(crate::page_setup::types::MessengerProfile::wanted(
+            setup.map(|s| s.wanted).unwrap_or_default(),
+        ))
+    }
+
     /// The page's ref links, oldest first.
     #[graphql(complexity = "crate::connection::list_cost(first, child_complexity)")]
     async fn ref_links(

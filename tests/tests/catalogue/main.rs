@@ -7,6 +7,7 @@ mod authorization;
 mod custom_fields;
 mod isolation;
 mod messenger_app;
+mod page_setup;
 mod pages;
 mod payload_urls;
 mod qr_codes;

@@ -19,10 +19,16 @@ TARGET=${CARGO_TARGET_DIR:-target}
 REFHUB=${REFHUB:-}
 work=$(mktemp -d)
 app_pid=
-cleanup() { [ -z "$app_pid" ] || kill "$app_pid" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { [ -z "$app_pid" ] || kill "$app_pid" 2>/dev/null || true; [ -z "${meta_pid:-}" ] || kill "$meta_pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 [ -n "$REFHUB" ] || cargo build -q --release -p refhub-api --bin refhub
+cargo build -q --release -p refhub-tests --bin fake_meta
+# The stand-in Graph API: refhub checks page tokens with Meta and sets pages up.
+"${CARGO_TARGET_DIR:-target}/release/fake_meta" --page "104857600000001:EAAB-csv-token:Csv" >"$work/meta.log" 2>&1 &
+meta_pid=$!
+for _ in $(seq 1 50); do grep -q "listening on" "$work/meta.log" && break; sleep 0.1; done
+META_URL="http://127.0.0.1:$(sed -n 's/listening on //p' "$work/meta.log")/v26.0"
 REFHUB=${REFHUB:-$TARGET/release/refhub}
 
 python3 - "$work" <<'EOF'
@@ -50,7 +56,7 @@ start() { # $1: database
     DATABASE_URL="$url" "$REFHUB" migrate >/dev/null
   fi
   DATABASE_URL="$url" MIGRATE_ON_START=false APP_ENV=development WORKERS=0 \
-    BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT \
+    BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT GRAPH_API_BASE_URL="$META_URL" \
     JWT_SECRET=bench-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'a%.0s' $(seq 64)) \
     RUST_LOG=warn "$REFHUB" serve >"$work/refhub-$1.log" 2>&1 &
   app_pid=$!

@@ -43,6 +43,12 @@ echo "==> release build"
 [ -n "$REFHUB" ] || cargo build -q --release -p refhub-api --bin refhub
 REFHUB=${REFHUB:-$BIN/refhub}
 cargo build -q --release -p refhub-tests --bin bare_ceiling
+cargo build -q --release -p refhub-tests --bin fake_meta
+# The stand-in Graph API: refhub checks page tokens with Meta and sets pages up.
+"${CARGO_TARGET_DIR:-target}/release/fake_meta" --page "104857600000001:EAAB-bench-token:Bench" --app "1234567:$SECRET" >"$work/meta.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 50); do grep -q "listening on" "$work/meta.log" && break; sleep 0.1; done
+META_URL="http://127.0.0.1:$(sed -n 's/listening on //p' "$work/meta.log")/v26.0"
 
 psql_admin() { psql "$ADMIN_URL" -qAt "$@"; }
 BENCH_URL="${ADMIN_URL%/*}/$DB"
@@ -52,7 +58,7 @@ DATABASE_URL="$BENCH_URL" "$REFHUB" migrate >/dev/null
 
 echo "==> starting refhub (PostgreSQL, app role, in-process workers)"
 DATABASE_URL="postgres://refhub_app@127.0.0.1:5432/$DB" MIGRATE_ON_START=false APP_ENV=development \
-  BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT \
+  BIND_ADDR=127.0.0.1:$APP_PORT PUBLIC_BASE_URL=http://127.0.0.1:$APP_PORT GRAPH_API_BASE_URL="$META_URL" \
   JWT_SECRET=bench-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'a%.0s' $(seq 64)) \
   DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-16} WORKERS=${WORKERS:-1} RUST_LOG=warn \
   "$REFHUB" serve >"$work/refhub.log" 2>&1 &

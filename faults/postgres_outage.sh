@@ -30,11 +30,13 @@ PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 work=$(mktemp -d)
 chmod 777 "$work"
 app_pid=""
+meta_pid=""
 ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
 pg() { as_postgres "$PG_BIN/pg_ctl -D $work/pg -l $work/pg.log -w -o '-p $PG_PORT -k $work -c listen_addresses=127.0.0.1' $*"; }
 cleanup() {
   [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
+  [ -n "$meta_pid" ] && kill "$meta_pid" 2>/dev/null || true
   pg stop -m immediate >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -46,10 +48,16 @@ pg start >/dev/null
 
 echo "==> build"
 if [ "$PROFILE" = release ]; then
-  cargo build -q --release -p refhub-api --bin refhub
+  cargo build -q --release -p refhub-api --bin refhub -p refhub-tests --bin fake_meta
 else
-  cargo build -q -p refhub-api --bin refhub
+  cargo build -q -p refhub-api --bin refhub -p refhub-tests --bin fake_meta
 fi
+
+echo "==> the stand-in Graph API (the page and the app, as Meta would know them)"
+"$TARGET/$PROFILE/fake_meta" --page "$PAGE_FB:EAAB-faults:Faults" --app "1234567:$SECRET" >"$work/meta.log" 2>&1 &
+meta_pid=$!
+for _ in $(seq 1 50); do grep -q "listening on" "$work/meta.log" && break; sleep 0.1; done
+META_URL="http://127.0.0.1:$(sed -n 's/listening on //p' "$work/meta.log")/v26.0"
 psql "$ADMIN_URL" -qAt -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 psql "$ADMIN_URL" -qAt -c "DO \$\$ BEGIN CREATE ROLE refhub_app LOGIN; EXCEPTION WHEN duplicate_object THEN ALTER ROLE refhub_app LOGIN; END \$\$"
 DB_URL="${ADMIN_URL%/*}/$DB"
@@ -58,6 +66,7 @@ DATABASE_URL="$DB_URL" "$TARGET/$PROFILE/refhub" migrate >/dev/null
 echo "==> serve"
 DATABASE_URL="postgres://refhub_app@127.0.0.1:$PG_PORT/$DB" MIGRATE_ON_START=false APP_ENV=development \
   BIND_ADDR=127.0.0.1:$PORT PUBLIC_BASE_URL=http://127.0.0.1:$PORT WORKERS=1 WORKER_LEASE_SECS=5 \
+  GRAPH_API_BASE_URL="$META_URL" \
   JWT_SECRET=faults-jwt-secret-0123456789-0123456789-abcdef ENCRYPTION_KEY=$(printf 'b%.0s' $(seq 64)) \
   RUST_LOG=warn "$TARGET/$PROFILE/refhub" serve >"$work/refhub.log" 2>&1 &
 app_pid=$!

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 pub use crate::http::client_address::{ForwardingHeader, TrustedProxies};
+pub use crate::http::cors::AllowedOrigins;
 
 /// The JWT secret `Config::for_tests` uses; tests sign their own forged tokens with it.
 pub const TEST_JWT_SECRET: &str = "refhub-test-jwt-secret-not-for-production-use-0123456789";
@@ -109,20 +110,30 @@ pub struct Config {
     /// The first retry delay of an outgoing message that failed for a passing reason (it
     /// doubles with each try, with jitter).
     pub outbox_retry_base: std::time::Duration,
+    /// The first retry delay of a page's set-up with Meta after a transient failure (it
+    /// doubles with each try, with jitter, up to an hour; 8 tries).
+    pub page_setup_retry_base: std::time::Duration,
     /// Send API calls allowed per page per second (Meta allows about 300).
     pub sends_per_page_per_second: u32,
     /// How often each active page's token is checked with Meta (token health).
     pub token_check_interval: std::time::Duration,
     /// User Profile API calls allowed per page per second (profile fetches).
     pub profile_fetches_per_page_per_second: u32,
-    /// `/graphql` requests allowed per tenant (or, signed out, per address) per second.
+    /// `/graphql` requests allowed per tenant (or, signed out, per address) per second: the
+    /// workspace's ceiling, shared by its members and keys.
     pub graphql_per_tenant_per_second: u32,
+    /// `/graphql` requests allowed per member (or API key) per second, within the workspace's
+    /// ceiling, so that one busy dashboard cannot take everyone's share.
+    pub graphql_per_member_per_second: u32,
     /// Webhook deliveries allowed per webhook key per second.
     pub webhook_per_key_per_second: u32,
     /// Deliveries to unknown or forged webhook keys allowed per client address per minute.
     pub webhook_misses_per_minute: u32,
     /// The proxies whose forwarding header names the client (none: the TCP peer is the client).
     pub trusted_proxies: TrustedProxies,
+    /// The origins whose pages may call `/graphql`, `/api/…` and `/graphql/ws` from a browser,
+    /// besides the service's own.
+    pub cors_allowed_origins: AllowedOrigins,
     /// Where invitation e-mails go.
     pub mail: MailSettings,
     /// How long an invitation's link works.
@@ -172,14 +183,17 @@ struct Env {
     worker_lease_secs: Option<u32>,
     worker_step_aside_ms: Option<u64>,
     outbox_retry_base_ms: Option<u64>,
+    page_setup_retry_base_ms: Option<u64>,
     sends_per_page_per_second: Option<u32>,
     token_check_interval_secs: Option<u64>,
     profile_fetches_per_page_per_second: Option<u32>,
     graphql_per_tenant_per_second: Option<u32>,
+    graphql_per_member_per_second: Option<u32>,
     webhook_per_key_per_second: Option<u32>,
     webhook_misses_per_minute: Option<u32>,
     trusted_proxies: Option<String>,
     forwarded_header: Option<String>,
+    cors_allowed_origins: Option<String>,
     sign_in_per_minute: Option<u32>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -262,6 +276,22 @@ impl Config {
             forwarded_header,
         )
         .map_err(|err| anyhow::anyhow!("TRUSTED_PROXIES: {err}"))?;
+        let public_base_url = env
+            .public_base_url
+            .unwrap_or_else(|| format!("http://{bind_addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let cors_allowed_origins = match env.cors_allowed_origins.as_deref() {
+            Some(list) => AllowedOrigins::parse(list)
+                .map_err(|err| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {err}"))?,
+            // GraphiQL's origin, which is the service's own anyway (so an address that is no
+            // URL is no loss): a development run needs nothing more, and no other origin is
+            // allowed unless it is named.
+            None if app_env == AppEnv::Development => {
+                AllowedOrigins::of_url(&public_base_url).unwrap_or_default()
+            }
+            None => AllowedOrigins::none(),
+        };
         let mail = match (env.smtp_url, env.mail_from) {
             (Some(url), Some(from)) => MailSettings::Smtp { url, from },
             (Some(url), None) if app_env == AppEnv::Development => MailSettings::Smtp {
@@ -277,11 +307,7 @@ impl Config {
         let development = app_env == AppEnv::Development;
         Ok(Self {
             app_env,
-            public_base_url: env
-                .public_base_url
-                .unwrap_or_else(|| format!("http://{bind_addr}"))
-                .trim_end_matches('/')
-                .to_owned(),
+            public_base_url,
             bind_addr,
             database_url,
             migration_database_url: env.migration_database_url,
@@ -315,6 +341,9 @@ impl Config {
             outbox_retry_base: std::time::Duration::from_millis(
                 env.outbox_retry_base_ms.unwrap_or(2000).max(1),
             ),
+            page_setup_retry_base: std::time::Duration::from_millis(
+                env.page_setup_retry_base_ms.unwrap_or(30_000).max(1),
+            ),
             sends_per_page_per_second: env.sends_per_page_per_second.unwrap_or(250).max(1),
             token_check_interval: std::time::Duration::from_secs(
                 env.token_check_interval_secs
@@ -326,9 +355,11 @@ impl Config {
                 .unwrap_or(10)
                 .max(1),
             graphql_per_tenant_per_second: env.graphql_per_tenant_per_second.unwrap_or(50).max(1),
+            graphql_per_member_per_second: env.graphql_per_member_per_second.unwrap_or(20).max(1),
             webhook_per_key_per_second: env.webhook_per_key_per_second.unwrap_or(20_000).max(1),
             webhook_misses_per_minute: env.webhook_misses_per_minute.unwrap_or(60).max(1),
             trusted_proxies,
+            cors_allowed_origins,
             sign_in_per_minute: env.sign_in_per_minute.unwrap_or(20),
             mail,
             invitation_ttl: chrono::Duration::days(i64::from(
@@ -372,14 +403,18 @@ impl Config {
             worker_step_aside: std::time::Duration::ZERO,
             // Retries within a test's patience.
             outbox_retry_base: std::time::Duration::from_millis(100),
+            page_setup_retry_base: std::time::Duration::from_millis(100),
             sends_per_page_per_second: 250,
             token_check_interval: std::time::Duration::from_secs(DEFAULT_TOKEN_CHECK_INTERVAL_SECS),
             profile_fetches_per_page_per_second: 100,
             // The suite's traffic is not throttled; the limits have their own tests.
             graphql_per_tenant_per_second: 100_000,
+            graphql_per_member_per_second: 100_000,
             webhook_per_key_per_second: 100_000,
             webhook_misses_per_minute: 100_000,
             trusted_proxies: TrustedProxies::none(),
+            // The app's own origin only; the CORS tests name others.
+            cors_allowed_origins: AllowedOrigins::none(),
             // Tests sign many people in from one address; the limit itself has its own test.
             sign_in_per_minute: 100_000,
             // Tests read the mail they cause from here (`TestApp::outbox`).
@@ -669,6 +704,36 @@ mod tests {
         assert!(!config(AppEnv::Production, None, None));
         assert!(config(AppEnv::Production, Some(true), None));
         assert!(!config(AppEnv::Development, None, Some(false)));
+    }
+
+    #[test]
+    fn cross_origin_callers_are_none_in_production_and_graphiqls_in_development() {
+        let config = |app_env, cors_allowed_origins: Option<&str>| {
+            Config::from_parts(Env {
+                app_env: Some(app_env),
+                jwt_secret: Some(STRONG_JWT_SECRET.to_owned()),
+                encryption_key: Some(STANDARD.encode(strong_key())),
+                public_base_url: Some("https://api.example.com/".to_owned()),
+                cors_allowed_origins: cors_allowed_origins.map(str::to_owned),
+                ..with_smtp()
+            })
+            .map(|config| config.cors_allowed_origins.origins().to_vec())
+        };
+        assert!(config(AppEnv::Production, None).unwrap().is_empty());
+        assert_eq!(
+            config(AppEnv::Development, None).unwrap(),
+            ["https://api.example.com"]
+        );
+        assert_eq!(
+            config(
+                AppEnv::Production,
+                Some("https://dash.example.com, http://localhost:5173")
+            )
+            .unwrap(),
+            ["https://dash.example.com", "http://localhost:5173"]
+        );
+        let err = config(AppEnv::Production, Some("*")).unwrap_err();
+        assert!(err.to_string().contains("CORS_ALLOWED_ORIGINS"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::http::Method;
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
 use refhub_domain::analytics::{ReportPorts, ReportService, ShortLinkService};
@@ -13,8 +14,9 @@ use refhub_domain::audience::{
     SubscriberTransferService,
 };
 use refhub_domain::catalogue::{
-    CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, RefLinkService,
-    SecretCipher, TagService, TokenCheck, TokenHealth, TopicService,
+    CustomFieldService, MessengerAppRepository, MessengerAppService, PageService, PageSetupPorts,
+    PageSetupRepository, PageSetupService, RefLinkService, SecretCipher, TagService, TokenCheck,
+    TokenHealth, TopicService,
 };
 use refhub_domain::clock::{Clock, SystemClock};
 use refhub_domain::flows::{
@@ -26,6 +28,7 @@ use refhub_domain::identity::{
     MemberService, OperatorService, TokenSettings,
 };
 use refhub_domain::mail::Mailer;
+use refhub_domain::privacy::{DataDeletionPorts, DataDeletionService, DeletionRequestRepository};
 use refhub_domain::webhooks::{
     EventProcessor, InboxRepository, InboxService, ProcessorPorts, WebhookIngestService,
 };
@@ -40,21 +43,24 @@ use crate::config::{AppEnv, Config, MailSettings, redact_url};
 use crate::graph_api::GraphApiClient;
 use crate::http::body_errors::json_body_errors;
 use crate::http::client_address::record_client_ip;
+use crate::http::cors::cors_refusals;
 use crate::http::graphql_endpoint::{self, GraphiqlEnabled};
 use crate::http::messenger_webhook;
+use crate::http::persisted_queries::PersistedQueries;
 use crate::http::request_span::RedactedRootSpan;
 use crate::http::socket_limits::SocketLimits;
-use crate::http::throttles::RequestThrottles;
-use crate::http::{graphql_ws, health, qr_code, short_link, subscriber_csv};
+use crate::http::throttles::{RequestLimits, RequestThrottles};
+use crate::http::{data_deletion, graphql_ws, health, qr_code, short_link, subscriber_csv};
 use crate::mail::{LogTransport, MailQueue, MailTransport, SmtpTransport, Unconfigured};
 use crate::qr_codes::QrCodes;
 use crate::security::{
-    AeadCipher, Argon2Hasher, HubSignatures, JwtCodec, KeyedThrottle, RandomSecrets,
+    AeadCipher, Argon2Hasher, HmacLinkSigner, HmacSha256SignedRequests, HubSignatures, JwtCodec,
+    KeyedThrottle, RandomSecrets,
 };
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
-    BatchingInbox, ClickBatcher, Deliveries, FlowWorkerSettings, FlowWorkers, ProfileWorker,
-    TokenCheckWorker, WorkerPool, WorkerSettings,
+    BatchingInbox, ClickBatcher, DeletionWorker, Deliveries, FlowWorkerSettings, FlowWorkers,
+    PageSetupWorker, ProfileWorker, TokenCheckWorker, WorkerPool, WorkerSettings,
 };
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
@@ -79,6 +85,11 @@ struct Wiring {
     clicks: Arc<ClickBatcher>,
     short_links: Arc<ShortLinkService>,
     transfer: Arc<SubscriberTransferService>,
+    /// Meta's data-deletion callbacks and the work they start.
+    deletion: Arc<DataDeletionService>,
+    deletion_requests: Arc<dyn DeletionRequestRepository>,
+    setups: Arc<dyn PageSetupRepository>,
+    page_setup: Arc<PageSetupService>,
     token_check: Arc<TokenCheck>,
     profiles: Arc<ProfileService>,
 }
@@ -101,7 +112,9 @@ impl MetaWorkers {
 pub struct Application {
     local_addr: SocketAddr,
     server: Server,
-    workers: Option<(WorkerPool, FlowWorkers, MetaWorkers)>,
+    workers: Option<(WorkerPool, FlowWorkers, PageSetupWorker)>,
+    meta_workers: Option<MetaWorkers>,
+    deletion_worker: Option<DeletionWorker>,
     clicks: Arc<ClickBatcher>,
     store: Store,
 }
@@ -116,9 +129,11 @@ impl Application {
             (
                 wiring.start_workers(&config),
                 wiring.start_flow_workers(&config),
-                wiring.start_meta_workers(),
+                wiring.start_page_setup_worker(),
             )
         });
+        let deletion_worker = (config.workers > 0).then(|| wiring.start_deletion_worker());
+        let meta_workers = (config.workers > 0).then(|| wiring.start_meta_workers());
         let schema = build_schema(
             wiring.services.clone(),
             SchemaLimits {
@@ -144,12 +159,19 @@ impl Application {
         ));
         let short_links = web::Data::from(wiring.short_links);
         let transfer = web::Data::from(wiring.transfer);
+        let deletion = web::Data::from(wiring.deletion);
         let throttles = web::Data::new(RequestThrottles::new(
-            config.graphql_per_tenant_per_second,
+            RequestLimits {
+                per_workspace_per_second: config.graphql_per_tenant_per_second,
+                per_member_per_second: config.graphql_per_member_per_second,
+            },
             config.webhook_per_key_per_second,
             config.webhook_misses_per_minute,
         ));
         let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
+        let persisted_queries = web::Data::new(PersistedQueries::default());
+        let allowed_origins = config.cors_allowed_origins.clone();
+        let origins = web::Data::new(allowed_origins.clone());
         let clicks = wiring.clicks;
         let server = HttpServer::new(move || {
             App::new()
@@ -168,7 +190,10 @@ impl Application {
                 .app_data(socket_limits.clone())
                 .app_data(short_links.clone())
                 .app_data(transfer.clone())
+                .app_data(deletion.clone())
                 .app_data(throttles.clone())
+                .app_data(persisted_queries.clone())
+                .app_data(origins.clone())
                 .service(health::healthz)
                 .service(health::readyz)
                 .service(
@@ -176,23 +201,41 @@ impl Application {
                         .route(web::get().to(messenger_webhook::verify_subscription))
                         .route(web::post().to(messenger_webhook::receive)),
                 )
+                .route(
+                    "/webhooks/messenger/{key}/data-deletion",
+                    web::post().to(data_deletion::request_deletion),
+                )
+                .route(
+                    "/webhooks/messenger/{key}/deauthorize",
+                    web::post().to(data_deletion::deauthorize),
+                )
+                .route(
+                    "/data-deletion/{code}",
+                    web::get().to(data_deletion::status),
+                )
                 .service(
                     web::resource("/r/{code}")
                         .route(web::get().to(short_link::follow))
                         .route(web::head().to(short_link::follow)),
                 )
-                .route(
-                    "/api/pages/{id}/subscribers.csv",
-                    web::get().to(subscriber_csv::export),
-                )
                 .service(
-                    // Reads its body as a stream, bounded in the handler.
-                    web::resource("/api/pages/{id}/subscribers/import")
-                        .route(web::post().to(subscriber_csv::import)),
-                )
-                .route(
-                    "/api/ref-links/{id}/qr.png",
-                    web::get().to(qr_code::ref_link_qr_png),
+                    web::scope("/api")
+                        .route(
+                            "/pages/{id}/subscribers.csv",
+                            web::get().to(subscriber_csv::export),
+                        )
+                        .service(
+                            // Reads its body as a stream, bounded in the handler.
+                            web::resource("/pages/{id}/subscribers/import")
+                                .route(web::post().to(subscriber_csv::import)),
+                        )
+                        .route(
+                            "/ref-links/{id}/qr.png",
+                            web::get().to(qr_code::ref_link_qr_png),
+                        )
+                        // Dashboards on their own origin (`CORS_ALLOWED_ORIGINS`).
+                        .wrap(allowed_origins.cors(&[Method::GET, Method::POST]))
+                        .wrap(cors_refusals()),
                 )
                 .route("/graphql/ws", web::get().to(graphql_ws::subscriptions))
                 .route(
@@ -202,7 +245,9 @@ impl Application {
                 .service(
                     web::resource("/graphql")
                         .route(web::post().to(graphql_endpoint::execute))
-                        .route(web::get().to(graphql_endpoint::graphiql)),
+                        .route(web::get().to(graphql_endpoint::get))
+                        .wrap(allowed_origins.cors(&[Method::GET, Method::POST]))
+                        .wrap(cors_refusals()),
                 )
         })
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
@@ -212,6 +257,8 @@ impl Application {
             local_addr,
             server,
             workers,
+            meta_workers,
+            deletion_worker,
             clicks,
             store: counted_store,
         })
@@ -236,10 +283,16 @@ impl Application {
     /// after the events in their hands.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        if let Some((webhooks, flows, meta)) = self.workers {
+        if let Some((webhooks, flows, page_setup)) = self.workers {
             webhooks.shutdown().await;
             flows.shutdown().await;
+            page_setup.shutdown().await;
+        }
+        if let Some(meta) = self.meta_workers {
             meta.shutdown().await;
+        }
+        if let Some(deletion) = self.deletion_worker {
+            deletion.shutdown().await;
         }
         self.clicks.flush().await;
         served
@@ -251,15 +304,19 @@ pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     let wiring = Wiring::build(config).await?;
     let pool = wiring.start_workers(config);
     let flows = wiring.start_flow_workers(config);
+    let deletion = wiring.start_deletion_worker();
+    let page_setup = wiring.start_page_setup_worker();
     let meta = wiring.start_meta_workers();
     tracing::info!(
         workers = config.workers.max(1),
-        "webhook, flow, outbox, token check and profile workers running"
+        "webhook, flow, outbox, page set-up, token check and profile workers running"
     );
     shutdown_signal().await;
     tracing::info!("stopping workers after the work in hand");
     pool.shutdown().await;
     flows.shutdown().await;
+    deletion.shutdown().await;
+    page_setup.shutdown().await;
     meta.shutdown().await;
     Ok(())
 }
@@ -417,6 +474,7 @@ impl Wiring {
                 hasher: hasher.clone(),
                 tokens: Arc::new(JwtCodec::new(config.jwt_secret.as_bytes())),
                 secrets: secrets.clone(),
+                links: Arc::new(HmacLinkSigner::new(config.jwt_secret.as_bytes())),
                 clock: clock.clone(),
             },
             TokenSettings::default(),
@@ -438,7 +496,21 @@ impl Wiring {
                 public_base_url: config.public_base_url.clone(),
             },
         );
-        let pages = Arc::new(PageService::new(db.clone(), cipher.clone(), clock.clone()));
+        let page_setup = Arc::new(PageSetupService::new(
+            PageSetupPorts {
+                setups: db.clone(),
+                pages: db.clone(),
+                cipher: cipher.clone(),
+                gateway: gateway.clone(),
+                clock: clock.clone(),
+            },
+            chrono::Duration::from_std(config.page_setup_retry_base)
+                .unwrap_or(chrono::Duration::seconds(30)),
+        ));
+        let pages = Arc::new(
+            PageService::new(db.clone(), cipher.clone(), clock.clone())
+                .with_setup(page_setup.clone()),
+        );
         let services = Services {
             auth: Arc::new(auth),
             members: Arc::new(MemberService::new(db.clone(), db.clone())),
@@ -515,6 +587,7 @@ impl Wiring {
                 clock.clone(),
             )),
             pages,
+            page_setup: page_setup.clone(),
             subscribers: Arc::new(SubscriberService::new(
                 db.clone(),
                 db.clone(),
@@ -531,6 +604,21 @@ impl Wiring {
             clock: clock.clone(),
             sign_in_throttle: Arc::new(KeyedThrottle::per_minute(config.sign_in_per_minute)),
         };
+        let deletion = Arc::new(DataDeletionService::new(
+            DataDeletionPorts {
+                apps: apps.clone(),
+                cipher: cipher.clone(),
+                mac: Arc::new(HmacSha256SignedRequests),
+                requests: db.clone(),
+                ids: gateway.clone(),
+                pages: db.clone(),
+                subscribers: db.clone(),
+                eraser: db.clone(),
+                secrets: secrets.clone(),
+                clock: clock.clone(),
+            },
+            &config.public_base_url,
+        ));
         let ingest = Arc::new(WebhookIngestService::new(
             apps,
             cipher.clone(),
@@ -600,6 +688,10 @@ impl Wiring {
                 clock.clone(),
             )),
             clock,
+            deletion,
+            deletion_requests: db.clone(),
+            setups: db.clone(),
+            page_setup,
             deliveries: Arc::new(Deliveries::default()),
             runs: db.clone(),
             runner,
@@ -617,6 +709,14 @@ impl Wiring {
         }
     }
 
+    fn start_deletion_worker(&self) -> DeletionWorker {
+        DeletionWorker::start(
+            self.deletion_requests.clone(),
+            self.deletion.clone(),
+            self.clock.clone(),
+        )
+    }
+
     fn start_flow_workers(&self, config: &Config) -> FlowWorkers {
         FlowWorkers::start(
             self.runs.clone(),
@@ -627,6 +727,14 @@ impl Wiring {
             FlowWorkerSettings::with_lease(chrono::Duration::seconds(i64::from(
                 config.worker_lease_secs,
             ))),
+        )
+    }
+
+    fn start_page_setup_worker(&self) -> PageSetupWorker {
+        PageSetupWorker::start(
+            self.setups.clone(),
+            self.page_setup.clone(),
+            self.clock.clone(),
         )
     }
 

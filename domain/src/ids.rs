@@ -121,3 +121,7 @@ id_type!(
     /// An outgoing message in the outbox.
     OutboundMessageId
 );
+id_type!(
+    /// A person's request, through Meta, to erase what a workspace holds about them.
+    DeletionRequestId
+);

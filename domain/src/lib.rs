@@ -13,6 +13,7 @@ pub mod identity;
 pub mod ids;
 pub mod mail;
 pub mod pagination;
+pub mod privacy;
 pub mod text;
 pub mod webhooks;
 

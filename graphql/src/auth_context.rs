@@ -6,8 +6,8 @@ use async_graphql::Context;
 use refhub_domain::analytics::ReportService;
 use refhub_domain::audience::{ProfileService, SubscriberErasureService, SubscriberService};
 use refhub_domain::catalogue::{
-    CustomFieldService, MessengerAppService, PageService, QrCodeRenderer, RefLinkService,
-    TagService, TopicService,
+    CustomFieldService, MessengerAppService, PageService, PageSetupService, QrCodeRenderer,
+    RefLinkService, TagService, TopicService,
 };
 use refhub_domain::clock::Clock;
 use refhub_domain::flows::{FlowService, NotificationService};
@@ -34,6 +34,8 @@ pub struct Services {
     pub messenger_apps: Arc<MessengerAppService>,
     /// Pages.
     pub pages: Arc<PageService>,
+    /// Pages' set-up with Meta and their Messenger Profile settings.
+    pub page_setup: Arc<PageSetupService>,
     /// Custom fields.
     pub custom_fields: Arc<CustomFieldService>,
     /// Tags.

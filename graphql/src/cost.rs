@@ -43,6 +43,16 @@ pub(crate) const LINK_TAGS: usize = TENANT_LIST_ESTIMATE;
 pub(crate) const MANUAL_STARTS: usize = MAX_MANUAL_STARTS;
 /// The days of a report.
 pub(crate) const REPORT_DAYS: usize = MAX_REPORT_DAYS as usize;
+/// The webhook fields a page is subscribed to (a constant list).
+pub(crate) const SUBSCRIBED_FIELDS: usize = refhub_domain::catalogue::SUBSCRIBED_FIELDS.len();
+/// The locales of a Messenger Profile property: sized by what a workspace sets, off every
+/// cycle, so costed by the estimate (see the module's text).
+pub(crate) const PROFILE_LOCALES: usize = TENANT_LIST_ESTIMATE;
+/// The ice breakers of one locale.
+pub(crate) const ICE_BREAKERS: usize =
+    refhub_domain::catalogue::messenger_profile::MAX_ICE_BREAKERS;
+/// The persistent menu items of one locale.
+pub(crate) const MENU_ITEMS: usize = refhub_domain::catalogue::messenger_profile::MAX_MENU_ITEMS;
 /// The items of a list sized by what a workspace holds (see the module's text).
 ///
 /// Three, a typical subscriber's handful: a dashboard's page of 100 subscribers with their

@@ -7,6 +7,7 @@ mod audience;
 mod auth_context;
 mod catalogue;
 mod connection;
+mod connection_descriptions;
 mod cost;
 mod document_size;
 mod error;
@@ -16,6 +17,9 @@ mod identity;
 mod ids;
 mod limits;
 mod loaders;
+mod null_propagation;
+mod page_setup;
+mod signed_url;
 
 use async_graphql::{MergedObject, Schema};
 
@@ -48,6 +52,7 @@ pub struct MutationRoot(
     audience::AudienceMutation,
     flows::FlowsMutation,
     analytics::AnalyticsMutation,
+    page_setup::PageSetupMutation,
 );
 
 /// The schema as async-graphql executes it; the application runs it as an [`AppSchema`].
@@ -86,12 +91,13 @@ impl Default for SchemaLimits {
 
 /// Builds the schema around the application's services.
 pub fn build_schema(services: Services, limits: SchemaLimits) -> AppSchema {
-    let mut builder = Schema::build(
+    let mut builder = connection_descriptions::describe_connections(Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
-    )
+    ))
     .data(services)
+    .extension(null_propagation::RootNullPropagation)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity);
     if !limits.introspection {
@@ -105,11 +111,11 @@ pub fn build_schema(services: Services, limits: SchemaLimits) -> AppSchema {
 
 /// The schema in SDL, as committed in `schema.graphql` at the repository root.
 pub fn schema_sdl() -> String {
-    Schema::build(
+    connection_descriptions::describe_connections(Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
-    )
+    ))
     .finish()
     .sdl()
 }

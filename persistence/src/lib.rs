@@ -16,6 +16,7 @@ mod identity;
 mod loopback_tls;
 mod pagination;
 mod pg_transaction;
+mod privacy;
 mod read_session;
 mod scope;
 mod store;

@@ -169,6 +169,15 @@ pub(crate) async fn for_invitation_token(
     begin_with(db, "app.invitation_token", fingerprint.to_owned()).await
 }
 
+/// Begins a read-only transaction acting as the holder of a data-deletion confirmation code:
+/// only the `deletion_status_by_code` policy is keyed on it, opening the one request with it.
+pub(crate) async fn for_deletion_code(
+    db: &DatabaseConnection,
+    code: &str,
+) -> Result<DatabaseTransaction, DbErr> {
+    begin_with(db, "app.deletion_code", code.to_owned()).await
+}
+
 /// Begins a transaction that may claim due inbox events across tenants (and nothing else:
 /// only the inbox has a policy for this scope).
 pub(crate) async fn for_inbox_worker(

@@ -1,6 +1,7 @@
 //! End-to-end test harness for refhub: the real application on a random port, over HTTP, with a
 //! fresh database for every test (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
+pub mod browser;
 mod database;
 pub mod fake_meta;
 pub mod jwt;

@@ -413,6 +413,15 @@ fn filler(op: &str, b: &World, n: usize) -> Option<Filler> {
             vec![("input.id", Page)],
             json!({ "input": { "id": id(Page) } }),
         ),
+        "Mutation.refreshPageSetup" => owner(
+            vec![("input.id", Page)],
+            json!({ "input": { "id": id(Page), "replaceGetStarted": true } }),
+        ),
+        "Mutation.setPageMessengerProfile" => owner(
+            vec![("input.pageId", Page)],
+            json!({ "input": { "pageId": id(Page),
+                "greeting": [{ "locale": "default", "text": format!("hello {n}") }] } }),
+        ),
         "Mutation.updateCustomField" => owner(
             vec![("input.id", Field)],
             json!({ "input": { "id": id(Field), "name": format!("field {n}") } }),

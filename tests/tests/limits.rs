@@ -514,13 +514,16 @@ async fn introspection_and_graphiql_can_be_switched_off() {
     let introspect = "{ __schema { queryType { name } } }";
     let (_, response, _) = post_graphql(&open, introspect, &owner.access_token).await;
     assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
+    // GraphiQL is for a browser asking for HTML.
     let page = open
         .client
         .get(open.url("/graphql"))
+        .header("Accept", BROWSER_ACCEPT)
         .send()
         .await
         .expect("GET");
     assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.expect("a page").contains("GraphiQL"));
 
     let closed = spawn_app_with(|config| {
         config.introspection = false;
@@ -534,14 +537,26 @@ async fn introspection_and_graphiql_can_be_switched_off() {
     let by_type = "{ __type(name: \"Subscriber\") { fields { name } } }";
     let (_, response, _) = post_graphql(&closed, by_type, &owner.access_token).await;
     assert!(response["data"]["__type"].is_null(), "{response}");
+    // Switched off, the browser is told how to ask instead (GET runs a query for anyone).
     let page = closed
         .client
         .get(closed.url("/graphql"))
+        .header("Accept", BROWSER_ACCEPT)
         .send()
         .await
         .expect("GET");
-    assert_eq!(page.status().as_u16(), 404);
+    assert_eq!(page.status().as_u16(), 400);
+    let answer: Value = page.json().await.expect("a JSON answer, not a page");
+    assert_eq!(
+        error_code(&answer).as_deref(),
+        Some("VALIDATION"),
+        "{answer}"
+    );
 }
+
+/// What Chromium asks for when it opens an address.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,\
+                              image/avif,image/webp,image/apng,*/*;q=0.8";
 
 #[tokio::test]
 async fn graphql_requests_are_limited_per_tenant_with_429_and_retry_after() {
@@ -572,6 +587,79 @@ async fn graphql_requests_are_limited_per_tenant_with_429_and_retry_after() {
     );
     let (status, response, _) = post_graphql(&app, "{ tenant { id } }", &calm.access_token).await;
     assert_eq!(status, 200, "another tenant is not limited: {response}");
+}
+
+/// Sends `{ tenant { id } }` as `token` until it is refused; how many were answered first.
+async fn answered_before_429(app: &refhub_tests::TestApp, token: &str, at_most: usize) -> usize {
+    for answered in 0..at_most {
+        let (status, response, _) = post_graphql(app, "{ tenant { id } }", token).await;
+        match status {
+            200 => {}
+            429 => return answered,
+            other => panic!("unexpected {other}: {response}"),
+        }
+    }
+    at_most
+}
+
+#[tokio::test]
+async fn each_member_and_key_has_a_share_of_the_workspace_limit() {
+    // Members: 2 a second, bursts of 8; the workspace: 100 a second, bursts of 400.
+    let app = spawn_app_with(|config| {
+        config.graphql_per_member_per_second = 2;
+        config.graphql_per_tenant_per_second = 100;
+    })
+    .await;
+    let owner = app.sign_up("owner@share.test", "Share").await;
+    let editor = app.member_of(&owner, "editor@share.test", "EDITOR").await;
+    let (_, key) = app
+        .create_api_key(&owner.access_token, "ci", "VIEWER")
+        .await;
+
+    // The owner's dashboard runs out of its own allowance after its burst...
+    let answered = answered_before_429(&app, &owner.access_token, 40).await;
+    assert!(
+        (6..=10).contains(&answered),
+        "the owner's burst is 8; {answered} were answered"
+    );
+    // ...and the REST routes draw from the same one.
+    let qr = app
+        .client
+        .get(app.url("/api/pages/00000000-0000-0000-0000-000000000000/subscribers.csv"))
+        .bearer_auth(&owner.access_token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(qr.status().as_u16(), 429);
+    // The editor and the key of the same workspace still have theirs.
+    for (who, token) in [("the editor", &editor.access_token), ("the key", &key)] {
+        let (status, response, _) = post_graphql(&app, "{ tenant { id } }", token).await;
+        assert_eq!(
+            status, 200,
+            "{who} was refused for the owner's traffic: {response}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_workspace_ceiling_holds_whatever_the_members_shares() {
+    // Members: 100 a second each; the workspace: 2 a second, bursts of 8, for all of them.
+    let app = spawn_app_with(|config| {
+        config.graphql_per_member_per_second = 100;
+        config.graphql_per_tenant_per_second = 2;
+    })
+    .await;
+    let owner = app.sign_up("owner@ceiling.test", "Ceiling").await;
+    let editor = app.member_of(&owner, "editor@ceiling.test", "EDITOR").await;
+    // Signing the editor in took some of the allowance; whatever is left, the two together
+    // get no more than the workspace's burst.
+    let by_owner = answered_before_429(&app, &owner.access_token, 40).await;
+    let by_editor = answered_before_429(&app, &editor.access_token, 40).await;
+    assert!(by_owner <= 10, "the owner got {by_owner}");
+    assert!(
+        by_editor <= 2,
+        "the editor got {by_editor} after the ceiling was reached"
+    );
 }
 
 #[tokio::test]

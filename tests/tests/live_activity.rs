@@ -393,7 +393,8 @@ async fn a_socket_closes_once_its_credential_is_revoked() {
         if let Some(message) = next(&mut socket, Duration::from_secs(1)).await
             && message["type"] == "closed"
         {
-            assert_eq!(message["code"], 4403, "{message}");
+            // Unauthorized: graphql-ws does not retry it with the same dead credential.
+            assert_eq!(message["code"], 4401, "{message}");
             break;
         }
     }
@@ -501,4 +502,115 @@ async fn a_socket_runs_at_most_its_subscriptions_and_a_repeated_id_closes_it_wit
     // An id already running breaks the protocol.
     send(&mut socket, subscribe("b")).await;
     assert_eq!(close_code(&mut socket).await, 4409);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The socket's manners: close handshakes, pings, subprotocols, and tokens that expire.
+
+#[tokio::test]
+async fn the_clients_close_frame_is_answered_at_once() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@ws-close.test", "WS close", hooks::PAGE).await;
+    let mut socket = watch(&app, &tenant).await;
+    socket
+        .send(Message::Close(Some(
+            tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: 1000.into(),
+                reason: "bye".into(),
+            },
+        )))
+        .await
+        .expect("sending a close frame");
+    let started = tokio::time::Instant::now();
+    let answer = next(&mut socket, Duration::from_secs(5)).await;
+    assert_eq!(
+        answer,
+        Some(json!({ "type": "closed", "code": 1000 })),
+        "the close was not answered in kind"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn pings_are_answered_with_their_payload() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@ws-ping.test", "WS ping", hooks::PAGE).await;
+    let mut socket = watch(&app, &tenant).await;
+    socket
+        .send(Message::Ping(b"are you there".to_vec().into()))
+        .await
+        .expect("sending a ping");
+    let pong = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Pong(payload))) => return payload.to_vec(),
+                Some(Ok(_)) => continue,
+                other => panic!("the socket ended without a pong: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("no pong within 5 s");
+    assert_eq!(pong, b"are you there");
+}
+
+#[tokio::test]
+async fn a_subprotocol_the_client_did_not_offer_is_never_named() {
+    let app = spawn_app().await;
+    let request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
+        .into_client_request()
+        .expect("a websocket request");
+    let (_, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the websocket upgrade failed");
+    assert_eq!(response.headers().get("sec-websocket-protocol"), None);
+}
+
+/// The session's access token, re-signed to expire in `seconds` (the session stays the same).
+fn expiring_in(token: &str, seconds: i64) -> String {
+    let mut claims = refhub_tests::jwt::decode(token).claims;
+    claims["exp"] = json!(refhub_tests::jwt::now() + seconds);
+    refhub_tests::jwt::sign_hs256(&claims, refhub_api::config::TEST_JWT_SECRET.as_bytes())
+}
+
+#[tokio::test]
+async fn a_socket_outlives_its_access_token_and_ends_with_its_session() {
+    let app = spawn_app().await;
+    let tenant = connect_tenant(&app, "owner@ws-expiry.test", "WS expiry", hooks::PAGE).await;
+    let short = expiring_in(tenant.token(), 3);
+    let mut socket = open(&app, json!({ "Authorization": format!("Bearer {short}") })).await;
+    let ack = next(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(
+        ack.map(|a| a["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    send(
+        &mut socket,
+        json!({ "id": "feed", "type": "subscribe", "payload": { "query": SUBSCRIPTION } }),
+    )
+    .await;
+
+    // Past the token's expiry and a re-check of the socket, the feed still runs.
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    deliver(&app, &tenant, body(&[referral("7301", now_ms(), "late")])).await;
+    let seen = activity_until(&mut socket, &["NEW_SUBSCRIBER"]).await;
+    assert!(
+        seen.iter().any(|x| x["kind"] == "NEW_SUBSCRIBER"),
+        "the socket stopped at its token's expiry: {seen:?}"
+    );
+
+    // An expired token opens no new socket, and says so in a way graphql-ws does not retry.
+    let mut late = open(&app, json!({ "Authorization": format!("Bearer {short}") })).await;
+    assert_eq!(close_code(&mut late).await, 4401);
+
+    // Signing out ends the session, and the socket with it.
+    let signed_out = app
+        .graphql(
+            "mutation { logOut { revokedSessions } }",
+            json!({}),
+            Some(tenant.token()),
+        )
+        .await;
+    assert!(signed_out["errors"].is_null(), "{signed_out}");
+    assert_eq!(close_code(&mut socket).await, 4401);
 }

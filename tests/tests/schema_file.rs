@@ -64,15 +64,25 @@ fn recurring_notification_fields_are_deprecated_with_metas_dates() {
         "deleteNotificationTopic(",
         "registerNotificationTopic(",
         "sendTopicNotification(",
-        "notificationTopic(id:",
+        "notificationTopic(",
         "optIns:",
         "topicOptIn:",
     ];
+    let lines: Vec<&str> = sdl.lines().collect();
     for field in legacy {
-        let line = sdl
-            .lines()
-            .find(|line| line.trim_start().starts_with(field))
+        let start = lines
+            .iter()
+            .position(|line| line.trim_start().starts_with(field))
             .unwrap_or_else(|| panic!("{field} is in the schema"));
+        // A field with described arguments spans lines up to the one closing them.
+        let end = if lines[start].trim_end().ends_with('(') {
+            (start..lines.len())
+                .find(|&i| lines[i].trim_start().starts_with("):"))
+                .unwrap_or(start)
+        } else {
+            start
+        };
+        let line = lines[start..=end].join(" ");
         assert!(
             line.contains("@deprecated(reason: \"Meta retired recurring notifications")
                 && line.contains("2026-02-10"),
@@ -87,4 +97,108 @@ fn recurring_notification_fields_are_deprecated_with_metas_dates() {
         })
         .count();
     assert_eq!(lists, 2);
+}
+
+/// Everything a dashboard developer reads in GraphiQL or their editor is described: every type,
+/// field, argument, input field and enum value (the built-in scalars and introspection aside).
+#[test]
+fn every_type_field_argument_and_enum_value_is_described() {
+    use async_graphql::parser::parse_schema;
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+    let sdl = refhub_graphql::schema_sdl();
+    let document = parse_schema(&sdl).expect("the schema parses");
+    let mut undescribed = Vec::new();
+    let described = |d: &Option<async_graphql::Positioned<String>>| {
+        d.as_ref().is_some_and(|d| !d.node.trim().is_empty())
+    };
+    for definition in &document.definitions {
+        let TypeSystemDefinition::Type(ty) = definition else {
+            continue;
+        };
+        let ty = &ty.node;
+        let name = ty.name.node.as_str();
+        if ["String", "Int", "Float", "Boolean", "ID"].contains(&name) {
+            continue;
+        }
+        if !described(&ty.description) {
+            undescribed.push(format!("type {name}"));
+        }
+        match &ty.kind {
+            TypeKind::Object(object) => {
+                for field in &object.fields {
+                    let field = &field.node;
+                    if !described(&field.description) {
+                        undescribed.push(format!("{name}.{}", field.name.node));
+                    }
+                    for argument in &field.arguments {
+                        if !described(&argument.node.description) {
+                            undescribed.push(format!(
+                                "{name}.{}({})",
+                                field.name.node, argument.node.name.node
+                            ));
+                        }
+                    }
+                }
+            }
+            TypeKind::Interface(interface) => {
+                for field in &interface.fields {
+                    if !described(&field.node.description) {
+                        undescribed.push(format!("{name}.{}", field.node.name.node));
+                    }
+                }
+            }
+            TypeKind::InputObject(input) => {
+                for field in &input.fields {
+                    if !described(&field.node.description) {
+                        undescribed.push(format!("{name}.{}", field.node.name.node));
+                    }
+                }
+            }
+            TypeKind::Enum(enumeration) => {
+                for value in &enumeration.values {
+                    if !described(&value.node.description) {
+                        undescribed.push(format!("{name}.{}", value.node.value.node));
+                    }
+                }
+            }
+            TypeKind::Scalar | TypeKind::Union(_) => {}
+        }
+    }
+    assert!(
+        undescribed.is_empty(),
+        "{} schema elements have no description:\n{}",
+        undescribed.len(),
+        undescribed.join("\n")
+    );
+}
+
+/// Relay tooling reads a type named `…Connection` as a connection: only those are so named.
+#[test]
+fn only_relay_connections_are_named_connection() {
+    use async_graphql::parser::parse_schema;
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+    let document = parse_schema(refhub_graphql::schema_sdl()).expect("the schema parses");
+    for definition in &document.definitions {
+        let TypeSystemDefinition::Type(ty) = definition else {
+            continue;
+        };
+        let name = ty.node.name.node.as_str();
+        if !name.ends_with("Connection") {
+            continue;
+        }
+        let TypeKind::Object(object) = &ty.node.kind else {
+            panic!("{name} is not an object type");
+        };
+        let fields: Vec<&str> = object
+            .fields
+            .iter()
+            .map(|f| f.node.name.node.as_str())
+            .collect();
+        assert!(
+            fields.contains(&"edges") && fields.contains(&"pageInfo"),
+            "{name} is named like a Relay connection but has no edges and pageInfo"
+        );
+    }
 }

@@ -2,11 +2,11 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
-use refhub_domain::identity::{AuthService, Principal};
+use refhub_domain::identity::{AuthService, Principal, SIGNED_LINK_PARAMETER};
 use refhub_domain::{DomainError, DomainResult};
 
 use super::client_address::client_ip;
-use super::throttles::{Caller, RequestThrottles};
+use super::throttles::RequestThrottles;
 use crate::security::retry_after_secs;
 
 /// The bearer credential, if any. Another scheme is refused rather than ignored.
@@ -38,16 +38,38 @@ pub async fn require_principal(
             ));
         }
     };
-    let caller = match principal.tenant {
-        Some(tenant) => Some(Caller::Tenant(tenant.tenant_id)),
-        None => client_ip(request).map(Caller::address),
-    };
-    if let (Some(caller), Some(throttles)) =
-        (caller, request.app_data::<web::Data<RequestThrottles>>())
-    {
+    within_allowance(principal, request)
+}
+
+/// Like [`require_principal`], for the routes a browser opens by URL (`<img src>`,
+/// `<a download>`): a signed link to this very path (`?link=…`, from the GraphQL fields that
+/// hand them out) stands for the member who asked for it.
+pub async fn require_principal_or_link(
+    auth: &AuthService,
+    request: &HttpRequest,
+) -> DomainResult<Principal> {
+    let link = web::Query::<Vec<(String, String)>>::from_query(request.query_string())
+        .ok()
+        .and_then(|query| {
+            query
+                .0
+                .into_iter()
+                .find(|(name, _)| name == SIGNED_LINK_PARAMETER)
+                .map(|(_, value)| value)
+        });
+    match link {
+        Some(token) if bearer(request)?.is_none() => {
+            let principal = auth.authenticate_link(request.path(), &token).await?;
+            within_allowance(principal, request)
+        }
+        _ => require_principal(auth, request).await,
+    }
+}
+
+fn within_allowance(principal: Principal, request: &HttpRequest) -> DomainResult<Principal> {
+    if let Some(throttles) = request.app_data::<web::Data<RequestThrottles>>() {
         throttles
-            .graphql
-            .check(&caller)
+            .admit(Some(&principal), client_ip(request))
             .map_err(|wait| DomainError::RateLimited {
                 retry_after_secs: retry_after_secs(wait),
             })?;

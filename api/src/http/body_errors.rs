@@ -25,11 +25,16 @@ fn too_large<B>(response: ServiceResponse<B>) -> Result<ErrorHandlerResponse<B>>
 }
 
 fn unreadable<B>(response: ServiceResponse<B>) -> Result<ErrorHandlerResponse<B>> {
-    // Our own 400s are JSON already; only the framework's plain text is replaced.
-    let plain = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_none_or(|value| !value.as_bytes().starts_with(b"application/json"));
+    // Our own 400s are JSON already (`application/json`, or GraphQL's
+    // `application/graphql-response+json`); only the framework's plain text is replaced.
+    let plain = response.headers().get(CONTENT_TYPE).is_none_or(|value| {
+        let mime = value
+            .as_bytes()
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default();
+        !(mime.starts_with(b"application/json") || mime.trim_ascii().ends_with(b"+json"))
+    });
     if !plain {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),

@@ -1,8 +1,15 @@
-//! `POST /graphql` executes a request; `GET /graphql` serves GraphiQL.
+//! `POST /graphql` executes a request or a batch; `GET /graphql` executes a query for a client
+//! asking for JSON, and serves GraphiQL to a browser asking for HTML (GraphQL over HTTP).
 //!
 //! The bearer credential is resolved here, once per request, into an [`Authentication`] that
 //! resolvers read; bodies are read with a size cap and parsed here so that a malformed body
 //! gets a GraphQL-shaped error with a code instead of a bare 400 text.
+//!
+//! The answer's type follows `Accept` (see `graphql_media`). With
+//! `application/graphql-response+json`, a request error (the document does not parse or
+//! validate, the variables do not coerce, the operation is not found) is a 400; with
+//! `application/json` every GraphQL answer is a 200, as clients of that type expect. Either
+//! way a request error has no `data`: it was never executed.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
@@ -22,19 +29,26 @@ use tracing::Instrument;
 
 use super::bearer::bearer;
 use super::client_address::client_ip;
-use super::throttles::{Caller, RequestThrottles};
+use super::graphql_media::{AnswerType, GRAPHQL_RESPONSE_JSON, Wanted, wanted};
+use super::graphql_request::{self, Incoming};
+use super::persisted_queries::PersistedQueries;
+use super::throttles::RequestThrottles;
 use crate::security::retry_after_secs;
 
 /// Whether GraphiQL is served.
 #[derive(Clone, Copy)]
 pub struct GraphiqlEnabled(pub bool);
 
-/// Executes one GraphQL request.
-///
-/// A read-only operation by a caller who names a workspace reads through one snapshot
-/// transaction (see `ReadSession`), authentication included: the credential's lookups are
-/// reads of that workspace like the others. Loaders' batches, which run as tasks of their own,
-/// enter the session too.
+/// What executing requests needs from the application.
+struct Endpoint {
+    schema: web::Data<AppSchema>,
+    services: web::Data<Services>,
+    throttles: web::Data<RequestThrottles>,
+    store: web::Data<Store>,
+    persisted: web::Data<PersistedQueries>,
+}
+
+/// Executes a `POST`: one request (a JSON object) or a batch (an array).
 pub async fn execute(
     request: HttpRequest,
     body: web::Bytes,
@@ -42,46 +56,165 @@ pub async fn execute(
     services: web::Data<Services>,
     throttles: web::Data<RequestThrottles>,
     store: web::Data<Store>,
+    persisted: web::Data<PersistedQueries>,
 ) -> HttpResponse {
+    let Wanted::Graphql(answer) = wanted(request.headers(), false) else {
+        return not_acceptable();
+    };
     if !is_json(&request) {
-        return refused_media_type();
+        return refused_media_type(answer);
     }
-    let mut gql_request = match serde_json::from_slice::<async_graphql::Request>(&body) {
-        Ok(gql_request) => gql_request,
-        Err(err) => return bad_request(&format!("the body is not a GraphQL request: {err}")),
+    let endpoint = Endpoint {
+        schema,
+        services,
+        throttles,
+        store,
+        persisted,
     };
-    let credential = bearer(&request);
-    let session = credential
-        .as_ref()
-        .ok()
-        .and_then(|credential| *credential)
-        .filter(|_| only_reads(&mut gql_request))
-        .and_then(|token| services.auth.claimed_tenant(token))
-        .and_then(|tenant_id| store.read_session(tenant_id));
-    let call = Call {
-        request: &request,
-        schema: &schema,
-        services: &services,
-        throttles: &throttles,
-        spawner: match &session {
-            Some(session) => spawn_in(session.clone()),
-            None => spawn_plainly(),
-        },
-    };
-    let work = async {
-        let authentication = match credential {
-            Ok(credential) => call.authenticate(credential).await,
-            Err(err) => Authentication::Rejected(err),
-        };
-        call.run(gql_request, authentication).await
-    };
-    match session {
-        Some(session) => {
-            let response = session.scope(work).await;
-            session.finish().await;
-            response
+    match graphql_request::from_body(&body) {
+        Ok(Incoming::Single(gql_request)) => endpoint
+            .one_named(&request, *gql_request)
+            .await
+            .render(answer),
+        Ok(Incoming::Batch(gql_requests)) => {
+            // One after another, in their order: a batch may hold mutations that depend on
+            // each other, as separate requests would.
+            let mut outcomes = Vec::with_capacity(gql_requests.len());
+            for gql_request in gql_requests {
+                outcomes.push(endpoint.one_named(&request, gql_request).await);
+            }
+            render_batch(outcomes, answer)
         }
-        None => work.await,
+        Err(message) => bad_request(answer, &message),
+    }
+}
+
+/// `GET /graphql`: GraphiQL for a browser asking for HTML (when it is on), otherwise the query
+/// in the query string, executed; a mutation is refused (405): a `GET` must change nothing,
+/// and browsers send one from any page without asking.
+pub async fn get(
+    request: HttpRequest,
+    schema: web::Data<AppSchema>,
+    services: web::Data<Services>,
+    throttles: web::Data<RequestThrottles>,
+    store: web::Data<Store>,
+    persisted: web::Data<PersistedQueries>,
+    graphiql: web::Data<GraphiqlEnabled>,
+) -> HttpResponse {
+    let mut response = match wanted(request.headers(), graphiql.0) {
+        Wanted::Html => graphiql_response(),
+        Wanted::Nothing => not_acceptable(),
+        Wanted::Graphql(answer) => {
+            let endpoint = Endpoint {
+                schema,
+                services,
+                throttles,
+                store,
+                persisted,
+            };
+            endpoint.get(&request, answer).await
+        }
+    };
+    // The same address answers HTML or JSON by `Accept`: caches must keep them apart.
+    response
+        .headers_mut()
+        .append(header::VARY, header::HeaderValue::from_static("Accept"));
+    response
+}
+
+impl Endpoint {
+    async fn get(&self, request: &HttpRequest, answer: AnswerType) -> HttpResponse {
+        let mut gql_request = match graphql_request::from_query_string(request.query_string()) {
+            Ok(gql_request) => gql_request,
+            Err(message) => return bad_request(answer, &message),
+        };
+        // A query named by its hash is looked up first, so that the GET rule sees its text.
+        if let Err(refusal) = self.name(&mut gql_request) {
+            return refusal.render(answer);
+        }
+        match operation_type(&mut gql_request) {
+            Some(OperationType::Mutation | OperationType::Subscription) => {
+                let mut response = refused(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    answer,
+                    "a GET request runs queries only: send mutations with POST (subscriptions \
+                     over /graphql/ws)",
+                    Some("query"),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+                response
+            }
+            // A query, or a document the executor explains the fault of.
+            _ => self.one(request, gql_request).await.render(answer),
+        }
+    }
+
+    /// Fills in a persisted query's text (or registers it); a refusal is a request error.
+    fn name(&self, gql_request: &mut async_graphql::Request) -> Result<(), Box<Outcome>> {
+        self.persisted.resolve(gql_request).map_err(|err| {
+            let (message, code) = err.message_and_code();
+            let mut error = async_graphql::ServerError::new(message, None);
+            let mut extensions = async_graphql::ErrorExtensionValues::default();
+            extensions.set("code", code);
+            error.extensions = Some(extensions);
+            Box::new(Outcome::Answered(Response::from_errors(vec![error])))
+        })
+    }
+
+    /// Executes one GraphQL request, naming its persisted query first.
+    async fn one_named(
+        &self,
+        request: &HttpRequest,
+        mut gql_request: async_graphql::Request,
+    ) -> Outcome {
+        if let Err(refusal) = self.name(&mut gql_request) {
+            return *refusal;
+        }
+        self.one(request, gql_request).await
+    }
+
+    /// Executes one GraphQL request.
+    ///
+    /// A read-only operation by a caller who names a workspace reads through one snapshot
+    /// transaction (see `ReadSession`), authentication included: the credential's lookups are
+    /// reads of that workspace like the others. Loaders' batches, which run as tasks of their
+    /// own, enter the session too.
+    async fn one(&self, request: &HttpRequest, mut gql_request: async_graphql::Request) -> Outcome {
+        let credential = bearer(request);
+        let session = credential
+            .as_ref()
+            .ok()
+            .and_then(|credential| *credential)
+            .filter(|_| only_reads(&mut gql_request))
+            .and_then(|token| self.services.auth.claimed_tenant(token))
+            .and_then(|tenant_id| self.store.read_session(tenant_id));
+        let call = Call {
+            request,
+            schema: &self.schema,
+            services: &self.services,
+            throttles: &self.throttles,
+            spawner: match &session {
+                Some(session) => spawn_in(session.clone()),
+                None => spawn_plainly(),
+            },
+        };
+        let work = async {
+            let authentication = match credential {
+                Ok(credential) => call.authenticate(credential).await,
+                Err(err) => Authentication::Rejected(err),
+            };
+            call.run(gql_request, authentication).await
+        };
+        match session {
+            Some(session) => {
+                let outcome = session.scope(work).await;
+                session.finish().await;
+                outcome
+            }
+            None => work.await,
+        }
     }
 }
 
@@ -91,6 +224,89 @@ fn spawn_in(session: Arc<ReadSession>) -> TaskSpawner {
         let session = session.clone();
         tokio::spawn(async move { session.scope(task).await });
     })
+}
+
+/// What became of one GraphQL request.
+enum Outcome {
+    /// The schema answered it (executed, or refused as a request error).
+    Answered(Response),
+    /// Over the caller's rate limit: not executed; retry after so many seconds.
+    Throttled(Response, u64),
+}
+
+impl Outcome {
+    /// The HTTP answer to a request made alone.
+    fn render(self, answer: AnswerType) -> HttpResponse {
+        match self {
+            Self::Answered(response) => {
+                let status = match answer {
+                    AnswerType::GraphqlResponse if is_request_error(&response) => {
+                        StatusCode::BAD_REQUEST
+                    }
+                    _ => StatusCode::OK,
+                };
+                graphql_answer(&response, status, answer)
+            }
+            Self::Throttled(response, retry_after) => {
+                let mut http = graphql_answer(&response, StatusCode::TOO_MANY_REQUESTS, answer);
+                set_retry_after(&mut http, retry_after);
+                http
+            }
+        }
+    }
+}
+
+/// A batch's answer: 200 and an array of the requests' answers in their order, whatever
+/// became of each (a request over the rate limit is answered `RATE_LIMITED`, and the
+/// longest wait is in `Retry-After`).
+fn render_batch(outcomes: Vec<Outcome>, answer: AnswerType) -> HttpResponse {
+    let mut retry_after = None::<u64>;
+    let mut items = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        let response = match outcome {
+            Outcome::Answered(response) => response,
+            Outcome::Throttled(response, wait) => {
+                retry_after = Some(retry_after.map_or(wait, |longest| longest.max(wait)));
+                response
+            }
+        };
+        match answer_body(&response) {
+            Ok(item) => items.push(item),
+            Err(err) => return unserialisable(&err),
+        }
+    }
+    let mut body = Vec::with_capacity(items.iter().map(|item| item.len() + 1).sum::<usize>() + 1);
+    body.push(b'[');
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item);
+    }
+    body.push(b']');
+    let mut http = HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, answer.content_type()))
+        .body(body);
+    if let Some(wait) = retry_after {
+        set_retry_after(&mut http, wait);
+    }
+    http
+}
+
+fn set_retry_after(response: &mut HttpResponse, seconds: u64) {
+    if let Ok(value) = seconds.to_string().parse() {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+}
+
+/// Whether `response` refuses the request before its execution began (GraphQL's "request
+/// error": its document does not parse or validate, its variables do not coerce, it names no
+/// operation the document has): no data, and errors that no field raised. An error a field
+/// raised has a `path`; a null `data` from a failed non-null field is an executed answer.
+fn is_request_error(response: &Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
 }
 
 /// What executing one request needs.
@@ -122,29 +338,19 @@ impl Call<'_> {
         &self,
         gql_request: async_graphql::Request,
         authentication: Authentication,
-    ) -> HttpResponse {
-        let tenant_id = match &authentication {
-            Authentication::Authenticated(p) => p.tenant.map(|t| t.tenant_id),
+    ) -> Outcome {
+        let principal = match &authentication {
+            Authentication::Authenticated(p) => Some(p),
             _ => None,
         };
+        let tenant_id = principal.and_then(|p| p.tenant).map(|t| t.tenant_id);
         let client = client_ip(self.request);
-        let caller = match (tenant_id, client) {
-            (Some(tenant_id), _) => Some(Caller::Tenant(tenant_id)),
-            (None, Some(address)) => Some(Caller::address(address)),
-            (None, None) => None,
-        };
-        if let Some(caller) = caller
-            && let Err(wait) = self.throttles.graphql.check(&caller)
-        {
+        if let Err(wait) = self.throttles.admit(principal, client) {
             let retry_after = retry_after_secs(wait);
             let refusal = refusal_response(&DomainError::RateLimited {
                 retry_after_secs: retry_after,
             });
-            let mut response = json_with_status(&refusal, StatusCode::TOO_MANY_REQUESTS);
-            if let Ok(value) = retry_after.to_string().parse() {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            return response;
+            return Outcome::Throttled(refusal, retry_after);
         }
         let tenant = tenant_id.map(|t| t.to_string());
         let span = tracing::info_span!(
@@ -163,7 +369,7 @@ impl Call<'_> {
             ))
             .instrument(span)
             .await;
-        json_response(&tag_uncoded_errors(response))
+        Outcome::Answered(tag_uncoded_errors(response))
     }
 }
 
@@ -174,11 +380,8 @@ fn only_reads(request: &mut async_graphql::Request) -> bool {
     operation_type(request) == Some(OperationType::Query)
 }
 
-/// Serves the GraphiQL page (when enabled).
-pub async fn graphiql(enabled: web::Data<GraphiqlEnabled>) -> HttpResponse {
-    if !enabled.0 {
-        return HttpResponse::NotFound().finish();
-    }
+/// The GraphiQL page.
+fn graphiql_response() -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::html())
         .body(graphiql_page())
@@ -249,16 +452,13 @@ pub async fn graphiql_asset(
     }
 }
 
-fn json_response(response: &Response) -> HttpResponse {
-    json_with_status(response, actix_web::http::StatusCode::OK)
-}
-
 /// Whether the body is declared JSON (`application/json`, with or without parameters).
 ///
 /// Browsers send `text/plain` and form bodies to other sites without asking first (no CORS
 /// preflight); read as GraphQL, they would let any page make its visitors' browsers call the
 /// mutations that need no token (`logIn` into an attacker's account, or spending a visitor's
-/// sign-in allowance). A JSON body needs a preflight, which this service never grants.
+/// sign-in allowance). A JSON body needs a preflight, which only the origins in
+/// `CORS_ALLOWED_ORIGINS` are granted.
 fn is_json(request: &HttpRequest) -> bool {
     request
         .headers()
@@ -268,20 +468,43 @@ fn is_json(request: &HttpRequest) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-fn refused_media_type() -> HttpResponse {
+fn refused_media_type(answer: AnswerType) -> HttpResponse {
     refused(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        answer,
         "send the request as JSON, with Content-Type: application/json",
         Some("Content-Type"),
     )
 }
 
-fn bad_request(message: &str) -> HttpResponse {
-    refused(StatusCode::BAD_REQUEST, message, None)
+/// `Accept` names nothing this endpoint writes.
+fn not_acceptable() -> HttpResponse {
+    let mut response = refused(
+        StatusCode::NOT_ACCEPTABLE,
+        AnswerType::Json,
+        &format!(
+            "this endpoint answers {GRAPHQL_RESPONSE_JSON} or application/json: accept one of \
+             them (or */*)"
+        ),
+        Some("Accept"),
+    );
+    response
+        .headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    response
+}
+
+fn bad_request(answer: AnswerType, message: &str) -> HttpResponse {
+    refused(StatusCode::BAD_REQUEST, answer, message, None)
 }
 
 /// A request refused before it reached the schema, answered as GraphQL errors are.
-fn refused(status: StatusCode, message: &str, field: Option<&str>) -> HttpResponse {
+fn refused(
+    status: StatusCode,
+    answer: AnswerType,
+    message: &str,
+    field: Option<&str>,
+) -> HttpResponse {
     let mut error = ServerError::new(message, None);
     error.extensions = async_graphql::Error::new(message)
         .extend_with(|_, ext| {
@@ -291,19 +514,35 @@ fn refused(status: StatusCode, message: &str, field: Option<&str>) -> HttpRespon
             }
         })
         .extensions;
-    json_with_status(&Response::from_errors(vec![error]), status)
+    graphql_answer(&Response::from_errors(vec![error]), status, answer)
 }
 
-fn json_with_status(response: &Response, status: actix_web::http::StatusCode) -> HttpResponse {
-    match serde_json::to_vec(response) {
+/// `response` as the client asked for it, with `status`.
+fn graphql_answer(response: &Response, status: StatusCode, answer: AnswerType) -> HttpResponse {
+    match answer_body(response) {
         Ok(body) => HttpResponse::build(status)
-            .content_type(ContentType::json())
+            .insert_header((header::CONTENT_TYPE, answer.content_type()))
             .body(body),
-        Err(err) => {
-            tracing::error!(error = %err, "could not serialise a GraphQL response");
-            HttpResponse::InternalServerError().finish()
-        }
+        Err(err) => unserialisable(&err),
     }
+}
+
+/// `response` as JSON; without `data` for a request error (GraphQL, "Response Format": an
+/// error raised before execution began leaves no `data` entry).
+fn answer_body(response: &Response) -> serde_json::Result<Vec<u8>> {
+    if !is_request_error(response) {
+        return serde_json::to_vec(response);
+    }
+    let mut body = serde_json::to_value(response)?;
+    if let Some(object) = body.as_object_mut() {
+        object.remove("data");
+    }
+    serde_json::to_vec(&body)
+}
+
+fn unserialisable(err: &serde_json::Error) -> HttpResponse {
+    tracing::error!(error = %err, "could not serialise a GraphQL response");
+    HttpResponse::InternalServerError().finish()
 }
 
 #[cfg(test)]

@@ -10,6 +10,11 @@
 //! a socket at most so many subscriptions (one more is answered with an `error` message coded
 //! `CONFLICT`; the socket and its other subscriptions go on); a subscription id already
 //! running is a protocol error (4409). See `SocketLimits`.
+//!
+//! Browsers open a websocket from any page without asking the server first, sending the page's
+//! `Origin`: a socket from an origin that `CORS_ALLOWED_ORIGINS` does not name (nor the
+//! service's own) is refused with 403 before the upgrade, as a cross-origin request is on
+//! `/graphql`. Clients other than browsers send no `Origin` and are not concerned.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -26,11 +31,13 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use super::cors::AllowedOrigins;
 use super::socket_limits::{SocketLimits, SocketSlot};
 
-/// How often an open socket's credential is checked again: a revoked key, a session logged
-/// out, a member removed or a workspace suspended closes the socket (code 4403) within this.
-/// An access token that expires does too: clients reconnect with a fresh one.
+/// How often an open socket's caller is checked again: a revoked key, a session logged out
+/// (4401), a member removed or a workspace suspended (4403) closes the socket within this.
+/// The access token's own expiry does not: it bounds opening new sockets, and a socket lives
+/// as long as its session, so a dashboard's feed does not drop at every token renewal.
 const RECHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// How long a socket may stay open without being acknowledged (no `connection_init`, or not
@@ -41,12 +48,32 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
 /// `graphql-transport-ws`'s close code for a subscription id already running.
 const CLOSE_SUBSCRIBER_EXISTS: u16 = 4409;
-/// The protocol's code for a refused `connection_init` (Forbidden).
+/// The protocol's code for a caller who may not (Forbidden): graphql-ws retries it.
 const CLOSE_FORBIDDEN: u16 = 4403;
+/// The protocol's code for a credential that is not (or no longer) good (Unauthorized):
+/// graphql-ws treats it as fatal and does not retry, so a client with a dead token stops and
+/// signs in again instead of looping on the same refusal.
+const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// WebSocket's own "Try Again Later" (RFC 6455's registry): the workspace holds all its sockets.
 /// Clients (graphql-ws among them) retry it with their back-off, as they should: a place is
 /// free once another socket of the workspace closes.
 const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+
+/// WebSocket control frames the client sent, for the loop that owns the session to answer.
+enum Control {
+    /// A ping: answered with a pong carrying the same bytes (RFC 6455, 5.5.2).
+    Ping(actix_web::web::Bytes),
+    /// The client's close frame: answered with ours at once, echoing its code.
+    Close(Option<actix_ws::CloseReason>),
+}
+
+/// The close code for a caller refused with `err`.
+fn close_code(err: &DomainError) -> u16 {
+    match err {
+        DomainError::Unauthenticated(_) => CLOSE_UNAUTHORIZED,
+        _ => CLOSE_FORBIDDEN,
+    }
+}
 
 /// Who a socket counts against: its workspace, or the user when it names none.
 fn socket_owner(principal: &Principal) -> Uuid {
@@ -161,8 +188,22 @@ pub async fn subscriptions(
     schema: web::Data<AppSchema>,
     services: web::Data<Services>,
     limits: web::Data<SocketLimits>,
+    origins: web::Data<AllowedOrigins>,
 ) -> actix_web::Result<HttpResponse> {
-    let protocol = request
+    if let Some(origin) = request.headers().get(actix_web::http::header::ORIGIN)
+        && !origins.allows_request(origin, request.head())
+    {
+        return Ok(HttpResponse::Forbidden().json(json!({
+            "code": "FORBIDDEN",
+            "field": "Origin",
+            "message": "this origin may not open subscriptions from a browser: it is not in \
+                        CORS_ALLOWED_ORIGINS",
+        })));
+    }
+    // The first subprotocol the client offers that we speak. One it did not offer is never
+    // named back (a browser fails such a handshake); a client offering none gets the older
+    // `graphql-ws` dialect, unnamed.
+    let offered = request
         .headers()
         .get("sec-websocket-protocol")
         .and_then(|value| value.to_str().ok())
@@ -171,10 +212,12 @@ pub async fn subscriptions(
                 .split(',')
                 .map(str::trim)
                 .find_map(|name| name.parse::<WebSocketProtocols>().ok())
-        })
-        .unwrap_or(WebSocketProtocols::GraphQLWS);
+        });
+    let protocol = offered.unwrap_or(WebSocketProtocols::GraphQLWS);
     let (mut response, mut session, incoming) = actix_ws::handle(&request, body)?;
-    if let Ok(value) = protocol.sec_websocket_protocol().parse() {
+    if let Some(offered) = offered
+        && let Ok(value) = offered.sec_websocket_protocol().parse()
+    {
         response
             .headers_mut()
             .insert(actix_web::http::header::SEC_WEBSOCKET_PROTOCOL, value);
@@ -190,17 +233,31 @@ pub async fn subscriptions(
     // A frame over the limit (64 KiB) or a broken one ends the connection: the messages of
     // this protocol are small, and reading on would only buffer what an abuser sends. The
     // client's close frame ends it too (answered with ours), and gives back its place.
+    let (controls, mut control) = mpsc::unbounded_channel();
+    let closing = controls.clone();
     let incoming = incoming
-        .take_while(|message| {
-            let open = matches!(message, Ok(m) if !matches!(m, actix_ws::Message::Close(_)));
+        .take_while(move |message| {
+            let open = match message {
+                Ok(actix_ws::Message::Close(reason)) => {
+                    let _ = closing.send(Control::Close(reason.clone()));
+                    false
+                }
+                Ok(_) => true,
+                Err(_) => false,
+            };
             futures::future::ready(open)
         })
-        .filter_map(|message| async move {
-            match message {
+        .filter_map(move |message| {
+            let message = match message {
                 Ok(actix_ws::Message::Text(text)) => Some(text.into_bytes()),
                 Ok(actix_ws::Message::Binary(bytes)) => Some(bytes),
+                Ok(actix_ws::Message::Ping(bytes)) => {
+                    let _ = controls.send(Control::Ping(bytes));
+                    None
+                }
                 _ => None,
-            }
+            };
+            futures::future::ready(message)
         })
         .map(move |message| {
             let verdict = admitting
@@ -217,7 +274,10 @@ pub async fn subscriptions(
     let services = services.get_ref().clone();
     let schema = schema.get_ref().clone();
     let limits = limits.into_inner();
-    let token: Arc<Mutex<Option<String>>> = Arc::default();
+    // The accepted credential and the caller it stood for, checked again every so often.
+    let token: Arc<Mutex<Option<(String, Principal)>>> = Arc::default();
+    // Why `connection_init` was refused, as a close code.
+    let init_refusal: Arc<Mutex<Option<u16>>> = Arc::default();
     // The socket's place in its workspace's allowance, taken when it is acknowledged; and
     // whether it was refused for want of one.
     let slot: Arc<Mutex<Option<SocketSlot>>> = Arc::default();
@@ -226,15 +286,22 @@ pub async fn subscriptions(
         let accepted = token.clone();
         let init_services = services.clone();
         let (init_slot, init_over) = (slot.clone(), over_allowance.clone());
+        let refused_with = init_refusal.clone();
         let mut outgoing = WebSocket::new(schema, incoming, protocol)
             .on_connection_init(move |payload| async move {
                 let services = init_services;
+                let refuse = |err: DomainError| {
+                    if let Ok(mut code) = refused_with.lock() {
+                        *code = Some(close_code(&err));
+                    }
+                    refusal(err)
+                };
                 let Some(token) = credential(&payload) else {
-                    return Err(refusal(DomainError::Unauthenticated(
+                    return Err(refuse(DomainError::Unauthenticated(
                         "send a token in connection_init: {\"Authorization\": \"Bearer …\"}",
                     )));
                 };
-                let principal = services.auth.authenticate(&token).await.map_err(refusal)?;
+                let principal = services.auth.authenticate(&token).await.map_err(refuse)?;
                 let Some(place) = limits.admit(socket_owner(&principal)) else {
                     if let Ok(mut over) = init_over.lock() {
                         *over = true;
@@ -249,7 +316,7 @@ pub async fn subscriptions(
                     *slot = Some(place);
                 }
                 if let Ok(mut accepted) = accepted.lock() {
-                    *accepted = Some(token);
+                    *accepted = Some((token, principal));
                 }
                 Ok::<Data, async_graphql::Error>(subscription_data(
                     &services,
@@ -271,6 +338,22 @@ pub async fn subscriptions(
                     }
                     continue;
                 }
+                Some(frame) = control.recv() => {
+                    match frame {
+                        Control::Ping(bytes) => {
+                            if session.pong(&bytes).await.is_err() {
+                                return;
+                            }
+                            continue;
+                        }
+                        // The client is leaving: answer its close at once (echoing its code,
+                        // as RFC 6455 asks) and stop its subscriptions.
+                        Control::Close(reason) => {
+                            let _ = session.close(reason).await;
+                            return;
+                        }
+                    }
+                }
                 () = &mut init_deadline, if !acknowledged => {
                     let _ = session
                         .close(Some(actix_ws::CloseReason {
@@ -282,13 +365,13 @@ pub async fn subscriptions(
                 }
                 _ = recheck.tick() => {
                     let current = token.lock().ok().and_then(|token| token.clone());
-                    if let Some(current) = current
-                        && let Err(err) = services.auth.authenticate(&current).await
+                    if let Some((bearer, principal)) = current
+                        && let Err(err) = services.auth.recheck(&principal, &bearer).await
                         && !matches!(err, DomainError::Internal(_) | DomainError::Unavailable(_))
                     {
                         let _ = session
                             .close(Some(actix_ws::CloseReason {
-                                code: 4403.into(),
+                                code: close_code(&err).into(),
                                 description: Some(close_reason(err.to_string())),
                             }))
                             .await;
@@ -310,9 +393,10 @@ pub async fn subscriptions(
                     // The protocol's code for a refused connection_init is 4403 (Forbidden);
                     // the library says 1002 (protocol error), which clients retry blindly.
                     let over = over_allowance.lock().is_ok_and(|over| *over);
+                    let refused_as = init_refusal.lock().ok().and_then(|code| *code);
                     let code = match (acknowledged, code) {
                         (false, 1002) if over => CLOSE_TRY_AGAIN_LATER,
-                        (false, 1002) => CLOSE_FORBIDDEN,
+                        (false, 1002) => refused_as.unwrap_or(CLOSE_FORBIDDEN),
                         (_, code) => code,
                     };
                     let _ = session
@@ -332,12 +416,18 @@ pub async fn subscriptions(
             .lock()
             .ok()
             .and_then(|mut running| running.broken.take());
-        let _ = session
-            .close(broken.map(|(code, reason)| actix_ws::CloseReason {
+        // The client's own close, when that is what ended the stream, is echoed.
+        let echoed = std::iter::from_fn(|| control.try_recv().ok()).find_map(|frame| match frame {
+            Control::Close(reason) => reason,
+            Control::Ping(_) => None,
+        });
+        let reason = broken
+            .map(|(code, reason)| actix_ws::CloseReason {
                 code: code.into(),
                 description: Some(reason),
-            }))
-            .await;
+            })
+            .or(echoed);
+        let _ = session.close(reason).await;
         // The socket's place is given back as `slot` is dropped with this task.
         drop(slot);
     });

@@ -21,7 +21,7 @@ use crate::workers::Deliveries;
 const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 
 /// A tenant's webhook allowance, taken once its real key was presented.
-struct TenantAllowance<'a>(&'a RequestThrottles);
+pub(super) struct TenantAllowance<'a>(pub(super) &'a RequestThrottles);
 
 impl DeliveryThrottle for TenantAllowance<'_> {
     fn check(&self, tenant_id: TenantId) -> Result<(), u64> {

@@ -1,5 +1,5 @@
 //! `GET /api/ref-links/{id}/qr.png`: a ref link's QR code as an image, for `<img>` tags and
-//! downloads (authenticated like the API).
+//! downloads: authenticated like the API, or by a signed link (`RefLink.qrCodePngUrl`).
 
 use actix_web::http::header::{CacheControl, CacheDirective, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -7,7 +7,7 @@ use refhub_domain::DomainError;
 use refhub_domain::ids::RefLinkId;
 use refhub_graphql::Services;
 
-use super::bearer::require_principal;
+use super::bearer::require_principal_or_link;
 use super::error::HttpError;
 
 /// Serves the PNG.
@@ -16,7 +16,7 @@ pub async fn ref_link_qr_png(
     id: web::Path<String>,
     services: web::Data<Services>,
 ) -> Result<HttpResponse, HttpError> {
-    let principal = require_principal(&services.auth, &request).await?;
+    let principal = require_principal_or_link(&services.auth, &request).await?;
     let id: RefLinkId = id
         .parse()
         .map_err(|_| DomainError::validation("id", "is not a valid ID"))?;

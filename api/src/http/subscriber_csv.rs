@@ -23,7 +23,7 @@ use refhub_graphql::Services;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::bearer::require_principal;
+use super::bearer::{require_principal, require_principal_or_link};
 use super::csv_records::{CsvError, CsvRecord, CsvRecords};
 use super::error::HttpError;
 
@@ -118,7 +118,7 @@ pub async fn export(
     services: web::Data<Services>,
     transfer: web::Data<SubscriberTransferService>,
 ) -> Result<HttpResponse, HttpError> {
-    let principal = require_principal(&services.auth, &request).await?;
+    let principal = require_principal_or_link(&services.auth, &request).await?;
     let page_id = page_id(&id)?;
     let layout = transfer.export_layout(&principal, page_id).await?;
     let header = record(&layout.header())?;

@@ -126,6 +126,17 @@ impl MessengerAppService {
         )
     }
 
+    /// The URL to give Meta as the app's Data Deletion Request callback (App Dashboard →
+    /// Settings → Basic): beside the webhook URL, with the same key.
+    pub fn data_deletion_url(&self, app: &MessengerApp) -> String {
+        format!("{}/data-deletion", self.webhook_url(app))
+    }
+
+    /// The URL to give Meta as the app's Deauthorize callback (Facebook Login → Settings).
+    pub fn deauthorize_url(&self, app: &MessengerApp) -> String {
+        format!("{}/deauthorize", self.webhook_url(app))
+    }
+
     fn new_key(&self, tenant_id: crate::ids::TenantId) -> WebhookKey {
         WebhookKey::new(tenant_id, &self.secrets.random_token())
     }

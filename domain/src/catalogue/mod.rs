@@ -7,8 +7,12 @@ pub mod field_type;
 mod links;
 mod messenger_app;
 mod messenger_app_service;
+pub mod messenger_profile;
 mod page;
 mod page_service;
+pub mod page_setup;
+mod page_setup_ports;
+mod page_setup_service;
 mod ports;
 mod qr_capacity;
 mod ref_link;
@@ -27,8 +31,12 @@ pub use field_type::{FieldType, FieldValue, FieldValueError};
 pub use links::{MAX_ENCODED_REF_CHARS, encode_query_value, mme_url, rn_url};
 pub use messenger_app::{MessengerApp, WebhookKey};
 pub use messenger_app_service::MessengerAppService;
+pub use messenger_profile::MessengerProfileSettings;
 pub use page::{Page, PageChanges, PageHandle, PageHealth, PageStatus};
 pub use page_service::PageService;
+pub use page_setup::{PageSetup, PageTeardown, SUBSCRIBED_FIELDS, SetupError, SetupStepState};
+pub use page_setup_ports::{PageSetupGateway, PageSetupRepository, SetupRequest};
+pub use page_setup_service::{PageSetupPorts, PageSetupService};
 pub use ports::{
     CustomFieldRepository, GatewayError, INVALID_TOKEN_CODE, MessengerAppRepository,
     MessengerGateway, PageRepository, QrCodeRenderer, RefLinkRepository, SentMessage,

@@ -6,6 +6,7 @@ use crate::catalogue::page::{
     Page, PageChanges, PageHealth, validate_access_token, validate_facebook_page_id,
     validate_page_name, validate_username,
 };
+use crate::catalogue::page_setup_service::PageSetupService;
 use crate::catalogue::ports::PageRepository;
 use crate::catalogue::secrets::{SecretCipher, SecretPurpose};
 use crate::clock::Clock;
@@ -20,6 +21,8 @@ pub struct PageService {
     pages: Arc<dyn PageRepository>,
     cipher: Arc<dyn SecretCipher>,
     clock: Arc<dyn Clock>,
+    /// Sets pages up with Meta (subscription, Get Started) and undoes it on disconnect.
+    setup: Option<Arc<PageSetupService>>,
 }
 
 impl PageService {
@@ -33,6 +36,23 @@ impl PageService {
             pages,
             cipher,
             clock,
+            setup: None,
+        }
+    }
+
+    /// Sets every connected page up with Meta through `setup`.
+    pub fn with_setup(mut self, setup: Arc<PageSetupService>) -> Self {
+        self.setup = Some(setup);
+        self
+    }
+
+    /// A page was connected or its token replaced: its set-up with Meta is (re)scheduled, to
+    /// run in the background. The page stays connected whatever happens to that.
+    async fn page_connected(&self, page: &Page) {
+        if let Some(setup) = &self.setup
+            && let Err(err) = setup.page_connected(page).await
+        {
+            tracing::error!(tenant_id = %page.tenant_id, page_id = %page.id, error = ?err, "page set-up could not be scheduled; refreshPageSetup schedules it");
         }
     }
 
@@ -65,6 +85,7 @@ impl PageService {
         };
         self.pages.create(&page).await?;
         tracing::info!(tenant_id = %page.tenant_id, page_id = %page.id, "page connected");
+        self.page_connected(&page).await;
         Ok(page)
     }
 
@@ -84,7 +105,7 @@ impl PageService {
             page.username = validate_username(username.as_deref())?;
         }
         let now = self.clock.now();
-        let reconnected = match changes.access_token {
+        let token_replaced = match changes.access_token {
             Some(token) => {
                 let token = validate_access_token(&token)?;
                 self.replace_token(&mut page, &token, now)?;
@@ -94,9 +115,10 @@ impl PageService {
         };
         page.updated_at = now;
         self.pages.update(&page).await?;
-        if reconnected {
+        if token_replaced {
             // Also when this read of the page was active: it may have been marked since.
             self.pages.mark_active(page.tenant_id, page.id, now).await?;
+            self.page_connected(&page).await;
         }
         Ok(page)
     }
@@ -104,7 +126,14 @@ impl PageService {
     /// Disconnects a page, with its ref links and topics.
     pub async fn disconnect(&self, principal: &Principal, id: PageId) -> DomainResult<PageId> {
         let access = principal.require_role(Role::Editor)?;
-        if !self.pages.delete(access.tenant_id, id).await? {
+        let page = self.find_in(access.tenant_id, id).await?;
+        let delete = self.pages.delete(access.tenant_id, id);
+        let deleted = match &self.setup {
+            // The unsubscribe Meta is owed is queued with what it needs before the page goes.
+            Some(setup) => setup.around_disconnect(&page, delete).await?,
+            None => delete.await?,
+        };
+        if !deleted {
             return Err(DomainError::not_found_in("page", "id"));
         }
         tracing::info!(tenant_id = %access.tenant_id, page_id = %id, "page disconnected");

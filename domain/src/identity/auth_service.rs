@@ -19,6 +19,7 @@ use crate::identity::ports::{
 use crate::identity::principal::{Actor, Principal, TenantAccess};
 use crate::identity::role::Role;
 use crate::identity::session::{AccessClaims, NewRefreshToken, Session, SignedIn};
+use crate::identity::signed_link::{LinkClaims, LinkSigner, SIGNED_LINK_TTL};
 use crate::identity::tenant::{Tenant, TenantName, TenantStatus};
 use crate::identity::user::User;
 use crate::ids::{SessionId, TenantId, UserId};
@@ -85,6 +86,7 @@ pub struct AuthService {
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn AccessTokenCodec>,
     secrets: Arc<dyn SecretGenerator>,
+    links: Arc<dyn LinkSigner>,
     clock: Arc<dyn Clock>,
     settings: TokenSettings,
 }
@@ -109,6 +111,8 @@ pub struct AuthPorts {
     pub tokens: Arc<dyn AccessTokenCodec>,
     /// Randomness and fingerprints.
     pub secrets: Arc<dyn SecretGenerator>,
+    /// Signs links a browser opens without a header (QR images, CSV exports).
+    pub links: Arc<dyn LinkSigner>,
     /// Time.
     pub clock: Arc<dyn Clock>,
 }
@@ -126,6 +130,7 @@ impl AuthService {
             hasher: ports.hasher,
             tokens: ports.tokens,
             secrets: ports.secrets,
+            links: ports.links,
             clock: ports.clock,
             settings,
         }
@@ -355,8 +360,82 @@ impl AuthService {
         })
     }
 
+    /// A signed link to `resource` for the caller's session, and when it stops opening.
+    /// Only a signed-in member's session can sign one: an API key has a header to send, and a
+    /// link must not outlive the session that made it.
+    pub fn sign_link(
+        &self,
+        principal: &Principal,
+        resource: &str,
+    ) -> DomainResult<Option<(String, DateTime<Utc>)>> {
+        let access = principal.require_role(Role::Viewer)?;
+        let Actor::User {
+            user_id,
+            session_id,
+        } = principal.actor
+        else {
+            return Ok(None);
+        };
+        let claims = LinkClaims {
+            tenant_id: access.tenant_id,
+            user_id,
+            session_id,
+            expires_at: self.clock.now() + SIGNED_LINK_TTL,
+        };
+        Ok(Some((
+            claims.encode(resource, self.links.as_ref()),
+            claims.expires_at,
+        )))
+    }
+
+    /// Checks again a caller authenticated earlier on a long-lived connection (a websocket):
+    /// a member's session must still be signed in, their membership and workspace still good;
+    /// an API key still active. The access token's own expiry is not checked again: it bounds
+    /// how long the token may open new connections, while a connection it opened lives as long
+    /// as its session, so that a dashboard's live feed does not drop at every token renewal.
+    pub async fn recheck(&self, principal: &Principal, bearer: &str) -> DomainResult<Principal> {
+        match principal.actor {
+            Actor::User {
+                user_id,
+                session_id,
+            } => {
+                let now = self.clock.now();
+                self.principal_of(AccessClaims {
+                    user_id,
+                    tenant_id: principal.tenant.map(|t| t.tenant_id),
+                    session_id,
+                    issued_at: now,
+                    expires_at: now,
+                })
+                .await
+            }
+            Actor::ApiKey { .. } => self.authenticate(bearer).await,
+        }
+    }
+
+    /// The caller a signed link to `resource` stands for, checked as an access token is: the
+    /// session still signed in, the membership and the workspace still good.
+    pub async fn authenticate_link(&self, resource: &str, token: &str) -> DomainResult<Principal> {
+        const BAD_LINK: &str = "this link is invalid or has expired; get a new one";
+        let claims = LinkClaims::decode(token, resource, self.links.as_ref())
+            .filter(|claims| claims.expires_at > self.clock.now())
+            .ok_or(DomainError::Unauthenticated(BAD_LINK))?;
+        self.principal_of(claims.as_access_claims())
+            .await
+            .map_err(|err| match err {
+                DomainError::Unauthenticated(_) => DomainError::Unauthenticated(BAD_LINK),
+                other => other,
+            })
+    }
+
     async fn authenticate_access_token(&self, bearer: &str) -> DomainResult<Principal> {
         let claims = self.tokens.verify(bearer)?;
+        self.principal_of(claims).await
+    }
+
+    /// The caller a verified access token (or signed link) names, if its session, user,
+    /// membership and workspace still hold.
+    async fn principal_of(&self, claims: AccessClaims) -> DomainResult<Principal> {
         // Every request of a signed-in member comes this way: one read when all is well, and
         // only a refusal looks at the pieces one by one to say what is wrong.
         let Some(signed_in) = self

@@ -14,6 +14,7 @@ mod ports;
 mod principal;
 mod role;
 mod session;
+mod signed_link;
 mod tenant;
 mod user;
 
@@ -40,5 +41,6 @@ pub use ports::{
 pub use principal::{Actor, Principal, TenantAccess};
 pub use role::Role;
 pub use session::{AccessClaims, NewRefreshToken, RefreshTokenRecord, Session, SignedIn};
+pub use signed_link::{LinkClaims, LinkSigner, SIGNED_LINK_PARAMETER, SIGNED_LINK_TTL};
 pub use tenant::{Tenant, TenantName, TenantStatus};
 pub use user::User;

@@ -86,6 +86,7 @@ impl From<ActivityEvent> for Activity {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
+/// Every subscription of the API (over websocket at `/graphql/ws`).
 #[Subscription]
 impl SubscriptionRoot {
     /// The workspace's activity as it is processed: new subscribers, entries through ref

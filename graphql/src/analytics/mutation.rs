@@ -15,13 +15,14 @@ pub(crate) struct SetTenantTimeZoneInput {
 #[derive(Default)]
 pub(crate) struct AnalyticsMutation;
 
+/// Workspace settings reports depend on.
 #[Object]
 impl AnalyticsMutation {
     /// Sets the time zone the workspace's reports count days in (owners and admins).
     async fn set_tenant_time_zone(
         &self,
         ctx: &Context<'_>,
-        input: SetTenantTimeZoneInput,
+        #[graphql(desc = "See `SetTenantTimeZoneInput`.")] input: SetTenantTimeZoneInput,
     ) -> Result<Tenant> {
         let principal = principal(ctx).gql()?;
         services(ctx)

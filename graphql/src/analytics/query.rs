@@ -19,6 +19,7 @@ fn request(from: NaiveDate, to: NaiveDate, time_zone: Option<&str>) -> ReportReq
     }
 }
 
+/// Dashboard reports.
 #[Object]
 impl AnalyticsQuery {
     /// A ref link's funnel from `from` to `to` (both included, at most 366 days), by day in the
@@ -26,9 +27,9 @@ impl AnalyticsQuery {
     async fn ref_link_report(
         &self,
         ctx: &Context<'_>,
-        ref_link_id: ID,
-        from: NaiveDate,
-        to: NaiveDate,
+        #[graphql(desc = "The ref link.")] ref_link_id: ID,
+        #[graphql(desc = "The first day, included.")] from: NaiveDate,
+        #[graphql(desc = "The last day, included (at most 366 days after `from`).")] to: NaiveDate,
         #[graphql(desc = "An IANA time zone other than the workspace's.")] time_zone: Option<
             String,
         >,
@@ -51,9 +52,9 @@ impl AnalyticsQuery {
     async fn page_report(
         &self,
         ctx: &Context<'_>,
-        page_id: ID,
-        from: NaiveDate,
-        to: NaiveDate,
+        #[graphql(desc = "The page.")] page_id: ID,
+        #[graphql(desc = "The first day, included.")] from: NaiveDate,
+        #[graphql(desc = "The last day, included (at most 366 days after `from`).")] to: NaiveDate,
         #[graphql(desc = "An IANA time zone other than the workspace's.")] time_zone: Option<
             String,
         >,
@@ -76,9 +77,9 @@ impl AnalyticsQuery {
     async fn topic_report(
         &self,
         ctx: &Context<'_>,
-        topic_id: ID,
-        from: NaiveDate,
-        to: NaiveDate,
+        #[graphql(desc = "The topic.")] topic_id: ID,
+        #[graphql(desc = "The first day, included.")] from: NaiveDate,
+        #[graphql(desc = "The last day, included (at most 366 days after `from`).")] to: NaiveDate,
         #[graphql(desc = "An IANA time zone other than the workspace's.")] time_zone: Option<
             String,
         >,
@@ -97,9 +98,9 @@ impl AnalyticsQuery {
     async fn flow_report(
         &self,
         ctx: &Context<'_>,
-        flow_id: ID,
-        from: NaiveDate,
-        to: NaiveDate,
+        #[graphql(desc = "The flow.")] flow_id: ID,
+        #[graphql(desc = "The first day, included.")] from: NaiveDate,
+        #[graphql(desc = "The last day, included (at most 366 days after `from`).")] to: NaiveDate,
         #[graphql(desc = "An IANA time zone other than the workspace's.")] time_zone: Option<
             String,
         >,

@@ -25,13 +25,14 @@ async fn reloaded(ctx: &Context<'_>, id: SubscriberId) -> Result<Subscriber> {
         .gql()
 }
 
+/// Mutations on subscribers and webhook events.
 #[Object]
 impl AudienceMutation {
     /// Sets a subscriber's custom field value (checked against the field's type).
     async fn set_subscriber_field(
         &self,
         ctx: &Context<'_>,
-        input: SetSubscriberFieldInput,
+        #[graphql(desc = "See `SetSubscriberFieldInput`.")] input: SetSubscriberFieldInput,
     ) -> Result<Subscriber> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<SubscriberId>(&input.subscriber_id, "subscriberId").gql()?;
@@ -48,7 +49,7 @@ impl AudienceMutation {
     async fn clear_subscriber_field(
         &self,
         ctx: &Context<'_>,
-        input: ClearSubscriberFieldInput,
+        #[graphql(desc = "See `ClearSubscriberFieldInput`.")] input: ClearSubscriberFieldInput,
     ) -> Result<Subscriber> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<SubscriberId>(&input.subscriber_id, "subscriberId").gql()?;
@@ -65,7 +66,7 @@ impl AudienceMutation {
     async fn add_subscriber_tag(
         &self,
         ctx: &Context<'_>,
-        input: AddSubscriberTagInput,
+        #[graphql(desc = "See `AddSubscriberTagInput`.")] input: AddSubscriberTagInput,
     ) -> Result<Subscriber> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<SubscriberId>(&input.subscriber_id, "subscriberId").gql()?;
@@ -82,7 +83,7 @@ impl AudienceMutation {
     async fn remove_subscriber_tag(
         &self,
         ctx: &Context<'_>,
-        input: RemoveSubscriberTagInput,
+        #[graphql(desc = "See `RemoveSubscriberTagInput`.")] input: RemoveSubscriberTagInput,
     ) -> Result<Subscriber> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<SubscriberId>(&input.subscriber_id, "subscriberId").gql()?;
@@ -102,7 +103,7 @@ impl AudienceMutation {
     async fn erase_subscriber(
         &self,
         ctx: &Context<'_>,
-        input: EraseSubscriberInput,
+        #[graphql(desc = "See `EraseSubscriberInput`.")] input: EraseSubscriberInput,
     ) -> Result<ErasedSubscriber> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<SubscriberId>(&input.id, "id").gql()?;
@@ -117,6 +118,7 @@ impl AudienceMutation {
     async fn refresh_subscriber_profile(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "See `RefreshSubscriberProfileInput`.")]
         input: RefreshSubscriberProfileInput,
     ) -> Result<Subscriber> {
         let principal = principal(ctx).gql()?;
@@ -134,7 +136,7 @@ impl AudienceMutation {
     async fn replay_webhook_event(
         &self,
         ctx: &Context<'_>,
-        input: ReplayWebhookEventInput,
+        #[graphql(desc = "See `ReplayWebhookEventInput`.")] input: ReplayWebhookEventInput,
     ) -> Result<WebhookEvent> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<WebhookEventId>(&input.id, "id").gql()?;

@@ -40,6 +40,7 @@ fn domain_filter(filter: SubscriberFilterInput) -> DomainResult<SubscriberFilter
     })
 }
 
+/// Queries about subscribers and webhook events.
 #[Object]
 impl AudienceQuery {
     /// A page's subscribers, filtered, in the order their records were created (a stable
@@ -48,8 +49,10 @@ impl AudienceQuery {
     async fn subscribers(
         &self,
         ctx: &Context<'_>,
-        page_id: ID,
-        filter: Option<SubscriberFilterInput>,
+        #[graphql(desc = "The page whose subscribers to list.")] page_id: ID,
+        #[graphql(desc = "Conditions every listed subscriber meets (all of them).")] filter: Option<
+            SubscriberFilterInput,
+        >,
         #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<ListConnection<Subscriber>> {
@@ -74,8 +77,12 @@ impl AudienceQuery {
         ))
     }
 
-    /// A subscriber by id.
-    async fn subscriber(&self, ctx: &Context<'_>, id: ID) -> Result<Subscriber> {
+    /// A subscriber by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
+    async fn subscriber(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<Subscriber>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<SubscriberId>(&id, "id").gql()?;
         services(ctx)
@@ -84,6 +91,7 @@ impl AudienceQuery {
             .await
             .map(Subscriber::from)
             .gql()
+            .map(Some)
     }
 
     /// Webhook events, most recently stored first (owners and admins).
@@ -91,7 +99,7 @@ impl AudienceQuery {
     async fn webhook_events(
         &self,
         ctx: &Context<'_>,
-        status: Option<WebhookEventStatus>,
+        #[graphql(desc = "Only events in this state.")] status: Option<WebhookEventStatus>,
         #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<ListConnection<WebhookEvent>> {
@@ -106,8 +114,13 @@ impl AudienceQuery {
         Ok(from_page(events, had_cursor, |e| e.id.0, WebhookEvent))
     }
 
-    /// A webhook event by id (owners and admins).
-    async fn webhook_event(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEvent> {
+    /// A webhook event by id (owners and admins); `null`, with `NOT_FOUND` in `errors`, when
+    /// this workspace has none.
+    async fn webhook_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<WebhookEvent>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<WebhookEventId>(&id, "id").gql()?;
         services(ctx)
@@ -116,5 +129,6 @@ impl AudienceQuery {
             .await
             .map(WebhookEvent)
             .gql()
+            .map(Some)
     }
 }

@@ -58,6 +58,7 @@ impl From<domain::Subscriber> for Subscriber {
     }
 }
 
+/// One person on one page, with what was fetched for it together with its page, if anything.
 #[Object]
 impl Subscriber {
     /// Its id.
@@ -382,6 +383,7 @@ impl From<WebhookEventStatus> for InboxStatus {
 /// One messaging item Meta delivered, and what became of it.
 pub(crate) struct WebhookEvent(pub InboxEvent);
 
+/// One messaging item Meta delivered, and what became of it.
 #[Object]
 impl WebhookEvent {
     /// Its id.

@@ -37,13 +37,14 @@ fn tag_ids(ids: &[ID]) -> DomainResult<Vec<TagId>> {
         .collect()
 }
 
+/// Mutations of the Messenger catalogue.
 #[Object]
 impl CatalogueMutation {
     /// Connects the workspace's Meta app, or replaces its credentials (owners and admins).
     async fn connect_messenger_app(
         &self,
         ctx: &Context<'_>,
-        input: ConnectMessengerAppInput,
+        #[graphql(desc = "See `ConnectMessengerAppInput`.")] input: ConnectMessengerAppInput,
     ) -> Result<MessengerAppConnection> {
         let principal = principal(ctx).gql()?;
         services(ctx)
@@ -63,7 +64,9 @@ impl CatalogueMutation {
     async fn rotate_webhook_key(
         &self,
         ctx: &Context<'_>,
-        input: Option<RotateWebhookKeyInput>,
+        #[graphql(desc = "See `RotateWebhookKeyInput`; optional.")] input: Option<
+            RotateWebhookKeyInput,
+        >,
     ) -> Result<MessengerAppConnection> {
         let _ = input;
         let principal = principal(ctx).gql()?;
@@ -79,7 +82,9 @@ impl CatalogueMutation {
     async fn disconnect_messenger_app(
         &self,
         ctx: &Context<'_>,
-        input: Option<DisconnectMessengerAppInput>,
+        #[graphql(desc = "See `DisconnectMessengerAppInput`; optional.")] input: Option<
+            DisconnectMessengerAppInput,
+        >,
     ) -> Result<bool> {
         let _ = input;
         let principal = principal(ctx).gql()?;
@@ -92,7 +97,11 @@ impl CatalogueMutation {
     }
 
     /// Connects a Facebook Page.
-    async fn connect_page(&self, ctx: &Context<'_>, input: ConnectPageInput) -> Result<Page> {
+    async fn connect_page(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `ConnectPageInput`.")] input: ConnectPageInput,
+    ) -> Result<Page> {
         let principal = principal(ctx).gql()?;
         services(ctx)
             .pages
@@ -109,7 +118,11 @@ impl CatalogueMutation {
     }
 
     /// Changes a page's name, username or access token.
-    async fn update_page(&self, ctx: &Context<'_>, input: UpdatePageInput) -> Result<Page> {
+    async fn update_page(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `UpdatePageInput`.")] input: UpdatePageInput,
+    ) -> Result<Page> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<PageId>(&input.id, "id").gql()?;
         let changes = PageChanges {
@@ -126,7 +139,11 @@ impl CatalogueMutation {
     }
 
     /// Disconnects a page with its ref links and topics. Returns its id.
-    async fn disconnect_page(&self, ctx: &Context<'_>, input: DisconnectPageInput) -> Result<ID> {
+    async fn disconnect_page(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `DisconnectPageInput`.")] input: DisconnectPageInput,
+    ) -> Result<ID> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<PageId>(&input.id, "id").gql()?;
         services(ctx)
@@ -141,7 +158,7 @@ impl CatalogueMutation {
     async fn create_custom_field(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomFieldInput,
+        #[graphql(desc = "See `CreateCustomFieldInput`.")] input: CreateCustomFieldInput,
     ) -> Result<CustomField> {
         let principal = principal(ctx).gql()?;
         services(ctx)
@@ -162,7 +179,7 @@ impl CatalogueMutation {
     async fn update_custom_field(
         &self,
         ctx: &Context<'_>,
-        input: UpdateCustomFieldInput,
+        #[graphql(desc = "See `UpdateCustomFieldInput`.")] input: UpdateCustomFieldInput,
     ) -> Result<CustomField> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<CustomFieldId>(&input.id, "id").gql()?;
@@ -184,7 +201,7 @@ impl CatalogueMutation {
     async fn delete_custom_field(
         &self,
         ctx: &Context<'_>,
-        input: DeleteCustomFieldInput,
+        #[graphql(desc = "See `DeleteCustomFieldInput`.")] input: DeleteCustomFieldInput,
     ) -> Result<ID> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<CustomFieldId>(&input.id, "id").gql()?;
@@ -197,7 +214,11 @@ impl CatalogueMutation {
     }
 
     /// Creates a tag.
-    async fn create_tag(&self, ctx: &Context<'_>, input: CreateTagInput) -> Result<Tag> {
+    async fn create_tag(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `CreateTagInput`.")] input: CreateTagInput,
+    ) -> Result<Tag> {
         let principal = principal(ctx).gql()?;
         services(ctx)
             .tags
@@ -208,7 +229,11 @@ impl CatalogueMutation {
     }
 
     /// Renames a tag.
-    async fn rename_tag(&self, ctx: &Context<'_>, input: RenameTagInput) -> Result<Tag> {
+    async fn rename_tag(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `RenameTagInput`.")] input: RenameTagInput,
+    ) -> Result<Tag> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<TagId>(&input.id, "id").gql()?;
         services(ctx)
@@ -220,7 +245,11 @@ impl CatalogueMutation {
     }
 
     /// Deletes a tag. Returns its id.
-    async fn delete_tag(&self, ctx: &Context<'_>, input: DeleteTagInput) -> Result<ID> {
+    async fn delete_tag(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `DeleteTagInput`.")] input: DeleteTagInput,
+    ) -> Result<ID> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<TagId>(&input.id, "id").gql()?;
         services(ctx)
@@ -235,7 +264,7 @@ impl CatalogueMutation {
     async fn create_ref_link(
         &self,
         ctx: &Context<'_>,
-        input: CreateRefLinkInput,
+        #[graphql(desc = "See `CreateRefLinkInput`.")] input: CreateRefLinkInput,
     ) -> Result<RefLink> {
         let principal = principal(ctx).gql()?;
         let draft = RefLinkDraft {
@@ -269,7 +298,7 @@ impl CatalogueMutation {
     async fn update_ref_link(
         &self,
         ctx: &Context<'_>,
-        input: UpdateRefLinkInput,
+        #[graphql(desc = "See `UpdateRefLinkInput`.")] input: UpdateRefLinkInput,
     ) -> Result<RefLink> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<RefLinkId>(&input.id, "id").gql()?;
@@ -300,7 +329,11 @@ impl CatalogueMutation {
     }
 
     /// Deletes a ref link. Returns its id.
-    async fn delete_ref_link(&self, ctx: &Context<'_>, input: DeleteRefLinkInput) -> Result<ID> {
+    async fn delete_ref_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `DeleteRefLinkInput`.")] input: DeleteRefLinkInput,
+    ) -> Result<ID> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<RefLinkId>(&input.id, "id").gql()?;
         services(ctx)
@@ -318,6 +351,7 @@ impl CatalogueMutation {
     async fn create_notification_topic(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "See `CreateNotificationTopicInput`.")]
         input: CreateNotificationTopicInput,
     ) -> Result<NotificationTopic> {
         let principal = principal(ctx).gql()?;
@@ -342,6 +376,7 @@ impl CatalogueMutation {
     async fn update_notification_topic(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "See `UpdateNotificationTopicInput`.")]
         input: UpdateNotificationTopicInput,
     ) -> Result<NotificationTopic> {
         let principal = principal(ctx).gql()?;
@@ -365,6 +400,7 @@ impl CatalogueMutation {
     async fn delete_notification_topic(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "See `DeleteNotificationTopicInput`.")]
         input: DeleteNotificationTopicInput,
     ) -> Result<ID> {
         let principal = principal(ctx).gql()?;
@@ -385,6 +421,7 @@ impl CatalogueMutation {
     async fn register_notification_topic(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "See `RegisterNotificationTopicInput`.")]
         input: RegisterNotificationTopicInput,
     ) -> Result<NotificationTopic> {
         let principal = principal(ctx).gql()?;

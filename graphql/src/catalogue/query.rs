@@ -11,6 +11,7 @@ use crate::ids::parse_id;
 #[derive(Default)]
 pub(crate) struct CatalogueQuery;
 
+/// Queries about the Messenger catalogue.
 #[Object]
 impl CatalogueQuery {
     /// The workspace's Meta app connection, if connected.
@@ -39,11 +40,21 @@ impl CatalogueQuery {
         Ok(from_page(pages, had_cursor, |p| p.id.0, Page))
     }
 
-    /// A page by id.
-    async fn page(&self, ctx: &Context<'_>, id: ID) -> Result<Page> {
+    /// A page by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
+    async fn page(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<Page>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<PageId>(&id, "id").gql()?;
-        services(ctx).pages.get(principal, id).await.map(Page).gql()
+        services(ctx)
+            .pages
+            .get(principal, id)
+            .await
+            .map(Page)
+            .gql()
+            .map(Some)
     }
 
     /// Custom fields, in creation order.
@@ -66,8 +77,12 @@ impl CatalogueQuery {
         Ok(from_page(fields, had_cursor, |f| f.id.0, CustomField))
     }
 
-    /// A custom field by id.
-    async fn custom_field(&self, ctx: &Context<'_>, id: ID) -> Result<CustomField> {
+    /// A custom field by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
+    async fn custom_field(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<CustomField>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<CustomFieldId>(&id, "id").gql()?;
         services(ctx)
@@ -76,6 +91,7 @@ impl CatalogueQuery {
             .await
             .map(CustomField)
             .gql()
+            .map(Some)
     }
 
     /// Tags, oldest first.
@@ -93,8 +109,12 @@ impl CatalogueQuery {
         Ok(from_page(tags, had_cursor, |t| t.id.0, Tag::from))
     }
 
-    /// A tag by id.
-    async fn tag(&self, ctx: &Context<'_>, id: ID) -> Result<Tag> {
+    /// A tag by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
+    async fn tag(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<Tag>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<TagId>(&id, "id").gql()?;
         services(ctx)
@@ -103,6 +123,7 @@ impl CatalogueQuery {
             .await
             .map(Tag::from)
             .gql()
+            .map(Some)
     }
 
     /// A page's ref links, oldest first.
@@ -110,7 +131,7 @@ impl CatalogueQuery {
     async fn ref_links(
         &self,
         ctx: &Context<'_>,
-        page_id: ID,
+        #[graphql(desc = "The page whose links to list.")] page_id: ID,
         #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<ListConnection<RefLink>> {
@@ -126,8 +147,12 @@ impl CatalogueQuery {
         Ok(from_page(links, had_cursor, |l| l.id.0, RefLink))
     }
 
-    /// A ref link by id.
-    async fn ref_link(&self, ctx: &Context<'_>, id: ID) -> Result<RefLink> {
+    /// A ref link by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
+    async fn ref_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<RefLink>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<RefLinkId>(&id, "id").gql()?;
         services(ctx)
@@ -136,6 +161,7 @@ impl CatalogueQuery {
             .await
             .map(RefLink)
             .gql()
+            .map(Some)
     }
 
     /// Notification topics, on one page or all, oldest first.
@@ -166,11 +192,16 @@ impl CatalogueQuery {
         Ok(from_page(topics, had_cursor, |t| t.id.0, NotificationTopic))
     }
 
-    /// A notification topic by id.
+    /// A notification topic by id; `null`, with `NOT_FOUND` in `errors`, when this workspace
+    /// has none.
     #[graphql(
         deprecation = "Meta retired recurring notifications (closed to new integrations on 2025-09-01, ended on 2026-02-10 outside a few regions); kept for workspaces that hold tokens. Meta offers the Messenger Marketing Messages API instead."
     )]
-    async fn notification_topic(&self, ctx: &Context<'_>, id: ID) -> Result<NotificationTopic> {
+    async fn notification_topic(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<NotificationTopic>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<TopicId>(&id, "id").gql()?;
         services(ctx)
@@ -179,5 +210,6 @@ impl CatalogueQuery {
             .await
             .map(NotificationTopic)
             .gql()
+            .map(Some)
     }
 }

@@ -98,7 +98,10 @@ impl From<Cadence> for domain::Cadence {
 /// The tenant's Meta app connection. Its secret and verify token are never returned.
 pub(crate) struct MessengerAppConnection(pub MessengerApp);
 
-#[Object]
+/// The tenant's Meta app: what lets Meta's webhooks reach the workspace and be verified. Its
+/// secret and verify token are never returned.
+// Named `MessengerApp` in the schema: a type named `…Connection` is read as a Relay connection.
+#[Object(name = "MessengerApp")]
 impl MessengerAppConnection {
     /// Its id.
     async fn id(&self) -> ID {
@@ -113,6 +116,19 @@ impl MessengerAppConnection {
     /// The callback URL to enter in Meta's app dashboard (Webhooks → Messenger).
     async fn webhook_url(&self, ctx: &Context<'_>) -> String {
         services(ctx).messenger_apps.webhook_url(&self.0)
+    }
+
+    /// The Data Deletion Request callback URL to enter in Meta's App Dashboard (Settings →
+    /// Basic → User data deletion): Meta posts a person's request there, and their data in
+    /// this workspace is erased. Changes with the webhook key.
+    async fn data_deletion_url(&self, ctx: &Context<'_>) -> String {
+        services(ctx).messenger_apps.data_deletion_url(&self.0)
+    }
+
+    /// The Deauthorize callback URL to enter in Meta's App Dashboard (Facebook Login →
+    /// Settings): Meta posts there when a person removes the app; it is recorded.
+    async fn deauthorize_url(&self, ctx: &Context<'_>) -> String {
+        services(ctx).messenger_apps.deauthorize_url(&self.0)
     }
 
     /// When it was connected.
@@ -151,6 +167,7 @@ pub(crate) struct PageStatusReason {
 /// A connected Facebook Page. Its access token is never returned.
 pub(crate) struct Page(pub domain::Page);
 
+/// A connected Facebook Page. Its access token is never returned.
 #[Object]
 impl Page {
     /// Its id.
@@ -202,6 +219,63 @@ impl Page {
             "https://m.me/{}",
             refhub_domain::catalogue::encode_query_value(self.0.handle().0)
         )
+    }
+
+    /// A URL of this page's subscribers as CSV that a browser can open without an
+    /// `Authorization` header (`<a download>`): signed for the caller's session, for this page
+    /// only, valid for 10 minutes. Null for an API key (send the header to
+    /// `GET /api/pages/{id}/subscribers.csv` instead).
+    async fn subscribers_csv_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let path = format!("/api/pages/{}/subscribers.csv", self.0.id.0);
+        crate::signed_url::signed_url(ctx, &path)
+    }
+
+    /// The page's set-up with Meta (webhook subscription, Get Started, Messenger Profile):
+    /// null until it is first scheduled.
+    async fn setup(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::page_setup::types::PageSetup>> {
+        let principal = principal(ctx).gql()?;
+        let setup = services(ctx)
+            .page_setup
+            .get(principal, self.0.id)
+            .await
+            .gql()?;
+        Ok(setup.map(Into::into))
+    }
+
+    /// The page's Messenger Profile as Meta had it at the last set-up run (read back with
+    /// `GET /me/messenger_profile`, updated with what refhub set); null before the first run.
+    async fn messenger_profile(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::page_setup::types::MessengerProfile>> {
+        let principal = principal(ctx).gql()?;
+        let setup = services(ctx)
+            .page_setup
+            .get(principal, self.0.id)
+            .await
+            .gql()?;
+        Ok(setup.and_then(|s| s.meta_profile).map(|meta| {
+            refhub_domain::catalogue::MessengerProfileSettings::from_meta(&meta).into()
+        }))
+    }
+
+    /// The Messenger Profile settings refhub keeps on the page (`setPageMessengerProfile`).
+    async fn messenger_profile_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<crate::page_setup::types::MessengerProfile> {
+        let principal = principal(ctx).gql()?;
+        let setup = services(ctx)
+            .page_setup
+            .get(principal, self.0.id)
+            .await
+            .gql()?;
+        Ok(crate::page_setup::types::MessengerProfile::wanted(
+            setup.map(|s| s.wanted).unwrap_or_default(),
+        ))
     }
 
     /// The page's ref links, oldest first.
@@ -259,6 +333,7 @@ impl Page {
 /// A custom field: a typed slot on subscribers, filled by ref payloads and flows.
 pub(crate) struct CustomField(pub domain::CustomField);
 
+/// A custom field: a typed slot on subscribers, filled by ref payloads and flows.
 #[Object]
 impl CustomField {
     /// Its id.
@@ -334,6 +409,8 @@ impl From<domain::Tag> for Tag {
 /// has payload values saved into custom fields.
 pub(crate) struct RefLink(pub domain::RefLink);
 
+/// An m.me link with a `ref`: who arrives through it is attributed to it, gets its tags, and
+/// has payload values saved into custom fields.
 #[Object]
 impl RefLink {
     /// Its id.
@@ -430,6 +507,15 @@ impl RefLink {
         services(ctx).qr_codes.svg(&url).gql()
     }
 
+    /// A URL of this link's QR code as a PNG that a browser can open without an
+    /// `Authorization` header (`<img src>`, `<a download>`): signed for the caller's session,
+    /// for this link only, valid for 10 minutes. Null for an API key (send the header to
+    /// `GET /api/ref-links/{id}/qr.png` instead).
+    async fn qr_code_png_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let path = format!("/api/ref-links/{}/qr.png", self.0.id.0);
+        crate::signed_url::signed_url(ctx, &path)
+    }
+
     /// A QR code of `url`, as a PNG `data:` URI (also at `GET /api/ref-links/{id}/qr.png`);
     /// refused like `qrCodeSvg`.
     async fn qr_code_png_data_uri(&self, ctx: &Context<'_>) -> Result<String> {
@@ -444,8 +530,10 @@ impl RefLink {
     async fn payload_url(
         &self,
         ctx: &Context<'_>,
-        default_value: Option<String>,
-        #[graphql(default)] fields: Vec<PayloadFieldInput>,
+        #[graphql(desc = "The value for the link's default field.")] default_value: Option<String>,
+        #[graphql(default, desc = "Values for other fields, by their number.")] fields: Vec<
+            PayloadFieldInput,
+        >,
     ) -> Result<String> {
         let principal = principal(ctx).gql()?;
         let mut values = Vec::with_capacity(fields.len());
@@ -500,6 +588,7 @@ pub(crate) struct TopicRegistrationState {
 /// A recurring-notification topic on a page.
 pub(crate) struct NotificationTopic(pub domain::NotificationTopic);
 
+/// A recurring-notification topic on a page.
 #[Object]
 impl NotificationTopic {
     /// Its id.

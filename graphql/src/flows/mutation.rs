@@ -32,10 +32,15 @@ fn rule(input: FlowTriggerRuleInput) -> DomainResult<TriggerRule> {
     })
 }
 
+/// Mutations of flows, their rules and runs, and notifications.
 #[Object]
 impl FlowsMutation {
     /// Creates a flow (editors).
-    async fn create_flow(&self, ctx: &Context<'_>, input: CreateFlowInput) -> Result<Flow> {
+    async fn create_flow(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `CreateFlowInput`.")] input: CreateFlowInput,
+    ) -> Result<Flow> {
         let principal = principal(ctx).gql()?;
         let steps = steps(input.steps).gql()?;
         services(ctx)
@@ -47,7 +52,11 @@ impl FlowsMutation {
     }
 
     /// Renames a flow or replaces its steps; runs under way keep the steps they started with.
-    async fn update_flow(&self, ctx: &Context<'_>, input: UpdateFlowInput) -> Result<Flow> {
+    async fn update_flow(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `UpdateFlowInput`.")] input: UpdateFlowInput,
+    ) -> Result<Flow> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<FlowId>(&input.id, "id").gql()?;
         let steps = input.steps.map(steps).transpose().gql()?;
@@ -61,7 +70,11 @@ impl FlowsMutation {
 
     /// Deletes a flow: its rules go, ref links stop starting it, and its unfinished runs are
     /// cancelled. Returns its id.
-    async fn delete_flow(&self, ctx: &Context<'_>, input: DeleteFlowInput) -> Result<ID> {
+    async fn delete_flow(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `DeleteFlowInput`.")] input: DeleteFlowInput,
+    ) -> Result<ID> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<FlowId>(&input.id, "id").gql()?;
         services(ctx)
@@ -76,7 +89,7 @@ impl FlowsMutation {
     async fn create_flow_trigger(
         &self,
         ctx: &Context<'_>,
-        input: CreateFlowTriggerInput,
+        #[graphql(desc = "See `CreateFlowTriggerInput`.")] input: CreateFlowTriggerInput,
     ) -> Result<FlowTrigger> {
         let principal = principal(ctx).gql()?;
         let flow_id = parse_id::<FlowId>(&input.flow_id, "flowId").gql()?;
@@ -99,7 +112,7 @@ impl FlowsMutation {
     async fn delete_flow_trigger(
         &self,
         ctx: &Context<'_>,
-        input: DeleteFlowTriggerInput,
+        #[graphql(desc = "See `DeleteFlowTriggerInput`.")] input: DeleteFlowTriggerInput,
     ) -> Result<ID> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<FlowTriggerId>(&input.id, "id").gql()?;
@@ -116,7 +129,7 @@ impl FlowsMutation {
     async fn start_flow(
         &self,
         ctx: &Context<'_>,
-        input: StartFlowInput,
+        #[graphql(desc = "See `StartFlowInput`.")] input: StartFlowInput,
     ) -> Result<StartFlowPayload> {
         let principal = principal(ctx).gql()?;
         let flow_id = parse_id::<FlowId>(&input.flow_id, "flowId").gql()?;
@@ -142,7 +155,7 @@ impl FlowsMutation {
     async fn cancel_flow_run(
         &self,
         ctx: &Context<'_>,
-        input: CancelFlowRunInput,
+        #[graphql(desc = "See `CancelFlowRunInput`.")] input: CancelFlowRunInput,
     ) -> Result<FlowRun> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<FlowRunId>(&input.id, "id").gql()?;
@@ -162,7 +175,7 @@ impl FlowsMutation {
     async fn send_topic_notification(
         &self,
         ctx: &Context<'_>,
-        input: SendTopicNotificationInput,
+        #[graphql(desc = "See `SendTopicNotificationInput`.")] input: SendTopicNotificationInput,
     ) -> Result<TopicNotificationReport> {
         let principal = principal(ctx).gql()?;
         let topic_id = parse_id::<TopicId>(&input.topic_id, "topicId").gql()?;

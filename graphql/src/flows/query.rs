@@ -16,6 +16,7 @@ fn optional_id<T: From<uuid::Uuid>>(id: Option<&ID>, field: &str) -> Result<Opti
     id.map(|id| parse_id(id, field)).transpose().gql()
 }
 
+/// Queries of flows, runs and the outbox.
 #[Object]
 impl FlowsQuery {
     /// Flows, oldest first.
@@ -33,11 +34,21 @@ impl FlowsQuery {
         Ok(from_page(flows, had_cursor, |f| f.id.0, Flow))
     }
 
-    /// A flow by id.
-    async fn flow(&self, ctx: &Context<'_>, id: ID) -> Result<Flow> {
+    /// A flow by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
+    async fn flow(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<Flow>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<FlowId>(&id, "id").gql()?;
-        services(ctx).flows.get(principal, id).await.map(Flow).gql()
+        services(ctx)
+            .flows
+            .get(principal, id)
+            .await
+            .map(Flow)
+            .gql()
+            .map(Some)
     }
 
     /// Flow runs, newest first; every filter given must hold.
@@ -67,8 +78,12 @@ impl FlowsQuery {
         Ok(from_page(runs, had_cursor, |r| r.id.0, FlowRun))
     }
 
-    /// A flow run by id.
-    async fn flow_run(&self, ctx: &Context<'_>, id: ID) -> Result<FlowRun> {
+    /// A flow run by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has none.
+    async fn flow_run(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<FlowRun>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<FlowRunId>(&id, "id").gql()?;
         services(ctx)
@@ -77,6 +92,7 @@ impl FlowsQuery {
             .await
             .map(FlowRun)
             .gql()
+            .map(Some)
     }
 
     /// Outgoing messages, newest first; every filter given must hold.
@@ -106,8 +122,13 @@ impl FlowsQuery {
         Ok(from_page(messages, had_cursor, |m| m.id.0, OutboundMessage))
     }
 
-    /// An outgoing message by id.
-    async fn outbound_message(&self, ctx: &Context<'_>, id: ID) -> Result<OutboundMessage> {
+    /// An outgoing message by id; `null`, with `NOT_FOUND` in `errors`, when this workspace has
+    /// none.
+    async fn outbound_message(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Option<OutboundMessage>> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<OutboundMessageId>(&id, "id").gql()?;
         services(ctx)
@@ -116,5 +137,6 @@ impl FlowsQuery {
             .await
             .map(OutboundMessage)
             .gql()
+            .map(Some)
     }
 }

@@ -20,6 +20,7 @@ fn int(value: u32) -> i32 {
 /// A named list of steps, run for one subscriber at a time.
 pub(crate) struct Flow(pub domain::Flow);
 
+/// A named list of steps, run for one subscriber at a time.
 #[Object]
 impl Flow {
     /// Its id.
@@ -120,6 +121,7 @@ pub(crate) struct SetFieldStep {
     value: String,
 }
 
+/// Sets a custom field.
 #[Object]
 impl SetFieldStep {
     /// The field's id.
@@ -147,6 +149,7 @@ pub(crate) struct TagStep {
     tag_id: refhub_domain::ids::TagId,
 }
 
+/// Adds or removes a tag.
 #[Object]
 impl TagStep {
     /// The tag's id.
@@ -171,6 +174,7 @@ pub(crate) struct WaitStep {
     pub seconds: i32,
 }
 
+/// One step: exactly one field is set, as in `FlowStepInput`.
 #[Object]
 impl FlowStep {
     /// Sends a text.
@@ -299,6 +303,7 @@ pub(crate) struct TopicOptInRule {
     topic_id: refhub_domain::ids::TopicId,
 }
 
+/// A topic opt-in rule.
 #[Object]
 impl TopicOptInRule {
     /// The topic's id.
@@ -316,6 +321,7 @@ impl TopicOptInRule {
     }
 }
 
+/// A rule that starts a flow.
 #[Object]
 impl FlowTrigger {
     /// Its id.
@@ -478,6 +484,7 @@ pub(crate) struct FlowRunHistoryEntry {
 /// One subscriber's run through a flow.
 pub(crate) struct FlowRun(pub domain::FlowRun);
 
+/// One subscriber's run through a flow.
 #[Object]
 impl FlowRun {
     /// Its id.
@@ -620,6 +627,7 @@ impl From<OutboundMessageStatus> for OutboxStatus {
 /// An outgoing message of the outbox.
 pub(crate) struct OutboundMessage(pub domain::OutboundMessage);
 
+/// An outgoing message of the outbox.
 #[Object]
 impl OutboundMessage {
     /// Its id.

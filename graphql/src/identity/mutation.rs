@@ -19,10 +19,15 @@ use crate::ids::{parse_id, to_id};
 #[derive(Default)]
 pub(crate) struct IdentityMutation;
 
+/// Mutations about identity and workspaces.
 #[Object]
 impl IdentityMutation {
     /// Creates a workspace and its owner's account, and signs the owner in.
-    async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> Result<AuthPayload> {
+    async fn sign_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `SignUpInput`.")] input: SignUpInput,
+    ) -> Result<AuthPayload> {
         throttle_sign_in(ctx).gql()?;
         services(ctx)
             .auth
@@ -33,7 +38,11 @@ impl IdentityMutation {
     }
 
     /// Signs in with e-mail and password.
-    async fn log_in(&self, ctx: &Context<'_>, input: LogInInput) -> Result<AuthPayload> {
+    async fn log_in(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `LogInInput`.")] input: LogInInput,
+    ) -> Result<AuthPayload> {
         throttle_sign_in(ctx).gql()?;
         let tenant_id = input
             .tenant_id
@@ -54,7 +63,7 @@ impl IdentityMutation {
     async fn refresh_token(
         &self,
         ctx: &Context<'_>,
-        input: RefreshTokenInput,
+        #[graphql(desc = "See `RefreshTokenInput`.")] input: RefreshTokenInput,
     ) -> Result<AuthPayload> {
         throttle_sign_in(ctx).gql()?;
         services(ctx)
@@ -69,7 +78,7 @@ impl IdentityMutation {
     async fn log_out(
         &self,
         ctx: &Context<'_>,
-        input: Option<LogOutInput>,
+        #[graphql(desc = "See `LogOutInput`; optional.")] input: Option<LogOutInput>,
     ) -> Result<LogOutPayload> {
         let principal = principal(ctx).gql()?;
         let input = input.unwrap_or_default();
@@ -88,7 +97,7 @@ impl IdentityMutation {
     async fn switch_tenant(
         &self,
         ctx: &Context<'_>,
-        input: SwitchTenantInput,
+        #[graphql(desc = "See `SwitchTenantInput`.")] input: SwitchTenantInput,
     ) -> Result<AuthPayload> {
         let principal = principal(ctx).gql()?;
         let tenant_id = parse_id::<TenantId>(&input.tenant_id, "tenantId").gql()?;
@@ -106,7 +115,7 @@ impl IdentityMutation {
     async fn invite_member(
         &self,
         ctx: &Context<'_>,
-        input: InviteMemberInput,
+        #[graphql(desc = "See `InviteMemberInput`.")] input: InviteMemberInput,
     ) -> Result<Invitation> {
         let principal = principal(ctx).gql()?;
         let services = services(ctx);
@@ -123,7 +132,7 @@ impl IdentityMutation {
     async fn accept_invitation(
         &self,
         ctx: &Context<'_>,
-        input: AcceptInvitationInput,
+        #[graphql(desc = "See `AcceptInvitationInput`.")] input: AcceptInvitationInput,
     ) -> Result<Invitation> {
         let principal = principal(ctx).gql()?;
         let services = services(ctx);
@@ -139,7 +148,7 @@ impl IdentityMutation {
     async fn decline_invitation(
         &self,
         ctx: &Context<'_>,
-        input: DeclineInvitationInput,
+        #[graphql(desc = "See `DeclineInvitationInput`.")] input: DeclineInvitationInput,
     ) -> Result<Invitation> {
         let services = services(ctx);
         let invitation = services.invitations.decline(&input.token).await.gql()?;
@@ -151,7 +160,7 @@ impl IdentityMutation {
     async fn revoke_invitation(
         &self,
         ctx: &Context<'_>,
-        input: RevokeInvitationInput,
+        #[graphql(desc = "See `RevokeInvitationInput`.")] input: RevokeInvitationInput,
     ) -> Result<Invitation> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<InvitationId>(&input.id, "id").gql()?;
@@ -164,7 +173,7 @@ impl IdentityMutation {
     async fn update_member_role(
         &self,
         ctx: &Context<'_>,
-        input: UpdateMemberRoleInput,
+        #[graphql(desc = "See `UpdateMemberRoleInput`.")] input: UpdateMemberRoleInput,
     ) -> Result<Membership> {
         let principal = principal(ctx).gql()?;
         let user_id = parse_id::<UserId>(&input.user_id, "userId").gql()?;
@@ -177,7 +186,11 @@ impl IdentityMutation {
     }
 
     /// Removes a member, or leaves the workspace when given your own id. Returns the user id.
-    async fn remove_member(&self, ctx: &Context<'_>, input: RemoveMemberInput) -> Result<ID> {
+    async fn remove_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `RemoveMemberInput`.")] input: RemoveMemberInput,
+    ) -> Result<ID> {
         let principal = principal(ctx).gql()?;
         let user_id = parse_id::<UserId>(&input.user_id, "userId").gql()?;
         services(ctx)
@@ -192,7 +205,7 @@ impl IdentityMutation {
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
-        input: CreateApiKeyInput,
+        #[graphql(desc = "See `CreateApiKeyInput`.")] input: CreateApiKeyInput,
     ) -> Result<CreateApiKeyPayload> {
         let principal = principal(ctx).gql()?;
         let created = services(ctx)
@@ -207,7 +220,11 @@ impl IdentityMutation {
     }
 
     /// Revokes an API key at once.
-    async fn revoke_api_key(&self, ctx: &Context<'_>, input: RevokeApiKeyInput) -> Result<ApiKey> {
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `RevokeApiKeyInput`.")] input: RevokeApiKeyInput,
+    ) -> Result<ApiKey> {
         let principal = principal(ctx).gql()?;
         let id = parse_id::<ApiKeyId>(&input.id, "id").gql()?;
         services(ctx)
@@ -219,7 +236,11 @@ impl IdentityMutation {
     }
 
     /// Suspends a workspace: its members' and keys' requests are refused (operators only).
-    async fn suspend_tenant(&self, ctx: &Context<'_>, input: SuspendTenantInput) -> Result<Tenant> {
+    async fn suspend_tenant(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `SuspendTenantInput`.")] input: SuspendTenantInput,
+    ) -> Result<Tenant> {
         set_status(ctx, &input.tenant_id, DomainTenantStatus::Suspended).await
     }
 
@@ -227,7 +248,7 @@ impl IdentityMutation {
     async fn reactivate_tenant(
         &self,
         ctx: &Context<'_>,
-        input: ReactivateTenantInput,
+        #[graphql(desc = "See `ReactivateTenantInput`.")] input: ReactivateTenantInput,
     ) -> Result<Tenant> {
         set_status(ctx, &input.tenant_id, DomainTenantStatus::Active).await
     }

@@ -13,6 +13,7 @@ use crate::ids::to_id;
 #[derive(Default)]
 pub(crate) struct IdentityQuery;
 
+/// Queries about identity and workspaces.
 #[Object]
 impl IdentityQuery {
     /// The caller: account, current workspace and role, and the workspaces to switch to.

@@ -338,6 +338,7 @@ pub(crate) struct Me {
     pub memberships: Vec<MyMembership>,
 }
 
+/// The caller: a signed-in user or an API key, in its current workspace.
 #[Object]
 impl Me {
     /// The user's id (or the API key's).

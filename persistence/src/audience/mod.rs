@@ -5,6 +5,7 @@ mod apply_batch;
 pub(crate) mod count_cache;
 mod details;
 mod erasure;
+mod identities;
 mod import;
 mod mapping;
 mod plugin_users;

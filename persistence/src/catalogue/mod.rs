@@ -4,6 +4,7 @@
 mod custom_fields;
 pub(crate) mod mapping;
 mod messenger_apps;
+mod page_setups;
 mod pages;
 mod ref_links;
 mod tags;

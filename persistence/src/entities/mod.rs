@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod custom_fields;
+pub mod data_deletion_requests;
 pub mod flow_runs;
 pub mod flow_triggers;
 pub mod flows;
@@ -13,6 +14,8 @@ pub mod messenger_apps;
 pub mod notification_opt_ins;
 pub mod notification_topics;
 pub mod outbound_messages;
+pub mod page_setups;
+pub mod page_teardowns;
 pub mod pages;
 pub mod ref_link_tags;
 pub mod ref_links;

@@ -690,6 +690,7 @@ fn messenger_profile(world: &mut World, call: &Call) -> Answer {
                 ));
             };
             check_profile(properties, &world.pages[&page_id].messenger_profile)?;
+            check_profile_items(properties)?;
             let page = world.pages.get_mut(&page_id).expect("known page");
             for (key, value) in properties {
                 page.messenger_profile.insert(key.clone(), value.clone());
@@ -807,6 +808,61 @@ fn check_profile(
                 }
             }
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Meta's rules on the items inside ice breakers and persistent menus, beyond `check_profile`:
+/// ice breakers in the current (per-locale) format need the `default` locale and a question
+/// and payload each
+/// (<https://developers.facebook.com/docs/messenger-platform/reference/messenger-profile-api/ice-breakers>);
+/// menu items are `web_url` (with a `url`) or `postback` (with a payload of at most 1,000
+/// characters), titled in at most 30 characters
+/// (<https://developers.facebook.com/docs/messenger-platform/send-messages/persistent-menu>).
+fn check_profile_items(properties: &Map<String, Value>) -> Result<(), Failure> {
+    if let Some(locales) = properties.get("ice_breakers").and_then(Value::as_array) {
+        let per_locale = locales.iter().all(|l| l.get("call_to_actions").is_some());
+        if per_locale && !locales.iter().any(|l| l["locale"] == "default") {
+            return Err(Failure::invalid(
+                "ice_breakers",
+                "must include the default locale",
+            ));
+        }
+        let questions = locales
+            .iter()
+            .flat_map(|l| l["call_to_actions"].as_array().cloned().unwrap_or_default());
+        for question in questions {
+            let text = |key: &str| question[key].as_str().is_some_and(|t| !t.is_empty());
+            if !text("question") || !text("payload") {
+                return Err(Failure::invalid(
+                    "ice_breakers.call_to_actions",
+                    "each needs a question and a payload",
+                ));
+            }
+        }
+    }
+    if let Some(locales) = properties.get("persistent_menu").and_then(Value::as_array) {
+        let items = locales
+            .iter()
+            .flat_map(|l| l["call_to_actions"].as_array().cloned().unwrap_or_default());
+        for item in items {
+            let title_ok = item["title"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty() && t.chars().count() <= 30);
+            let action_ok = match item["type"].as_str() {
+                Some("web_url") => item["url"].as_str().is_some_and(|u| !u.is_empty()),
+                Some("postback") => item["payload"]
+                    .as_str()
+                    .is_some_and(|p| !p.is_empty() && p.chars().count() <= 1000),
+                _ => false,
+            };
+            if !title_ok || !action_ok {
+                return Err(Failure::invalid(
+                    "persistent_menu.call_to_actions",
+                    "each needs a title of at most 30 characters and a url (web_url) or a payload of at most 1000 characters (postback)",
+                ));
+            }
         }
     }
     Ok(())

@@ -12,6 +12,7 @@ mod operators;
 mod pagination;
 mod rate_limits;
 mod roles;
+mod root_fields;
 mod sessions;
 mod sign_up;
 mod switch_tenant;

@@ -74,11 +74,7 @@ async fn viewers_read_everything_and_change_nothing() {
 
     assert_eq!(snapshot(&app, &acme.access_token).await, before);
     assert!(
-        graph
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty(),
+        crate::support::send_api_calls(&graph).await.is_empty(),
         "a viewer's registration reached the Graph API"
     );
 }
@@ -124,7 +120,7 @@ async fn editors_manage_the_catalogue_but_not_the_meta_app() {
             .await;
         assert_eq!(app_after, app_before, "an editor changed the Meta app");
         assert_eq!(
-            graph.received_requests().await.unwrap_or_default().len(),
+            crate::support::send_api_calls(&graph).await.len(),
             1,
             "the editor's registration reaches the Graph API once"
         );

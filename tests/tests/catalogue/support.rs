@@ -485,3 +485,16 @@ pub fn without_timestamps(value: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// The Send API calls `graph` received (`POST /{page-id}/messages`): the only calls a test
+/// of the catalogue's own mutations counts, as connecting a page also sets it up with Meta in
+/// the background (`subscribed_apps`, `messenger_profile`).
+pub async fn send_api_calls(graph: &wiremock::MockServer) -> Vec<wiremock::Request> {
+    graph
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|request| request.url.path().ends_with("/messages"))
+        .collect()
+}

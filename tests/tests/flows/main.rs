@@ -8,6 +8,7 @@ mod crash;
 mod crud;
 mod delivery;
 mod isolation;
+mod profile_postbacks;
 mod sends;
 mod support;
 mod token_health;

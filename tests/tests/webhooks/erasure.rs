@@ -38,7 +38,7 @@ async fn erase(app: &TestApp, token: &str, id: &str) -> Value {
 /// Every text of every row of every table, one line per row (PostgreSQL: the row's text form;
 /// SQLite: each column's bytes, uuids being blobs), read as the schema's owner, past row-level
 /// security.
-async fn database_dump(app: &TestApp) -> String {
+pub(crate) async fn database_dump(app: &TestApp) -> String {
     let db = app.raw_database().await;
     let backend = db.get_database_backend();
     let tables: Vec<String> = if backend == DbBackend::Postgres {
@@ -106,7 +106,7 @@ async fn database_dump(app: &TestApp) -> String {
 }
 
 /// The lines of `dump` holding `text`.
-fn lines_with<'a>(dump: &'a str, text: &str) -> Vec<&'a str> {
+pub(crate) fn lines_with<'a>(dump: &'a str, text: &str) -> Vec<&'a str> {
     dump.lines().filter(|line| line.contains(text)).collect()
 }
 

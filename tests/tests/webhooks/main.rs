@@ -6,6 +6,7 @@
 mod authorization;
 mod batches;
 mod concurrency;
+mod data_deletion;
 mod duplicates;
 mod erasure;
 mod filters;

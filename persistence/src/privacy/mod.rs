@@ -1,0 +1,3 @@
+//! The privacy ports, implemented on [`crate::Store`].
+
+mod deletion_requests;

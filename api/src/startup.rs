@@ -496,17 +496,20 @@ impl Wiring {
                 public_base_url: config.public_base_url.clone(),
             },
         );
-        let page_setup = Arc::new(PageSetupService::new(
-            PageSetupPorts {
-                setups: db.clone(),
-                pages: db.clone(),
-                cipher: cipher.clone(),
-                gateway: gateway.clone(),
-                clock: clock.clone(),
-            },
-            chrono::Duration::from_std(config.page_setup_retry_base)
-                .unwrap_or(chrono::Duration::seconds(30)),
-        ));
+        let page_setup = Arc::new(
+            PageSetupService::new(
+                PageSetupPorts {
+                    setups: db.clone(),
+                    pages: db.clone(),
+                    cipher: cipher.clone(),
+                    gateway: gateway.clone(),
+                    clock: clock.clone(),
+                },
+                chrono::Duration::from_std(config.page_setup_retry_base)
+                    .unwrap_or(chrono::Duration::seconds(30)),
+            )
+            .with_token_health(token_health.clone()),
+        );
         let pages = Arc::new(
             PageService::new(db.clone(), cipher.clone(), clock.clone())
                 .with_setup(page_setup.clone()),

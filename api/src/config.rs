@@ -115,6 +115,10 @@ pub struct Config {
     pub page_setup_retry_base: std::time::Duration,
     /// Send API calls allowed per page per second (Meta allows about 300).
     pub sends_per_page_per_second: u32,
+    /// How often each active page's token is checked with Meta (token health).
+    pub token_check_interval: std::time::Duration,
+    /// User Profile API calls allowed per page per second (profile fetches).
+    pub profile_fetches_per_page_per_second: u32,
     /// `/graphql` requests allowed per tenant (or, signed out, per address) per second: the
     /// workspace's ceiling, shared by its members and keys.
     pub graphql_per_tenant_per_second: u32,
@@ -151,6 +155,10 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// How often a page token is checked by default: an hour, so that a token that died unseen
+/// is flagged within the hour at one cheap call per page per hour.
+const DEFAULT_TOKEN_CHECK_INTERVAL_SECS: u64 = 3600;
+
 /// The raw environment, all optional.
 #[derive(Deserialize, Default)]
 struct Env {
@@ -177,6 +185,8 @@ struct Env {
     outbox_retry_base_ms: Option<u64>,
     page_setup_retry_base_ms: Option<u64>,
     sends_per_page_per_second: Option<u32>,
+    token_check_interval_secs: Option<u64>,
+    profile_fetches_per_page_per_second: Option<u32>,
     graphql_per_tenant_per_second: Option<u32>,
     graphql_per_member_per_second: Option<u32>,
     webhook_per_key_per_second: Option<u32>,
@@ -335,6 +345,15 @@ impl Config {
                 env.page_setup_retry_base_ms.unwrap_or(30_000).max(1),
             ),
             sends_per_page_per_second: env.sends_per_page_per_second.unwrap_or(250).max(1),
+            token_check_interval: std::time::Duration::from_secs(
+                env.token_check_interval_secs
+                    .unwrap_or(DEFAULT_TOKEN_CHECK_INTERVAL_SECS)
+                    .clamp(1, 7 * 24 * 3600),
+            ),
+            profile_fetches_per_page_per_second: env
+                .profile_fetches_per_page_per_second
+                .unwrap_or(10)
+                .max(1),
             graphql_per_tenant_per_second: env.graphql_per_tenant_per_second.unwrap_or(50).max(1),
             graphql_per_member_per_second: env.graphql_per_member_per_second.unwrap_or(20).max(1),
             webhook_per_key_per_second: env.webhook_per_key_per_second.unwrap_or(20_000).max(1),
@@ -386,6 +405,8 @@ impl Config {
             outbox_retry_base: std::time::Duration::from_millis(100),
             page_setup_retry_base: std::time::Duration::from_millis(100),
             sends_per_page_per_second: 250,
+            token_check_interval: std::time::Duration::from_secs(DEFAULT_TOKEN_CHECK_INTERVAL_SECS),
+            profile_fetches_per_page_per_second: 100,
             // The suite's traffic is not throttled; the limits have their own tests.
             graphql_per_tenant_per_second: 100_000,
             graphql_per_member_per_second: 100_000,

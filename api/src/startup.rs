@@ -10,12 +10,13 @@ use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
 use refhub_domain::analytics::{ReportPorts, ReportService, ShortLinkService};
 use refhub_domain::audience::{
-    SubscriberErasureService, SubscriberService, SubscriberTransferService,
+    ProfilePorts, ProfileService, SubscriberErasureService, SubscriberService,
+    SubscriberTransferService,
 };
 use refhub_domain::catalogue::{
     CustomFieldService, FacebookLoginService, MessengerAppRepository, MessengerAppService,
     PageService, PageSetupPorts, PageSetupRepository, PageSetupService, RefLinkService,
-    SecretCipher, TagService, TopicService,
+    SecretCipher, TagService, TokenCheck, TokenHealth, TopicService,
 };
 use refhub_domain::clock::{Clock, SystemClock};
 use refhub_domain::flows::{
@@ -59,7 +60,7 @@ use crate::security::{
 use crate::short_link_cache::CachedShortLinks;
 use crate::workers::{
     BatchingInbox, ClickBatcher, DeletionWorker, Deliveries, FlowWorkerSettings, FlowWorkers,
-    PageSetupWorker, WorkerPool, WorkerSettings,
+    PageSetupWorker, ProfileWorker, TokenCheckWorker, WorkerPool, WorkerSettings,
 };
 
 /// Largest request body accepted anywhere (Meta's webhook bodies included).
@@ -89,6 +90,22 @@ struct Wiring {
     deletion_requests: Arc<dyn DeletionRequestRepository>,
     setups: Arc<dyn PageSetupRepository>,
     page_setup: Arc<PageSetupService>,
+    token_check: Arc<TokenCheck>,
+    profiles: Arc<ProfileService>,
+}
+
+/// The workers that call Meta off the request and webhook paths: token checks and profile
+/// fetches.
+struct MetaWorkers {
+    token_check: TokenCheckWorker,
+    profiles: ProfileWorker,
+}
+
+impl MetaWorkers {
+    async fn shutdown(self) {
+        self.token_check.shutdown().await;
+        self.profiles.shutdown().await;
+    }
 }
 
 /// A built, listening application. Tests build one on port 0 and run it in the background.
@@ -96,6 +113,7 @@ pub struct Application {
     local_addr: SocketAddr,
     server: Server,
     workers: Option<(WorkerPool, FlowWorkers, PageSetupWorker)>,
+    meta_workers: Option<MetaWorkers>,
     deletion_worker: Option<DeletionWorker>,
     clicks: Arc<ClickBatcher>,
     store: Store,
@@ -115,6 +133,7 @@ impl Application {
             )
         });
         let deletion_worker = (config.workers > 0).then(|| wiring.start_deletion_worker());
+        let meta_workers = (config.workers > 0).then(|| wiring.start_meta_workers());
         let schema = build_schema(
             wiring.services.clone(),
             SchemaLimits {
@@ -238,6 +257,7 @@ impl Application {
             local_addr,
             server,
             workers,
+            meta_workers,
             deletion_worker,
             clicks,
             store: counted_store,
@@ -268,6 +288,9 @@ impl Application {
             flows.shutdown().await;
             page_setup.shutdown().await;
         }
+        if let Some(meta) = self.meta_workers {
+            meta.shutdown().await;
+        }
         if let Some(deletion) = self.deletion_worker {
             deletion.shutdown().await;
         }
@@ -283,9 +306,10 @@ pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     let flows = wiring.start_flow_workers(config);
     let deletion = wiring.start_deletion_worker();
     let page_setup = wiring.start_page_setup_worker();
+    let meta = wiring.start_meta_workers();
     tracing::info!(
         workers = config.workers.max(1),
-        "webhook, flow, outbox and page set-up workers running"
+        "webhook, flow, outbox, page set-up, token check and profile workers running"
     );
     shutdown_signal().await;
     tracing::info!("stopping workers after the work in hand");
@@ -293,6 +317,7 @@ pub async fn run_workers(config: &Config) -> anyhow::Result<()> {
     flows.shutdown().await;
     deletion.shutdown().await;
     page_setup.shutdown().await;
+    meta.shutdown().await;
     Ok(())
 }
 
@@ -405,6 +430,38 @@ impl Wiring {
         let inbox: Arc<dyn InboxRepository> = Arc::new(BatchingInbox::start(db.clone()));
         let apps: Arc<dyn MessengerAppRepository> = Arc::new(CachedMessengerApps::new(db.clone()));
         let activity = Arc::new(ActivityHub::new());
+        let token_health = Arc::new(TokenHealth::new(
+            db.clone(),
+            activity.clone(),
+            clock.clone(),
+        ));
+        let token_check = Arc::new(TokenCheck::new(
+            token_health.clone(),
+            db.clone(),
+            apps.clone(),
+            cipher.clone(),
+            gateway.clone(),
+            clock.clone(),
+            chrono::Duration::from_std(config.token_check_interval)
+                .unwrap_or(chrono::Duration::hours(1)),
+        ));
+        let profiles = Arc::new(ProfileService::new(
+            ProfilePorts {
+                queue: db.clone(),
+                pages: db.clone(),
+                subscribers: db.clone(),
+                cipher: cipher.clone(),
+                api: gateway.clone(),
+                throttle: Arc::new(KeyedThrottle::per_second(
+                    config.profile_fetches_per_page_per_second,
+                    config.profile_fetches_per_page_per_second,
+                )),
+                token_health: token_health.clone(),
+                clock: clock.clone(),
+            },
+            chrono::Duration::from_std(config.outbox_retry_base)
+                .unwrap_or(chrono::Duration::seconds(2)),
+        ));
 
         let auth = AuthService::new(
             AuthPorts {
@@ -439,17 +496,20 @@ impl Wiring {
                 public_base_url: config.public_base_url.clone(),
             },
         );
-        let page_setup = Arc::new(PageSetupService::new(
-            PageSetupPorts {
-                setups: db.clone(),
-                pages: db.clone(),
-                cipher: cipher.clone(),
-                gateway: gateway.clone(),
-                clock: clock.clone(),
-            },
-            chrono::Duration::from_std(config.page_setup_retry_base)
-                .unwrap_or(chrono::Duration::seconds(30)),
-        ));
+        let page_setup = Arc::new(
+            PageSetupService::new(
+                PageSetupPorts {
+                    setups: db.clone(),
+                    pages: db.clone(),
+                    cipher: cipher.clone(),
+                    gateway: gateway.clone(),
+                    clock: clock.clone(),
+                },
+                chrono::Duration::from_std(config.page_setup_retry_base)
+                    .unwrap_or(chrono::Duration::seconds(30)),
+            )
+            .with_token_health(token_health.clone()),
+        );
         let pages = Arc::new(
             PageService::new(db.clone(), cipher.clone(), gateway.clone(), clock.clone())
                 .with_setup(page_setup.clone()),
@@ -532,6 +592,7 @@ impl Wiring {
                 db.clone(),
                 pages.clone(),
                 gateway.clone(),
+                token_health.clone(),
                 clock.clone(),
             )),
             pages,
@@ -547,6 +608,7 @@ impl Wiring {
                 clock.clone(),
             )),
             erasure: Arc::new(SubscriberErasureService::new(db.clone(), db.clone())),
+            profiles: profiles.clone(),
             inbox: Arc::new(InboxService::new(inbox.clone(), clock.clone())),
             qr_codes: Arc::new(QrCodes),
             clock: clock.clone(),
@@ -611,6 +673,7 @@ impl Wiring {
                 )),
                 clock: clock.clone(),
                 activity,
+                token_health,
             },
             chrono::Duration::from_std(config.outbox_retry_base)
                 .unwrap_or(chrono::Duration::seconds(2)),
@@ -644,7 +707,16 @@ impl Wiring {
             runner,
             outbox: db,
             sender,
+            token_check,
+            profiles,
         })
+    }
+
+    fn start_meta_workers(&self) -> MetaWorkers {
+        MetaWorkers {
+            token_check: TokenCheckWorker::start(self.token_check.clone()),
+            profiles: ProfileWorker::start(self.profiles.clone()),
+        }
     }
 
     fn start_deletion_worker(&self) -> DeletionWorker {

@@ -19,6 +19,8 @@ pub enum ActivityKind {
     OptOut,
     /// A flow run completed, failed or was cancelled.
     FlowRunFinished,
+    /// Meta refused a page's token: the page must be reconnected; its messages wait.
+    PageNeedsReconnect,
 }
 
 /// One thing that happened, with the ids a dashboard needs to show it.
@@ -82,6 +84,24 @@ impl ActivityEvent {
                 run.subscriber_id,
                 run.page_id,
             )
+        }
+    }
+}
+
+impl ActivityEvent {
+    /// A page whose token Meta refused.
+    pub fn page_needs_reconnect(tenant_id: TenantId, page_id: PageId, at: DateTime<Utc>) -> Self {
+        Self {
+            tenant_id,
+            kind: ActivityKind::PageNeedsReconnect,
+            at,
+            subscriber_id: None,
+            page_id: Some(page_id),
+            ref_link_id: None,
+            topic_id: None,
+            flow_id: None,
+            flow_run_id: None,
+            run_status: None,
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use refhub_domain::analytics::ReportService;
-use refhub_domain::audience::{SubscriberErasureService, SubscriberService};
+use refhub_domain::audience::{ProfileService, SubscriberErasureService, SubscriberService};
 use refhub_domain::catalogue::{
     CustomFieldService, FacebookLoginService, MessengerAppService, PageService, PageSetupService,
     QrCodeRenderer, RefLinkService, TagService, TopicService,
@@ -52,6 +52,8 @@ pub struct Services {
     pub subscribers: Arc<SubscriberService>,
     /// Erasing subscribers.
     pub erasure: Arc<SubscriberErasureService>,
+    /// Subscriber profiles from Meta (refreshing them).
+    pub profiles: Arc<ProfileService>,
     /// The webhook inbox.
     pub inbox: Arc<InboxService>,
     /// Flows, their rules and runs, and the outbox.

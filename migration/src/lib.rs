@@ -14,6 +14,8 @@ mod m20261121_000007_write_path_foreign_keys;
 mod m20261121_000008_plugin_identities;
 mod m20261207_000010_invitations;
 mod m20261207_000012_page_setup;
+mod m20261207_000013_page_token_health;
+mod m20261207_000014_subscriber_profiles;
 mod m20261207_000016_data_deletion_requests;
 mod schema_helpers;
 mod tenant_isolation;
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_invitations::Migration),
             Box::new(m20261207_000012_page_setup::Migration),
             Box::new(m20261207_000016_data_deletion_requests::Migration),
+            Box::new(m20261207_000013_page_token_health::Migration),
+            Box::new(m20261207_000014_subscriber_profiles::Migration),
         ]
     }
 }

@@ -496,7 +496,7 @@ fn filler(op: &str, b: &World, n: usize) -> Option<Filler> {
             vec![("input.subscriberId", Subscriber), ("input.tagId", Tag)],
             json!({ "input": { "subscriberId": id(Subscriber), "tagId": id(Tag) } }),
         ),
-        "Mutation.eraseSubscriber" => owner(
+        "Mutation.eraseSubscriber" | "Mutation.refreshSubscriberProfile" => owner(
             vec![("input.id", Subscriber)],
             json!({ "input": { "id": id(Subscriber) } }),
         ),

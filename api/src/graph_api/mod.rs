@@ -6,5 +6,7 @@ mod ids_for_pages;
 mod page_connection;
 mod page_setup;
 mod send_api;
+mod token_health;
+mod user_profile;
 
 pub use client::GraphApiClient;

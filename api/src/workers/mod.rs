@@ -8,7 +8,9 @@ mod flow_workers;
 mod host_cpu;
 mod inbox_batcher;
 mod page_setup_worker;
+mod profile_fetcher;
 mod step_aside;
+mod token_check;
 mod webhook_worker;
 
 pub use click_batcher::ClickBatcher;
@@ -17,4 +19,6 @@ pub use deliveries::Deliveries;
 pub use flow_workers::{FlowWorkerSettings, FlowWorkers};
 pub use inbox_batcher::BatchingInbox;
 pub use page_setup_worker::PageSetupWorker;
+pub use profile_fetcher::ProfileWorker;
+pub use token_check::TokenCheckWorker;
 pub use webhook_worker::{WorkerPool, WorkerSettings};

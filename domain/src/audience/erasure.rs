@@ -153,6 +153,7 @@ mod tests {
 
     fn subscriber(sender: Sender, user_ref: Option<&str>) -> Subscriber {
         Subscriber {
+            profile: Default::default(),
             id: SubscriberId(uuid::Uuid::nil()),
             tenant_id: TenantId(uuid::Uuid::nil()),
             page_id: PageId(uuid::Uuid::nil()),

@@ -5,6 +5,7 @@ mod details;
 mod effects;
 mod erasure;
 mod ports;
+mod profiles;
 mod subscriber;
 mod subscriber_service;
 mod transfer;
@@ -19,8 +20,13 @@ pub use erasure::{
     redacted_item,
 };
 pub use ports::{AudienceStore, SubscriberFilter, SubscriberRepository};
+pub use profiles::{
+    FetchedProfile, MAX_PROFILE_ATTEMPTS, ProfileFetch, ProfileGateway, ProfilePorts, ProfileQueue,
+    ProfileService,
+};
 pub use subscriber::{
-    FieldValueRecord, InteractionRecord, MESSAGING_WINDOW_HOURS, OptIn, OptInStatus, Subscriber,
+    FieldValueRecord, InteractionRecord, MESSAGING_WINDOW_HOURS, OptIn, OptInStatus, ProfileStatus,
+    Subscriber, SubscriberProfile,
 };
 pub use subscriber_service::SubscriberService;
 pub use transfer::{

@@ -39,6 +39,62 @@ pub struct Subscriber {
     pub source_ref_link_id: Option<RefLinkId>,
     /// How many times they entered through a link or ad.
     pub entry_count: i32,
+    /// What Meta's User Profile API told of them, and where fetching it stands.
+    pub profile: SubscriberProfile,
+}
+
+/// What Meta's User Profile API told of a person
+/// (<https://developers.facebook.com/docs/messenger-platform/identity/user-profile/>).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubscriberProfile {
+    /// `first_name`.
+    pub first_name: Option<String>,
+    /// `last_name`.
+    pub last_name: Option<String>,
+    /// `profile_pic`: a URL that expires (see `refreshSubscriberProfile`).
+    pub profile_pic_url: Option<String>,
+    /// `locale` (needs the `pages_user_locale` permission), e.g. `en_US`.
+    pub locale: Option<String>,
+    /// `timezone` (needs `pages_user_timezone`): hours from UTC, e.g. `-7` or `5.5`.
+    pub time_zone: Option<f64>,
+    /// Where fetching it stands.
+    pub status: ProfileStatus,
+    /// When it was last fetched.
+    pub fetched_at: Option<DateTime<Utc>>,
+    /// Why Meta gave none (a permission error, `2018218` "No profile available", ...).
+    pub error: Option<String>,
+}
+
+/// Where fetching a subscriber's profile stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProfileStatus {
+    /// Queued (or waiting for its page to be reconnected, or for a PSID).
+    #[default]
+    Pending,
+    /// Fetched.
+    Fetched,
+    /// Meta gave none, for good (recorded in `error`, never retried by itself).
+    Unavailable,
+}
+
+impl ProfileStatus {
+    /// Stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileStatus::Pending => "pending",
+            ProfileStatus::Fetched => "fetched",
+            ProfileStatus::Unavailable => "unavailable",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "fetched" => ProfileStatus::Fetched,
+            "unavailable" => ProfileStatus::Unavailable,
+            _ => ProfileStatus::Pending,
+        }
+    }
 }
 
 impl Subscriber {
@@ -162,6 +218,7 @@ mod tests {
     fn the_window_lasts_24_hours() {
         let now = Utc::now();
         let mut subscriber = Subscriber {
+            profile: SubscriberProfile::default(),
             id: SubscriberId::generate(),
             tenant_id: TenantId::generate(),
             page_id: PageId::generate(),

@@ -23,6 +23,7 @@ pub mod ref_payload;
 mod secrets;
 mod tag;
 mod tag_service;
+mod token_health;
 mod topic;
 mod topic_service;
 
@@ -36,7 +37,7 @@ pub use links::{MAX_ENCODED_REF_CHARS, encode_query_value, mme_url, rn_url};
 pub use messenger_app::{MessengerApp, WebhookKey};
 pub use messenger_app_service::MessengerAppService;
 pub use messenger_profile::MessengerProfileSettings;
-pub use page::{Page, PageChanges, PageHandle};
+pub use page::{Page, PageChanges, PageHandle, PageHealth, PageStatus};
 pub use page_connection::{
     AppCredentials, MESSAGING_TASK, ManagedPage, PageConnectionGateway, TokenOwner, UserToken,
 };
@@ -56,5 +57,6 @@ pub use ref_payload::{ParsedRef, PayloadPair, PayloadProblem, RefName, parse_ref
 pub use secrets::{SealedSecret, SecretCipher, SecretPurpose};
 pub use tag::{Tag, TagName};
 pub use tag_service::TagService;
+pub use token_health::{TokenCheck, TokenHealth, TokenInspector, TokenVerdict};
 pub use topic::{Cadence, NotificationTopic, TopicChanges, TopicRegistration, TopicTitle};
 pub use topic_service::TopicService;

@@ -27,6 +27,8 @@ pub struct Page {
     pub username: Option<String>,
     /// The page access token, sealed.
     pub access_token: SealedSecret,
+    /// Whether its token works (token health).
+    pub health: PageHealth,
     /// When it was connected.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -37,6 +39,67 @@ impl Page {
     /// What follows `m.me/`: the username, or the page id when there is none.
     pub fn handle(&self) -> PageHandle<'_> {
         PageHandle(self.username.as_deref().unwrap_or(&self.facebook_page_id))
+    }
+}
+
+/// Whether a page's token works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStatus {
+    /// Calls with its token succeed (as far as refhub knows).
+    Active,
+    /// Meta said its token is dead (error 190): nothing is sent from the page until it is
+    /// reconnected with a new token; its outgoing messages wait.
+    NeedsReconnect,
+}
+
+impl PageStatus {
+    /// Stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageStatus::Active => "active",
+            PageStatus::NeedsReconnect => "needs_reconnect",
+        }
+    }
+
+    /// Parses the stored spelling (anything else reads as active: a call will tell).
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "needs_reconnect" => PageStatus::NeedsReconnect,
+            _ => PageStatus::Active,
+        }
+    }
+}
+
+/// A page's status, with Meta's reason when it needs reconnecting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageHealth {
+    /// The status.
+    pub status: PageStatus,
+    /// Meta's error code (190) when it needs reconnecting.
+    pub code: Option<i64>,
+    /// Meta's `error_subcode` (460 password changed, 463 expired, 458 app removed, ...).
+    pub subcode: Option<i64>,
+    /// Meta's message, for people.
+    pub message: Option<String>,
+    /// When the status last changed (none: active since it was connected).
+    pub changed_at: Option<DateTime<Utc>>,
+}
+
+impl PageHealth {
+    /// A page whose token works.
+    pub fn active(changed_at: Option<DateTime<Utc>>) -> Self {
+        Self {
+            status: PageStatus::Active,
+            code: None,
+            subcode: None,
+            message: None,
+            changed_at,
+        }
+    }
+
+    /// Whether its outgoing calls must wait for a reconnection.
+    pub fn needs_reconnect(&self) -> bool {
+        self.status == PageStatus::NeedsReconnect
     }
 }
 

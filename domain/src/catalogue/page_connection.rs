@@ -17,7 +17,9 @@ use crate::catalogue::ports::GatewayError;
 /// messages (<https://developers.facebook.com/docs/pages/overview/permissions-features>).
 pub const MESSAGING_TASK: &str = "MESSAGING";
 
-/// A workspace's Meta app credentials, in the clear for one call (the exchange needs them).
+/// A workspace's Meta app credentials, in the clear for one call (the token exchange and
+/// `debug_token` need them). Its `Debug` leaves the secret out.
+#[derive(Clone)]
 pub struct AppCredentials {
     /// Meta's app id.
     pub app_id: String,

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use crate::catalogue::page::{
-    Page, PageChanges, validate_access_token, validate_facebook_page_id, validate_page_name,
-    validate_username,
+    Page, PageChanges, PageHealth, validate_access_token, validate_facebook_page_id,
+    validate_page_name, validate_username,
 };
 use crate::catalogue::page_connection::PageConnectionGateway;
 use crate::catalogue::page_setup_service::PageSetupService;
@@ -213,9 +213,12 @@ impl PageService {
                 Some(mut page) => {
                     page.name = name;
                     page.username = username;
-                    page.access_token = self.seal_token(&access_token, tenant_id, page.id)?;
+                    self.replace_token(&mut page, &access_token, now)?;
                     page.updated_at = now;
                     self.pages.update(&page).await?;
+                    // Also when this read of the page was active: it may have been marked
+                    // since. Its waiting messages and profile fetches are claimed again.
+                    self.pages.mark_active(page.tenant_id, page.id, now).await?;
                     break PageConnection::Reconnected(page);
                 }
                 None => {
@@ -227,6 +230,7 @@ impl PageService {
                         name: name.clone(),
                         username: username.clone(),
                         access_token: self.seal_token(&access_token, tenant_id, id)?,
+                        health: PageHealth::active(None),
                         created_at: now,
                         updated_at: now,
                     };
@@ -247,8 +251,9 @@ impl PageService {
     }
 
     /// What follows a page's connection or reconnection.
-    // Page set-up (subscribing the app, Get Started) and token health (the page is ACTIVE
-    // again, its waiting messages resume) hook on here.
+    // Token health (the page ACTIVE again, its waiting messages resumed) is done in the
+    // reconnection's own statements above; page set-up (subscribing the app, Get Started,
+    // the profile) is scheduled here.
     async fn after_connection(&self, connection: &PageConnection) {
         let page = match connection {
             PageConnection::Connected(page) => {
@@ -333,6 +338,24 @@ impl PageService {
             page.id.0,
             SecretPurpose::PageAccessToken,
         )
+    }
+
+    /// The one place a connected page's token is replaced (reconnecting it): a new token is
+    /// presumed good, so the page is active again and the messages and profile fetches that
+    /// waited for it are claimed again, in their original order (token health). Should the
+    /// new token be dead too, the next call marks the page again.
+    fn replace_token(
+        &self,
+        page: &mut Page,
+        token: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<()> {
+        page.access_token = self.seal_token(token, page.tenant_id, page.id)?;
+        if page.health.needs_reconnect() {
+            tracing::info!(tenant_id = %page.tenant_id, page_id = %page.id, "page reconnected: its waiting messages go out");
+            page.health = PageHealth::active(Some(now));
+        }
+        Ok(())
     }
 
     async fn find_in(&self, tenant_id: TenantId, id: PageId) -> DomainResult<Page> {

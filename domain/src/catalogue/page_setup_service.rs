@@ -25,6 +25,7 @@ use crate::catalogue::page_setup::{
 use crate::catalogue::page_setup_ports::{PageSetupGateway, PageSetupRepository, SetupRequest};
 use crate::catalogue::ports::{GatewayError, PageRepository};
 use crate::catalogue::secrets::{SecretCipher, SecretPurpose};
+use crate::catalogue::token_health::TokenHealth;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Principal, Role};
@@ -48,12 +49,24 @@ pub struct PageSetupPorts {
 pub struct PageSetupService {
     ports: PageSetupPorts,
     retry_base: Duration,
+    token_health: Option<Arc<TokenHealth>>,
 }
 
 impl PageSetupService {
     /// Builds the service; transient failures are retried after `retry_base`, doubling.
     pub fn new(ports: PageSetupPorts, retry_base: Duration) -> Self {
-        Self { ports, retry_base }
+        Self {
+            ports,
+            retry_base,
+            token_health: None,
+        }
+    }
+
+    /// Reports a dead page token (190) met by a set-up step to token health, which marks the
+    /// page `NEEDS_RECONNECT`; reconnecting it sets it up again.
+    pub fn with_token_health(mut self, token_health: Arc<TokenHealth>) -> Self {
+        self.token_health = Some(token_health);
+        self
     }
 
     /// A page was connected, or its token replaced: set it up (again), soon, in the background.
@@ -204,6 +217,11 @@ impl PageSetupService {
                 tracing::info!(tenant_id = %page.tenant_id, page_id = %page.id, "page set up with Meta");
             }
             Err(err) => {
+                if let Some(token_health) = &self.token_health {
+                    token_health
+                        .meta_refused(page.tenant_id, page.id, &err)
+                        .await?;
+                }
                 let retry = err.transient && setup.attempts < MAX_SETUP_ATTEMPTS;
                 setup.last_error = Some(SetupError {
                     code: err.code,

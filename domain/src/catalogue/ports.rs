@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::catalogue::custom_field::{CustomField, NewCustomField};
 use crate::catalogue::messenger_app::MessengerApp;
-use crate::catalogue::page::Page;
+use crate::catalogue::page::{Page, PageHealth};
 use crate::catalogue::ref_link::RefLink;
 use crate::catalogue::tag::Tag;
 use crate::catalogue::topic::{Cadence, NotificationTopic};
@@ -39,10 +39,36 @@ pub trait PageRepository: Send + Sync {
     ) -> DomainResult<Option<Page>>;
     /// The tenant's pages, oldest first.
     async fn list(&self, tenant_id: TenantId, page: PageRequest) -> DomainResult<ListPage<Page>>;
-    /// Stores changes to a page.
+    /// Stores changes to a page's name, username and token (its status has its own writes:
+    /// a rename never undoes a `NEEDS_RECONNECT` marked meanwhile).
     async fn update(&self, page: &Page) -> DomainResult<()>;
     /// Disconnects a page with its links and topics; `false` when there was none.
     async fn delete(&self, tenant_id: TenantId, id: PageId) -> DomainResult<bool>;
+    /// Marks an active page `NEEDS_RECONNECT` with `health`'s reason; `false` when it was not
+    /// active (already marked, or gone), so that only the first to mark it says so.
+    async fn mark_needs_reconnect(
+        &self,
+        tenant_id: TenantId,
+        id: PageId,
+        health: &PageHealth,
+    ) -> DomainResult<bool>;
+    /// Marks a page that needs reconnecting `ACTIVE` again (its token was replaced) at `at`;
+    /// an active page stays as it is.
+    async fn mark_active(
+        &self,
+        tenant_id: TenantId,
+        id: PageId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<()>;
+    /// Claims, across tenants, up to `limit` active pages whose token was last checked (or,
+    /// never checked, connected) `interval` or more before `now`, recording `now` as their
+    /// check time.
+    async fn claim_token_checks(
+        &self,
+        limit: usize,
+        interval: chrono::Duration,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<Vec<Page>>;
 }
 
 /// Custom field definitions.

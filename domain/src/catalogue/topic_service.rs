@@ -7,6 +7,7 @@ use crate::catalogue::page_service::PageService;
 use crate::catalogue::ports::{
     MessengerGateway, PageRepository, TopicRegistrationRequest, TopicRepository,
 };
+use crate::catalogue::token_health::TokenHealth;
 use crate::catalogue::topic::{
     Cadence, NotificationTopic, TopicChanges, TopicRegistration, TopicTitle,
 };
@@ -23,6 +24,7 @@ pub struct TopicService {
     pages: Arc<dyn PageRepository>,
     page_service: Arc<PageService>,
     gateway: Arc<dyn MessengerGateway>,
+    token_health: Arc<TokenHealth>,
     clock: Arc<dyn Clock>,
 }
 
@@ -33,6 +35,7 @@ impl TopicService {
         pages: Arc<dyn PageRepository>,
         page_service: Arc<PageService>,
         gateway: Arc<dyn MessengerGateway>,
+        token_health: Arc<TokenHealth>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -40,6 +43,7 @@ impl TopicService {
             pages,
             page_service,
             gateway,
+            token_health,
             clock,
         }
     }
@@ -164,6 +168,10 @@ impl TopicService {
             },
             Err(err) => {
                 tracing::warn!(tenant_id = %topic.tenant_id, topic_id = %topic.id, code = ?err.code, "topic registration refused: {err}");
+                // A dead token is the page's trouble: marked for reconnection (token health).
+                self.token_health
+                    .meta_refused(page.tenant_id, page.id, &err)
+                    .await?;
                 TopicRegistration::Failed {
                     at: now,
                     error: err.message,

@@ -234,6 +234,21 @@ impl OutboundMessage {
     }
 }
 
+impl OutboundMessage {
+    /// Not sent because its page needs reconnecting (token health): it stays pending, its try
+    /// not counted, due again at the time it was queued, so that once the page is reconnected
+    /// the claim (oldest due first) takes the page's waiting messages in their original order.
+    /// Until then the claim skips the page.
+    pub fn wait_for_reconnection(&mut self, error: Option<String>, error_code: Option<i64>) {
+        self.attempts = self.attempts.saturating_sub(1);
+        self.next_attempt_at = Some(self.created_at);
+        if let Some(error) = error {
+            self.last_error = Some(format!("waiting for the page to be reconnected: {error}"));
+            self.error_code = error_code;
+        }
+    }
+}
+
 /// Exponential backoff (`base`, 2×, 4×, … up to 15 minutes) with jitter: each message waits
 /// between half and all of its step, the share drawn from its id and attempt, so that
 /// messages failing together do not come back together.
@@ -273,6 +288,29 @@ mod tests {
         }
         let late = retry_delay(1, 30, base);
         assert!(late <= Duration::seconds(MAX_RETRY_DELAY_SECS));
+    }
+
+    #[test]
+    fn a_message_waiting_for_its_page_keeps_its_place_and_its_tries() {
+        let queued = Utc::now();
+        let mut message = OutboundMessage::queued(
+            TenantId::generate(),
+            PageId::generate(),
+            SubscriberId::generate(),
+            MessageKind::Flow,
+            "k".into(),
+            None,
+            serde_json::json!({"text": "hi"}),
+            queued,
+        );
+        // Claimed (a try counted, due at the end of the lease), then refused with 190.
+        message.attempts = 1;
+        message.next_attempt_at = Some(queued + Duration::seconds(60));
+        message.wait_for_reconnection(Some("Meta error 190".into()), Some(190));
+        assert_eq!(message.status, OutboxStatus::Pending);
+        assert_eq!(message.attempts, 0);
+        assert_eq!(message.next_attempt_at, Some(queued));
+        assert_eq!(message.error_code, Some(190));
     }
 
     #[test]

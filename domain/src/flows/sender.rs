@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::activity::{ActivityEvent, ActivityPublisher};
 use crate::audience::{MESSAGING_WINDOW_HOURS, OptInStatus, SubscriberRepository};
-use crate::catalogue::{PageRepository, SecretCipher, SecretPurpose};
+use crate::catalogue::{PageRepository, SecretCipher, SecretPurpose, TokenHealth};
 use crate::clock::Clock;
 use crate::error::DomainResult;
 use crate::flows::outbox::{MessageKind, OutboundMessage, OutboxStatus};
@@ -43,12 +43,28 @@ pub struct SenderPorts {
     pub clock: Arc<dyn Clock>,
     /// The live activity feed (runs that fail on a message).
     pub activity: Arc<dyn ActivityPublisher>,
+    /// Where a dead page token is reported (the page then waits for reconnection).
+    pub token_health: Arc<TokenHealth>,
 }
 
 /// Sends outgoing messages.
 pub struct OutboxSender {
     ports: SenderPorts,
     retry_base: Duration,
+}
+
+/// Why a message is not sent now.
+enum NotNow {
+    /// It cannot be sent at all.
+    Never(Unsendable),
+    /// Its page needs reconnecting: it waits, pending, in its place in line.
+    PageNeedsReconnect,
+}
+
+impl From<Unsendable> for NotNow {
+    fn from(unsendable: Unsendable) -> Self {
+        NotNow::Never(unsendable)
+    }
 }
 
 /// Why a message cannot be sent at all.
@@ -77,9 +93,13 @@ impl OutboxSender {
         let now = self.ports.clock.now();
         let request = match self.prepare(&message, now).await? {
             Ok(request) => request,
-            Err(unsendable) => {
+            Err(NotNow::Never(unsendable)) => {
                 message.give_up(unsendable.status, unsendable.reason, None);
                 return self.finish(&message, now).await;
+            }
+            Err(NotNow::PageNeedsReconnect) => {
+                message.wait_for_reconnection(None, None);
+                return self.ports.outbox.save(&message, None).await;
             }
         };
         if let Err(wait) = self.ports.throttle.check(message.page_id) {
@@ -91,6 +111,18 @@ impl OutboxSender {
         let now = self.ports.clock.now();
         match result {
             Ok(sent) => message.sent(now, sent.message_id),
+            // A dead token is the page's trouble, not the message's: the page is marked and
+            // the message waits for it to be reconnected, its try not counted.
+            Err(err)
+                if self
+                    .ports
+                    .token_health
+                    .meta_refused(message.tenant_id, message.page_id, &err)
+                    .await? =>
+            {
+                message.wait_for_reconnection(Some(err.message), err.code);
+                return self.ports.outbox.save(&message, None).await;
+            }
             Err(err) if err.transient => {
                 tracing::warn!(message_id = %message.id, attempt = message.attempts, code = ?err.code, "send failed, may be retried: {err}");
                 if message.retry_later(now, self.retry_base, err.message, err.code) {
@@ -142,24 +174,31 @@ impl OutboxSender {
         &self,
         message: &OutboundMessage,
         now: DateTime<Utc>,
-    ) -> DomainResult<Result<SendRequest, Unsendable>> {
+    ) -> DomainResult<Result<SendRequest, NotNow>> {
         let tenant_id = message.tenant_id;
         if let Some(run_id) = message.run_id {
             let run = self.ports.runs.find(tenant_id, run_id).await?;
             if run.is_none_or(|run| run.status != RunStatus::Sending) {
-                return Ok(Err(Unsendable::skipped("its run was cancelled")));
+                return Ok(Err(Unsendable::skipped("its run was cancelled").into()));
             }
         }
         let Some(page) = self.ports.pages.find(tenant_id, message.page_id).await? else {
-            return Ok(Err(Unsendable::skipped("the page is no longer connected")));
+            return Ok(Err(
+                Unsendable::skipped("the page is no longer connected").into()
+            ));
         };
+        if page.health.needs_reconnect() {
+            return Ok(Err(NotNow::PageNeedsReconnect));
+        }
         let Some(subscriber) = self
             .ports
             .subscribers
             .find(tenant_id, message.subscriber_id)
             .await?
         else {
-            return Ok(Err(Unsendable::skipped("the subscriber no longer exists")));
+            return Ok(Err(
+                Unsendable::skipped("the subscriber no longer exists").into()
+            ));
         };
         let mut body = json!({});
         match message.kind {
@@ -180,7 +219,8 @@ impl OutboxSender {
                             "not sent: the person's 24-hour messaging window is closed{closed}, \
                              and Meta refuses standard messages outside it"
                         ),
-                    }));
+                    }
+                    .into()));
                 }
                 body["recipient"] = match &subscriber.sender {
                     Sender::Psid(psid) => json!({ "id": psid }),
@@ -197,17 +237,22 @@ impl OutboxSender {
                     .into_iter()
                     .find(|o| Some(o.id) == message.opt_in_id)
                 else {
-                    return Ok(Err(Unsendable::skipped("the opt-in no longer exists")));
+                    return Ok(Err(
+                        Unsendable::skipped("the opt-in no longer exists").into()
+                    ));
                 };
                 match opt_in.effective_status(now) {
                     OptInStatus::Active => {}
                     OptInStatus::Stopped => {
                         return Ok(Err(Unsendable::skipped(
                             "the person stopped these notifications",
-                        )));
+                        )
+                        .into()));
                     }
                     OptInStatus::Expired => {
-                        return Ok(Err(Unsendable::skipped("the notification token expired")));
+                        return Ok(Err(
+                            Unsendable::skipped("the notification token expired").into()
+                        ));
                     }
                 }
                 let token = self.ports.cipher.open(

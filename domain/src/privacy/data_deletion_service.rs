@@ -435,6 +435,30 @@ mod tests {
         async fn delete(&self, _: TenantId, _: PageId) -> DomainResult<bool> {
             unreachable!()
         }
+        async fn mark_needs_reconnect(
+            &self,
+            _: TenantId,
+            _: PageId,
+            _: &crate::catalogue::PageHealth,
+        ) -> DomainResult<bool> {
+            unreachable!()
+        }
+        async fn mark_active(
+            &self,
+            _: TenantId,
+            _: PageId,
+            _: chrono::DateTime<chrono::Utc>,
+        ) -> DomainResult<()> {
+            unreachable!()
+        }
+        async fn claim_token_checks(
+            &self,
+            _: usize,
+            _: chrono::Duration,
+            _: chrono::DateTime<chrono::Utc>,
+        ) -> DomainResult<Vec<Page>> {
+            unreachable!()
+        }
     }
 
     struct Nobody;

@@ -32,6 +32,8 @@ pub(crate) enum ActivityKind {
     OptOut,
     /// A flow run completed, failed or was cancelled.
     FlowRunFinished,
+    /// Meta refused a page's token (`pageId`): reconnect it; its messages wait meanwhile.
+    PageNeedsReconnect,
 }
 
 /// One thing that happened in the workspace.
@@ -66,6 +68,7 @@ impl From<ActivityEvent> for Activity {
                 DomainKind::OptIn => ActivityKind::OptIn,
                 DomainKind::OptOut => ActivityKind::OptOut,
                 DomainKind::FlowRunFinished => ActivityKind::FlowRunFinished,
+                DomainKind::PageNeedsReconnect => ActivityKind::PageNeedsReconnect,
             },
             at: e.at,
             subscriber_id: e.subscriber_id.map(|id| to_id(id.0)),
@@ -87,7 +90,7 @@ pub struct SubscriptionRoot;
 #[Subscription]
 impl SubscriptionRoot {
     /// The workspace's activity as it is processed: new subscribers, entries through ref
-    /// links, opt-ins and opt-outs, flow runs that end. Only the caller's workspace is seen.
+    /// links, opt-ins and opt-outs, flow runs that end, pages whose token Meta refused. Only the caller's workspace is seen.
     async fn activity(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Activity>> {
         let access = principal(ctx).gql()?.require_role(Role::Viewer).gql()?;
         let tenant_id = access.tenant_id;

@@ -64,6 +64,13 @@ pub(crate) struct RemoveSubscriberTagInput {
     pub tag_id: ID,
 }
 
+/// Fetches a subscriber's profile from Meta again.
+#[derive(InputObject)]
+pub(crate) struct RefreshSubscriberProfileInput {
+    /// The subscriber.
+    pub id: ID,
+}
+
 /// Erases a subscriber.
 #[derive(InputObject)]
 pub(crate) struct EraseSubscriberInput {

@@ -3,7 +3,8 @@ use refhub_domain::ids::{CustomFieldId, SubscriberId, TagId, WebhookEventId};
 
 use super::inputs::{
     AddSubscriberTagInput, ClearSubscriberFieldInput, EraseSubscriberInput,
-    RemoveSubscriberTagInput, ReplayWebhookEventInput, SetSubscriberFieldInput,
+    RefreshSubscriberProfileInput, RemoveSubscriberTagInput, ReplayWebhookEventInput,
+    SetSubscriberFieldInput,
 };
 use super::types::{ErasedSubscriber, Subscriber, WebhookEvent};
 use crate::auth_context::{principal, services};
@@ -108,6 +109,26 @@ impl AudienceMutation {
         let id = parse_id::<SubscriberId>(&input.id, "id").gql()?;
         let counts = services(ctx).erasure.erase(principal, id).await.gql()?;
         Ok(ErasedSubscriber::new(input.id, counts))
+    }
+
+    /// Queues a fresh fetch of a subscriber's profile from Meta's User Profile API (editors):
+    /// Meta's profile picture URLs expire, so the dashboard calls this when a picture no longer
+    /// loads (or to try again after a permission was granted). Answers the subscriber with
+    /// `profileStatus: PENDING`; the fetch happens in the background within seconds.
+    async fn refresh_subscriber_profile(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "See `RefreshSubscriberProfileInput`.")]
+        input: RefreshSubscriberProfileInput,
+    ) -> Result<Subscriber> {
+        let principal = principal(ctx).gql()?;
+        let id = parse_id::<SubscriberId>(&input.id, "id").gql()?;
+        services(ctx)
+            .profiles
+            .refresh(principal, id)
+            .await
+            .map(Subscriber::from)
+            .gql()
     }
 
     /// Puts a webhook event back in line for processing (owners and admins). Processing an

@@ -38,6 +38,17 @@ impl From<DomainOptInStatus> for OptInStatus {
     }
 }
 
+/// Where fetching a subscriber's profile from Meta stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub(crate) enum SubscriberProfileStatus {
+    /// Queued (or waiting for the page to be reconnected, or, for a plugin user, for a PSID).
+    Pending,
+    /// Fetched.
+    Fetched,
+    /// Meta gave none (see `profileError`); not tried again unless refreshed.
+    Unavailable,
+}
+
 /// One person on one page, with what was fetched for it together with its page, if anything.
 pub(crate) struct Subscriber(pub domain::Subscriber, pub Preloaded);
 
@@ -75,9 +86,57 @@ impl Subscriber {
         self.0.user_ref.as_deref()
     }
 
-    /// The person's name, when known.
+    /// The person's name, when known: their first and last names from Meta's User Profile
+    /// API once fetched (`subscribers(filter: {search})` finds it).
     async fn name(&self) -> Option<&str> {
         self.0.name.as_deref()
+    }
+
+    /// First name (User Profile API `first_name`).
+    async fn first_name(&self) -> Option<&str> {
+        self.0.profile.first_name.as_deref()
+    }
+
+    /// Last name (User Profile API `last_name`).
+    async fn last_name(&self) -> Option<&str> {
+        self.0.profile.last_name.as_deref()
+    }
+
+    /// Profile picture URL (User Profile API `profile_pic`). Meta's picture URLs expire: when
+    /// one no longer loads, `refreshSubscriberProfile` fetches a fresh one.
+    async fn profile_pic_url(&self) -> Option<&str> {
+        self.0.profile.profile_pic_url.as_deref()
+    }
+
+    /// Locale on Facebook (`en_US`), when the app holds Meta's `pages_user_locale` permission.
+    async fn locale(&self) -> Option<&str> {
+        self.0.profile.locale.as_deref()
+    }
+
+    /// Hours from UTC (`-7`, `5.5`), when the app holds Meta's `pages_user_timezone`
+    /// permission.
+    async fn time_zone(&self) -> Option<f64> {
+        self.0.profile.time_zone
+    }
+
+    /// Where fetching the profile from Meta stands.
+    async fn profile_status(&self) -> SubscriberProfileStatus {
+        match self.0.profile.status {
+            domain::ProfileStatus::Pending => SubscriberProfileStatus::Pending,
+            domain::ProfileStatus::Fetched => SubscriberProfileStatus::Fetched,
+            domain::ProfileStatus::Unavailable => SubscriberProfileStatus::Unavailable,
+        }
+    }
+
+    /// When the profile was last fetched.
+    async fn profile_fetched_at(&self) -> Option<DateTime<Utc>> {
+        self.0.profile.fetched_at
+    }
+
+    /// Why Meta gave no profile (its code and message: a permission error, `2018218` "No
+    /// profile available for this user", ...), or the passing failure a pending fetch last met.
+    async fn profile_error(&self) -> Option<&str> {
+        self.0.profile.error.as_deref()
     }
 
     /// The first `ref` they arrived with, as received (payload included).

@@ -237,6 +237,28 @@ impl ConnectFacebookPagesPayload {
     }
 }
 
+/// Whether a page's token works.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub(crate) enum PageStatus {
+    /// Calls with its token succeed (as far as refhub knows).
+    Active,
+    /// Meta refused its token (error 190: expired, revoked, password changed, app removed):
+    /// reconnect it with a new token (`updatePage` with `accessToken`). Until then its
+    /// outgoing messages wait, in order; none fails for it.
+    NeedsReconnect,
+}
+
+/// Why a page needs reconnecting, as Meta said it.
+#[derive(SimpleObject)]
+pub(crate) struct PageStatusReason {
+    /// Meta's error code (190).
+    code: Option<i64>,
+    /// Meta's `error_subcode` (458 app removed, 460 password changed, 463 expired, ...).
+    subcode: Option<i64>,
+    /// Meta's message.
+    message: Option<String>,
+}
+
 /// A connected Facebook Page. Its access token is never returned.
 pub(crate) struct Page(pub domain::Page);
 
@@ -261,6 +283,29 @@ impl Page {
     /// The page's m.me username, if it has one.
     async fn username(&self) -> Option<&str> {
         self.0.username.as_deref()
+    }
+
+    /// Whether its token works (token health).
+    async fn status(&self) -> PageStatus {
+        match self.0.health.status {
+            domain::PageStatus::Active => PageStatus::Active,
+            domain::PageStatus::NeedsReconnect => PageStatus::NeedsReconnect,
+        }
+    }
+
+    /// Meta's reason when it `NEEDS_RECONNECT`.
+    async fn status_reason(&self) -> Option<PageStatusReason> {
+        let health = &self.0.health;
+        health.needs_reconnect().then(|| PageStatusReason {
+            code: health.code,
+            subcode: health.subcode,
+            message: health.message.clone(),
+        })
+    }
+
+    /// When the status last changed (none: active since it was connected).
+    async fn status_changed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.health.changed_at
     }
 
     /// `https://m.me/<username or page id>`.

@@ -64,6 +64,8 @@ pub(super) fn new_subscriber_row(
         entry_count: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
+        // The profile columns take their defaults: a new subscriber's profile is pending.
+        ..Default::default()
     }
 }
 

@@ -93,6 +93,8 @@ async fn import_chunk(
             entry_count: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
+            // The profile columns take their defaults: a new subscriber's profile is pending.
+            ..Default::default()
         }))
         .on_conflict(
             OnConflict::columns([

@@ -1,7 +1,9 @@
 //! Audience rows to domain values.
 
 use refhub_domain::DomainResult;
-use refhub_domain::audience::{FieldValueRecord, OptIn, Subscriber};
+use refhub_domain::audience::{
+    FieldValueRecord, OptIn, ProfileStatus, Subscriber, SubscriberProfile,
+};
 use refhub_domain::catalogue::SealedSecret;
 use refhub_domain::webhooks::Sender;
 
@@ -23,6 +25,16 @@ pub(crate) fn subscriber(row: subscribers::Model) -> DomainResult<Subscriber> {
         source_ref: row.source_ref,
         source_ref_link_id: row.source_ref_link_id.map(Into::into),
         entry_count: row.entry_count,
+        profile: SubscriberProfile {
+            first_name: row.first_name,
+            last_name: row.last_name,
+            profile_pic_url: row.profile_pic_url,
+            locale: row.locale,
+            time_zone: row.time_zone,
+            status: ProfileStatus::parse(&row.profile_status),
+            fetched_at: row.profile_fetched_at,
+            error: row.profile_error,
+        },
     })
 }
 

@@ -9,4 +9,5 @@ mod identities;
 mod import;
 mod mapping;
 mod plugin_users;
+mod profiles;
 mod subscribers;

@@ -2,11 +2,11 @@
 
 use refhub_domain::DomainResult;
 use refhub_domain::catalogue::{
-    CustomField, MessengerApp, NotificationTopic, Page, RefLink, RefName, SealedSecret, Tag,
-    TopicRegistration, WebhookKey,
+    CustomField, MessengerApp, NotificationTopic, Page, PageHealth, PageStatus, RefLink, RefName,
+    SealedSecret, Tag, TopicRegistration, WebhookKey,
 };
 use refhub_domain::ids::TagId;
-use sea_orm::Set;
+use sea_orm::{NotSet, Set};
 
 use crate::entities::{custom_fields, messenger_apps, notification_topics, pages, ref_links, tags};
 use crate::error::corrupt;
@@ -50,6 +50,13 @@ pub(crate) fn page(row: pages::Model) -> Page {
         name: row.name,
         username: row.username,
         access_token: SealedSecret(row.access_token),
+        health: PageHealth {
+            status: PageStatus::parse(&row.status),
+            code: row.status_code,
+            subcode: row.status_subcode,
+            message: row.status_message,
+            changed_at: row.status_changed_at,
+        },
         created_at: row.created_at,
         updated_at: row.updated_at,
     }
@@ -65,6 +72,13 @@ pub(crate) fn page_row(page: &Page) -> pages::ActiveModel {
         access_token: Set(page.access_token.0.clone()),
         created_at: Set(page.created_at),
         updated_at: Set(page.updated_at),
+        status: Set(page.health.status.as_str().to_owned()),
+        status_code: Set(page.health.code),
+        status_subcode: Set(page.health.subcode),
+        status_message: Set(page.health.message.clone()),
+        status_changed_at: Set(page.health.changed_at),
+        // Written only by the periodic check's claim.
+        token_checked_at: NotSet,
     }
 }
 

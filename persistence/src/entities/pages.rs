@@ -13,6 +13,12 @@ pub struct Model {
     pub access_token: Vec<u8>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub status: String,
+    pub status_code: Option<i64>,
+    pub status_subcode: Option<i64>,
+    pub status_message: Option<String>,
+    pub status_changed_at: Option<DateTimeUtc>,
+    pub token_checked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

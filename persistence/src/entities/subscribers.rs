@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "subscribers")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -20,6 +20,16 @@ pub struct Model {
     pub entry_count: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub profile_pic_url: Option<String>,
+    pub locale: Option<String>,
+    pub time_zone: Option<f64>,
+    pub profile_status: String,
+    pub profile_attempts: i32,
+    pub profile_due_at: Option<DateTimeUtc>,
+    pub profile_fetched_at: Option<DateTimeUtc>,
+    pub profile_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,7 +17,8 @@ use crate::pagination::try_map_page;
 use crate::scope::{self, run};
 
 // `next_attempt_at` is when a message is next due (queued, retry time, end of a worker's
-// claim) and NULL once it has ended.
+// claim) and NULL once it has ended. A page waiting to be reconnected (token health) holds its
+// messages back: they stay pending and due, and go in their order once it is active again.
 const CLAIM: ClaimSql = ClaimSql {
     scope: "outbox-worker",
     postgres: "
@@ -25,6 +26,10 @@ const CLAIM: ClaimSql = ClaimSql {
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM outbound_messages
         WHERE next_attempt_at <= $2 AND status = 'pending'
+          AND NOT EXISTS (SELECT 1 FROM pages p
+                          WHERE p.tenant_id = outbound_messages.tenant_id
+                            AND p.id = outbound_messages.page_id
+                            AND p.status = 'needs_reconnect')
         ORDER BY next_attempt_at
         LIMIT $3
         FOR UPDATE SKIP LOCKED)
@@ -34,6 +39,10 @@ const CLAIM: ClaimSql = ClaimSql {
     WHERE (tenant_id, id) IN (
         SELECT tenant_id, id FROM outbound_messages
         WHERE next_attempt_at <= ?2 AND status = 'pending'
+          AND NOT EXISTS (SELECT 1 FROM pages p
+                          WHERE p.tenant_id = outbound_messages.tenant_id
+                            AND p.id = outbound_messages.page_id
+                            AND p.status = 'needs_reconnect')
         ORDER BY next_attempt_at
         LIMIT ?3)
     RETURNING *",

@@ -142,6 +142,21 @@ impl FakeMeta {
         page.people.insert(psid.to_owned(), profile);
     }
 
+    /// Lets the app read only `fields` of people's profiles on `page_id` (Meta grants `locale`
+    /// and `timezone` only with the `pages_user_locale` and `pages_user_timezone`
+    /// permissions; `[]`: no profile access at all).
+    pub fn allow_profile_fields(&self, page_id: &str, fields: &[&str]) {
+        self.world().profile_fields_allowed.insert(
+            page_id.to_owned(),
+            fields.iter().map(|f| (*f).to_owned()).collect(),
+        );
+    }
+
+    /// Makes `psid` a person without a profile (a Messenger account made with a phone number).
+    pub fn without_profile(&self, psid: &str) {
+        self.world().without_profile.insert(psid.to_owned());
+    }
+
     /// Links an app-scoped user id to a PSID on a page (`/{asid}/ids_for_pages`).
     pub fn link_ids(&self, app_scoped_id: &str, page_id: &str, psid: &str) {
         self.world()

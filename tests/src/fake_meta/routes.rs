@@ -559,6 +559,7 @@ fn node(world: &mut World, call: &Call, id: Option<&str>) -> Answer {
             {
                 return Err(Failure::invalid(field, "is not a User Profile API field"));
             }
+            user_profile_refusal(world, &page_id, psid, &fields)?;
             let page = &world.pages[&page_id];
             let Some(person) = page.people.get(psid) else {
                 return Err(Failure::meta(
@@ -594,6 +595,40 @@ fn node(world: &mut World, call: &Call, id: Option<&str>) -> Answer {
             }
         }
     }
+}
+
+/// What Meta refuses on the User Profile API beyond unknown fields: a field the app has no
+/// permission for fails the whole call (code 100, subcode 2018247, "(#100) Insufficient
+/// permission to access user profile."), and a person whose account was made with a phone
+/// number has no profile (2018218, "No profile available for this user.").
+/// <https://developers.facebook.com/docs/messenger-platform/identity/user-profile/>
+fn user_profile_refusal(
+    world: &World,
+    page_id: &str,
+    psid: &str,
+    fields: &[String],
+) -> Result<(), Failure> {
+    if let Some(allowed) = world.profile_fields_allowed.get(page_id)
+        && fields
+            .iter()
+            .any(|f| f != "id" && !allowed.iter().any(|a| a == f))
+    {
+        return Err(Failure::meta(
+            400,
+            100,
+            Some(2018247),
+            "(#100) Insufficient permission to access user profile.",
+        ));
+    }
+    if world.without_profile.contains(psid) {
+        return Err(Failure::meta(
+            400,
+            100,
+            Some(2018218),
+            "No profile available for this user.",
+        ));
+    }
+    Ok(())
 }
 
 fn page_node(world: &World, page_id: &str, fields: &[String]) -> Answer {

@@ -83,6 +83,11 @@ pub struct World {
     pub refused: Vec<String>,
     /// A counter for issued tokens and message ids.
     pub serial: u64,
+    /// Page id → the User Profile fields the app may read on it (absent: all of them). Asking
+    /// for another fails the call as Meta does (code 100, subcode 2018247).
+    pub profile_fields_allowed: HashMap<String, Vec<String>>,
+    /// PSIDs whose Messenger account has no profile (made with a phone number): 2018218.
+    pub without_profile: std::collections::HashSet<String>,
 }
 
 impl World {

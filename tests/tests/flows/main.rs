@@ -11,6 +11,7 @@ mod isolation;
 mod profile_postbacks;
 mod sends;
 mod support;
+mod token_health;
 mod topics;
 mod triggers;
 mod waits;

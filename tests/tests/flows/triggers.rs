@@ -473,6 +473,7 @@ async fn rules_keep_to_their_page_and_inactive_links_and_deleted_flows_start_not
     let app = app_with(&graph).await;
     let tenant = connect_tenant(&app, "owner@pages.test", "Pages", PAGE).await;
     let token = tenant.token();
+    // Meta knows the second page and its token (its set-up and profile fetches reach it).
     app.meta
         .add_page(OTHER_PAGE, "Second", None, "EAAB-token-0003");
     let connected = app

@@ -17,6 +17,7 @@ mod opt_ins;
 mod payloads;
 mod plugin_users;
 mod poison_events;
+mod profiles;
 mod signatures;
 mod subscriber_edits;
 mod support;

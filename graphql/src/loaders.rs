@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use futures::future::BoxFuture;
 use refhub_domain::audience::{FieldValueRecord, OptIn, Subscriber};
-use refhub_domain::catalogue::{CustomField, NotificationTopic, Page, Tag};
+use refhub_domain::catalogue::{CustomField, NotificationTopic, Page, PageSetup, Tag};
 use refhub_domain::flows::{Flow, FlowTrigger};
 use refhub_domain::identity::Principal;
 use refhub_domain::ids::{CustomFieldId, FlowId, PageId, SubscriberId, TagId, TopicId};
@@ -25,6 +25,7 @@ pub(crate) struct Loaders {
     pub tags: DataLoader<Tags>,
     pub topics: DataLoader<Topics>,
     pub pages: DataLoader<Pages>,
+    pub page_setups: DataLoader<PageSetups>,
     pub flows: DataLoader<Flows>,
     pub triggers_of: DataLoader<TriggersOf>,
     pub subscribers: DataLoader<Subscribers>,
@@ -59,6 +60,7 @@ impl Loaders {
             tags: DataLoader::new(Tags(context()), spawn()),
             topics: DataLoader::new(Topics(context()), spawn()),
             pages: DataLoader::new(Pages(context()), spawn()),
+            page_setups: DataLoader::new(PageSetups(context()), spawn()),
             flows: DataLoader::new(Flows(context()), spawn()),
             triggers_of: DataLoader::new(TriggersOf(context()), spawn()),
             subscribers: DataLoader::new(Subscribers(context()), spawn()),
@@ -225,6 +227,32 @@ impl Loader<PageId> for Pages {
             }
         }
         Ok(pages)
+    }
+}
+
+/// Pages' set-up with Meta (pages never scheduled are left out): `Page.setup`,
+/// `messengerProfile` and `messengerProfileSettings` share one read per page.
+pub(crate) struct PageSetups(Context);
+
+impl Loader<PageId> for PageSetups {
+    type Value = PageSetup;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[PageId]) -> LoadResult<PageId, Self::Value> {
+        let mut setups = HashMap::with_capacity(keys.len());
+        for key in keys {
+            let setup = self
+                .0
+                .services
+                .page_setup
+                .get(&self.0.principal, *key)
+                .await
+                .map_err(|err| to_graphql(&err))?;
+            if let Some(setup) = setup {
+                setups.insert(*key, setup);
+            }
+        }
+        Ok(setups)
     }
 }
 

@@ -9,7 +9,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::schema_helpers::{at_null, index, text_null};
+use crate::schema_helpers::{at_null, text_null};
 use crate::tenant_isolation::postgres_only;
 
 #[derive(DeriveMigrationName)]
@@ -58,12 +58,15 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // The token check's claim filters and orders on this very expression, over active pages
+        // only: a plain index on `token_checked_at` could serve neither. Both engines take an
+        // expression index with a predicate.
         manager
-            .create_index(index(
-                "pages_token_checked_at",
-                Pages::Table,
-                vec![Pages::TokenCheckedAt.into_iden()],
-            ))
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX pages_token_check_due ON pages \
+                 ((COALESCE(token_checked_at, created_at))) WHERE status = 'active'",
+            )
             .await?;
         postgres_only(
             manager,
@@ -85,7 +88,7 @@ impl MigrationTrait for Migration {
         manager
             .drop_index(
                 Index::drop()
-                    .name("pages_token_checked_at")
+                    .name("pages_token_check_due")
                     .table(Pages::Table)
                     .to_owned(),
             )

@@ -15,7 +15,7 @@ use crate::catalogue::page_service::{
     IfConnected, PageConnection, PageService, VerifiedPage, meta_refusal,
 };
 use crate::catalogue::ports::{GatewayError, MessengerAppRepository};
-use crate::catalogue::secrets::{SecretCipher, SecretPurpose};
+use crate::catalogue::secrets::SecretCipher;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Principal, Role};
 use crate::ids::TenantId;
@@ -167,16 +167,7 @@ impl FacebookLoginService {
                 "this workspace has no Messenger app connected: connect it first (connectMessengerApp); Facebook Login runs with its app id and secret",
             ));
         };
-        let app_secret = self.cipher.open(
-            &app.app_secret,
-            tenant_id,
-            app.id.0,
-            SecretPurpose::AppSecret,
-        )?;
-        Ok(AppCredentials {
-            app_id: app.app_id,
-            app_secret,
-        })
+        app.credentials(self.cipher.as_ref())
     }
 }
 

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::catalogue::secrets::SealedSecret;
+use crate::catalogue::page_connection::AppCredentials;
+use crate::catalogue::secrets::{SealedSecret, SecretCipher, SecretPurpose};
 use crate::error::DomainResult;
 use crate::ids::{MessengerAppId, TenantId};
 use crate::text;
@@ -26,6 +27,26 @@ pub struct MessengerApp {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+impl MessengerApp {
+    /// The app secret in the clear, for one signature check or one call to Meta.
+    pub fn open_secret(&self, cipher: &dyn SecretCipher) -> DomainResult<String> {
+        cipher.open(
+            &self.app_secret,
+            self.tenant_id,
+            self.id.0,
+            SecretPurpose::AppSecret,
+        )
+    }
+
+    /// The app id and secret Meta's app-level calls take (token exchange, `debug_token`).
+    pub fn credentials(&self, cipher: &dyn SecretCipher) -> DomainResult<AppCredentials> {
+        Ok(AppCredentials {
+            app_id: self.app_id.clone(),
+            app_secret: self.open_secret(cipher)?,
+        })
+    }
 }
 
 /// The key in `/webhooks/messenger/{key}`: the tenant id (so the request can be routed within

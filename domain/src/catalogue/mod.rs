@@ -26,6 +26,7 @@ mod tag_service;
 mod token_health;
 mod topic;
 mod topic_service;
+mod webhook_key_lookup;
 
 pub use custom_field::{CustomField, CustomFieldChanges, NewCustomField};
 pub use custom_field_service::CustomFieldService;
@@ -60,3 +61,5 @@ pub use tag_service::TagService;
 pub use token_health::{TokenCheck, TokenHealth, TokenInspector, TokenVerdict};
 pub use topic::{Cadence, NotificationTopic, TopicChanges, TopicRegistration, TopicTitle};
 pub use topic_service::TopicService;
+pub use webhook_key_lookup::app_for_webhook_key;
+pub(crate) use webhook_key_lookup::constant_time_eq;

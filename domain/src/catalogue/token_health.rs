@@ -159,15 +159,7 @@ impl TokenCheck {
             SecretPurpose::PageAccessToken,
         )?;
         let app = match self.apps.find(page.tenant_id).await? {
-            Some(app) => Some(AppCredentials {
-                app_secret: self.cipher.open(
-                    &app.app_secret,
-                    app.tenant_id,
-                    app.id.0,
-                    SecretPurpose::AppSecret,
-                )?,
-                app_id: app.app_id,
-            }),
+            Some(app) => Some(app.credentials(self.cipher.as_ref())?),
             None => None,
         };
         match self.inspector.inspect(&token, app.as_ref()).await {

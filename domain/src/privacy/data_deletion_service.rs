@@ -25,7 +25,7 @@ use chrono::Duration;
 
 use crate::audience::{ErasureTarget, SubscriberEraser};
 use crate::catalogue::{
-    MessengerApp, MessengerAppRepository, PageRepository, SecretCipher, SecretPurpose, WebhookKey,
+    MessengerApp, MessengerAppRepository, PageRepository, SecretCipher, app_for_webhook_key,
 };
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
@@ -37,8 +37,6 @@ use crate::privacy::deletion_request::{
 use crate::privacy::ports::{DeletionRequestRepository, PageScopedIds, SubscriberIdentities};
 use crate::privacy::signed_request::{SignedRequest, SignedRequestMac};
 use crate::webhooks::DeliveryThrottle;
-
-const UNKNOWN_KEY: &str = "webhook endpoint";
 
 /// Tries at Meta before the matching gives up on it (about nine hours in all, with the
 /// backoff): the erasure then goes ahead with what can be matched without Meta.
@@ -228,15 +226,8 @@ impl DataDeletionService {
         app: &MessengerApp,
         asid: &str,
     ) -> Result<Vec<(PageId, String)>, (bool, String)> {
-        let secret = self
-            .ports
-            .cipher
-            .open(
-                &app.app_secret,
-                app.tenant_id,
-                app.id.0,
-                SecretPurpose::AppSecret,
-            )
+        let secret = app
+            .open_secret(self.ports.cipher.as_ref())
             .map_err(|err| (false, format!("the app secret cannot be opened: {err}")))?;
         let found = self
             .ports
@@ -269,12 +260,7 @@ impl DataDeletionService {
         throttle
             .check(app.tenant_id)
             .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs })?;
-        let secret = self.ports.cipher.open(
-            &app.app_secret,
-            app.tenant_id,
-            app.id.0,
-            SecretPurpose::AppSecret,
-        )?;
+        let secret = app.open_secret(self.ports.cipher.as_ref())?;
         let signed = SignedRequest::verify(
             signed_request.unwrap_or(""),
             &secret,
@@ -312,13 +298,7 @@ impl DataDeletionService {
 
     /// The workspace whose webhook key `key` is (the same key as its webhook URL's).
     async fn app_for_key(&self, key: &str) -> DomainResult<MessengerApp> {
-        let tenant_id = WebhookKey::tenant_of(key).ok_or(DomainError::not_found(UNKNOWN_KEY))?;
-        self.ports
-            .apps
-            .find(tenant_id)
-            .await?
-            .filter(|app| constant_time_eq(app.webhook_key.as_str().as_bytes(), key.as_bytes()))
-            .ok_or(DomainError::not_found(UNKNOWN_KEY))
+        app_for_webhook_key(self.ports.apps.as_ref(), key).await
     }
 }
 
@@ -326,11 +306,6 @@ impl DataDeletionService {
 fn backoff(attempts: u32) -> Duration {
     let exponent = attempts.saturating_sub(1).min(8);
     Duration::seconds((30_i64 << exponent).min(7_200))
-}
-
-/// Equality whose time does not depend on where the inputs differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -343,7 +318,7 @@ mod tests {
 
     use super::*;
     use crate::audience::{ErasureCounts, Subscriber};
-    use crate::catalogue::{GatewayError, Page, SealedSecret};
+    use crate::catalogue::{GatewayError, Page, SealedSecret, SecretPurpose, WebhookKey};
     use crate::ids::{MessengerAppId, TenantId};
     use crate::pagination::{Page as ListPage, PageRequest};
     use crate::privacy::PageScopedId;

@@ -111,9 +111,10 @@ fn marked_number(map: &serde_json::Map<String, Value>) -> Option<String> {
 pub fn unreadable_number(item: &Value) -> Option<String> {
     match item {
         Value::Number(n) if !reads_back(n) => Some(n.to_string()),
-        Value::Object(map) if marked_number(map).is_some() => marked_number(map),
         Value::Array(items) => items.iter().find_map(unreadable_number),
-        Value::Object(map) => map.values().find_map(unreadable_number),
+        Value::Object(map) => {
+            marked_number(map).or_else(|| map.values().find_map(unreadable_number))
+        }
         _ => None,
     }
 }
@@ -123,20 +124,20 @@ pub fn unreadable_number(item: &Value) -> Option<String> {
 pub fn with_unreadable_numbers_as_text(item: Value) -> Value {
     match item {
         Value::Number(n) if !reads_back(&n) => Value::String(n.to_string()),
-        Value::Object(map) if marked_number(&map).is_some() => {
-            Value::String(marked_number(&map).unwrap_or_default())
-        }
         Value::Array(items) => Value::Array(
             items
                 .into_iter()
                 .map(with_unreadable_numbers_as_text)
                 .collect(),
         ),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, value)| (key, with_unreadable_numbers_as_text(value)))
-                .collect(),
-        ),
+        Value::Object(map) => match marked_number(&map) {
+            Some(text) => Value::String(text),
+            None => Value::Object(
+                map.into_iter()
+                    .map(|(key, value)| (key, with_unreadable_numbers_as_text(value)))
+                    .collect(),
+            ),
+        },
         other => other,
     }
 }

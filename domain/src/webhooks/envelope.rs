@@ -90,14 +90,20 @@ const KINDS: [&str; 16] = [
 pub fn split_envelope(body: &[u8], received_at: DateTime<Utc>) -> DomainResult<Vec<EnvelopeEvent>> {
     // RFC 8259 lets a parser ignore a byte order mark; refusing it would lose the delivery.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let root: Value = serde_json::from_slice(body)
-        .ok()
-        .or_else(|| serde_json::from_slice(&without_lone_surrogates(body)?).ok())
-        .or_else(|| {
-            let text = without_lone_surrogates(body);
-            serde_json::from_slice(&with_huge_numbers_marked(text.as_deref().unwrap_or(body))?).ok()
-        })
-        .ok_or_else(|| DomainError::validation("body", "is not JSON"))?;
+    let root: Value = match serde_json::from_slice(body) {
+        Ok(root) => root,
+        // Only a body that does not parse is read again, its lone surrogates mended once for
+        // both second reads.
+        Err(_) => {
+            let mended = without_lone_surrogates(body);
+            let text = mended.as_deref().unwrap_or(body);
+            mended
+                .as_deref()
+                .and_then(|mended| serde_json::from_slice(mended).ok())
+                .or_else(|| serde_json::from_slice(&with_huge_numbers_marked(text)?).ok())
+                .ok_or_else(|| DomainError::validation("body", "is not JSON"))?
+        }
+    };
     let Some(fields) = root.as_object() else {
         return Err(DomainError::validation("body", "is not a JSON object"));
     };

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use crate::catalogue::{
-    MessengerApp, MessengerAppRepository, SecretCipher, SecretPurpose, WebhookKey,
+    MessengerApp, MessengerAppRepository, SecretCipher, SecretPurpose, app_for_webhook_key,
+    constant_time_eq,
 };
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, ForbiddenReason};
@@ -14,8 +15,6 @@ use crate::webhooks::envelope::{Sender, split_envelope};
 use crate::webhooks::inbox::NewInboxEvent;
 use crate::webhooks::ports::{DeliveryThrottle, InboxRepository, WebhookSignatures};
 use crate::webhooks::sealed_tokens::seal_tokens;
-
-const UNKNOWN_KEY: &str = "webhook endpoint";
 
 /// What storing a delivery did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +88,7 @@ impl WebhookIngestService {
         throttle
             .check(app.tenant_id)
             .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs })?;
-        let secret = self.cipher.open(
-            &app.app_secret,
-            app.tenant_id,
-            app.id.0,
-            SecretPurpose::AppSecret,
-        )?;
+        let secret = app.open_secret(self.cipher.as_ref())?;
         if !self.signatures.verify(&secret, body, signature) {
             return Err(DomainError::Unauthenticated(
                 "missing or wrong X-Hub-Signature-256",
@@ -129,28 +123,6 @@ impl WebhookIngestService {
     }
 
     async fn app_for_key(&self, key: &str) -> DomainResult<MessengerApp> {
-        let tenant_id = WebhookKey::tenant_of(key).ok_or(DomainError::not_found(UNKNOWN_KEY))?;
-        self.apps
-            .find(tenant_id)
-            .await?
-            .filter(|app| constant_time_eq(app.webhook_key.as_str().as_bytes(), key.as_bytes()))
-            .ok_or(DomainError::not_found(UNKNOWN_KEY))
-    }
-}
-
-/// Equality whose time does not depend on where the inputs differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn constant_time_equality() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
+        app_for_webhook_key(self.apps.as_ref(), key).await
     }
 }

@@ -197,6 +197,17 @@ impl FacebookPage {
 /// What `connectFacebookPages` did.
 pub(crate) struct ConnectFacebookPagesPayload(pub Vec<domain::PageConnection>);
 
+impl ConnectFacebookPagesPayload {
+    /// The pages new to the workspace (`new`), or those it had.
+    fn pages_where(&self, new: bool) -> Vec<Page> {
+        self.0
+            .iter()
+            .filter(|c| matches!(c, domain::PageConnection::Connected(_)) == new)
+            .map(|c| Page(c.page().clone()))
+            .collect()
+    }
+}
+
 /// What `connectFacebookPages` did.
 #[Object]
 impl ConnectFacebookPagesPayload {
@@ -213,13 +224,7 @@ impl ConnectFacebookPagesPayload {
         complexity = "crate::cost::whole_list_cost(crate::cost::CONNECTED_PAGES, child_complexity)"
     )]
     async fn connected(&self) -> Vec<Page> {
-        self.0
-            .iter()
-            .filter_map(|c| match c {
-                domain::PageConnection::Connected(page) => Some(Page(page.clone())),
-                domain::PageConnection::Reconnected(_) => None,
-            })
-            .collect()
+        self.pages_where(true)
     }
 
     /// The pages the workspace had, now with a fresh token.
@@ -227,13 +232,7 @@ impl ConnectFacebookPagesPayload {
         complexity = "crate::cost::whole_list_cost(crate::cost::CONNECTED_PAGES, child_complexity)"
     )]
     async fn reconnected(&self) -> Vec<Page> {
-        self.0
-            .iter()
-            .filter_map(|c| match c {
-                domain::PageConnection::Reconnected(page) => Some(Page(page.clone())),
-                domain::PageConnection::Connected(_) => None,
-            })
-            .collect()
+        self.pages_where(false)
     }
 }
 
@@ -261,6 +260,16 @@ pub(crate) struct PageStatusReason {
 
 /// A connected Facebook Page. Its access token is never returned.
 pub(crate) struct Page(pub domain::Page);
+
+impl Page {
+    /// The page's set-up with Meta, read once per request for all the fields that show it.
+    async fn stored_setup(&self, ctx: &Context<'_>) -> Result<Option<domain::PageSetup>> {
+        crate::loaders::loaders(ctx)?
+            .page_setups
+            .load_one(self.0.id)
+            .await
+    }
+}
 
 /// A connected Facebook Page. Its access token is never returned.
 #[Object]
@@ -331,12 +340,7 @@ impl Page {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<crate::page_setup::types::PageSetup>> {
-        let principal = principal(ctx).gql()?;
-        let setup = services(ctx)
-            .page_setup
-            .get(principal, self.0.id)
-            .await
-            .gql()?;
+        let setup = self.stored_setup(ctx).await?;
         Ok(setup.map(Into::into))
     }
 
@@ -346,12 +350,7 @@ impl Page {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<crate::page_setup::types::MessengerProfile>> {
-        let principal = principal(ctx).gql()?;
-        let setup = services(ctx)
-            .page_setup
-            .get(principal, self.0.id)
-            .await
-            .gql()?;
+        let setup = self.stored_setup(ctx).await?;
         Ok(setup.and_then(|s| s.meta_profile).map(|meta| {
             refhub_domain::catalogue::MessengerProfileSettings::from_meta(&meta).into()
         }))
@@ -362,12 +361,7 @@ impl Page {
         &self,
         ctx: &Context<'_>,
     ) -> Result<crate::page_setup::types::MessengerProfile> {
-        let principal = principal(ctx).gql()?;
-        let setup = services(ctx)
-            .page_setup
-            .get(principal, self.0.id)
-            .await
-            .gql()?;
+        let setup = self.stored_setup(ctx).await?;
         Ok(crate::page_setup::types::MessengerProfile::wanted(
             setup.map(|s| s.wanted).unwrap_or_default(),
         ))

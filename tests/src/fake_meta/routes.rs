@@ -105,7 +105,7 @@ impl Call {
             .unwrap_or("");
         let body = if content_type.starts_with("application/x-www-form-urlencoded") {
             // Form posts carry the same parameters as the query string.
-            for (k, v) in url_pairs(&request.body) {
+            for (k, v) in url::form_urlencoded::parse(&request.body).into_owned() {
                 query.entry(k).or_insert(v);
             }
             Value::Null
@@ -161,34 +161,6 @@ fn is_version(segment: &str) -> bool {
         rest.split_once('.')
             .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok())
     })
-}
-
-fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
-}
-
-fn decode(raw: &str) -> String {
-    let raw = raw.replace('+', " ");
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&raw[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// An error answer in Meta's envelope.
